@@ -1,0 +1,97 @@
+import type { SqlDriver } from './sql-driver.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The schema, as ordered, append-only steps. The same SQL runs on PGlite and
+ * on PostgreSQL 15+; never edit a step that has shipped, add a new one.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'users-memories-narratives',
+    sql: `
+      CREATE TABLE users (
+        id uuid PRIMARY KEY,
+        name text,
+        data_version bigint NOT NULL DEFAULT 0,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_active_at timestamptz
+      );
+      CREATE TABLE memories (
+        id uuid PRIMARY KEY,
+        user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        content text NOT NULL,
+        content_hash text NOT NULL,
+        tags text[] NOT NULL DEFAULT '{}',
+        metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+        state text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'archived')),
+        index_state text NOT NULL DEFAULT 'pending'
+          CHECK (index_state IN ('pending', 'indexed', 'failed')),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (user_id, content_hash)
+      );
+      CREATE INDEX memories_user_recent ON memories (user_id, created_at DESC, id DESC);
+      CREATE TABLE narratives (
+        user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        version integer NOT NULL,
+        content text NOT NULL,
+        data_version bigint NOT NULL,
+        model text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (user_id, version)
+      );
+      CREATE TABLE self_checks (
+        id uuid PRIMARY KEY,
+        workflow_id text NOT NULL UNIQUE,
+        note text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
+];
+
+// An arbitrary constant: every process migrating the same database takes this lock.
+const MIGRATION_LOCK_ID = 7_342_118_901;
+
+/**
+ * Applies pending migrations in one transaction under an advisory lock, so
+ * several processes starting at once migrate exactly once. Returns the
+ * versions it applied.
+ */
+export async function migrate(driver: SqlDriver): Promise<number[]> {
+  return driver.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => Number(r.version)));
+    const done: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+      done.push(migration.version);
+    }
+    return done;
+  });
+}
+
+// Statements go one by one through the parameterised path, which both drivers share.
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*$/m)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

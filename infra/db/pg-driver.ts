@@ -1,0 +1,114 @@
+import pg from 'pg';
+import { AppError } from '../../core/errors.ts';
+import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
+
+export interface PgDriverOptions {
+  url: string;
+  poolSize: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+  onError?: (error: Error) => void;
+}
+
+const unavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EPIPE',
+  '53300', // too_many_connections
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+]);
+
+/** Turns driver failures that mean "the database is not there" into a 503-class AppError. */
+export function mapPgError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const code = (error as { code?: string }).code ?? '';
+  if (code === '57014') {
+    return new AppError('dependency_unavailable', 'the database did not answer in time', {
+      cause: error,
+    });
+  }
+  if (
+    unavailableCodes.has(code) ||
+    code.startsWith('08') ||
+    /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(
+      error.message,
+    )
+  ) {
+    return new AppError('dependency_unavailable', 'the database is unavailable', { cause: error });
+  }
+  return error;
+}
+
+/**
+ * A PostgreSQL driver over one `pg` pool: bounded connections, a statement
+ * timeout on every connection, and connection failures surfaced as
+ * `dependency_unavailable` instead of crashing the process.
+ */
+export async function createPgDriver(options: PgDriverOptions): Promise<SqlDriver> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: options.statementTimeoutMs,
+    application_name: 'memory-engine',
+  });
+  // An idle client losing its connection must not take the process down.
+  pool.on('error', (error) => options.onError?.(error));
+
+  const run = async <T extends object>(
+    target: pg.Pool | pg.PoolClient,
+    sql: string,
+    params: readonly unknown[] = [],
+  ): Promise<T[]> => {
+    try {
+      const result = await target.query(sql, params as unknown[]);
+      return result.rows as T[];
+    } catch (error) {
+      throw mapPgError(error);
+    }
+  };
+
+  let closed = false;
+  return {
+    kind: 'postgres',
+    query: (sql, params) => run(pool, sql, params),
+    async transaction(fn) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw mapPgError(error);
+      }
+      const tx: SqlExecutor = { query: (sql, params) => run(client, sql, params) };
+      try {
+        await tx.query('BEGIN');
+        const result = await fn(tx);
+        await tx.query('COMMIT');
+        client.release();
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+          client.release();
+        } catch (rollbackError) {
+          client.release(rollbackError as Error);
+        }
+        throw mapPgError(error);
+      }
+    },
+    async exec(sql) {
+      await run(pool, sql);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { createApp } from '../../api/app.ts';
+import type { ReadinessCheck } from '../../api/health.routes.ts';
+import { startServer } from '../../api/server.ts';
+import { startWorker, type RunningWorker } from '../../workers/worker.ts';
+import type { Config } from '../config.ts';
+import { createRelationalStore } from '../db/create-relational-store.ts';
+import { ensureTemporalCli } from '../dev/temporal-cli.ts';
+import { startTemporalDevServer, type TemporalDevServer } from '../dev/temporal-dev-server.ts';
+import {
+  createTemporalClient,
+  createWorkerConnection,
+  pingTemporal,
+} from '../temporal/connection.ts';
+import { installTemporalRuntime } from '../temporal/runtime-logger.ts';
+
+export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export type StackRole = 'all' | 'api' | 'worker';
+
+export interface Stack {
+  apiUrl: string | null;
+  temporalAddress: string;
+  temporalUiUrl: string | null;
+  /** Shuts down in reverse order: API, worker (drains), connections, store, dev server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up the parts of the product `role` asks for. With role `all` and no
+ * `TEMPORAL_ADDRESS`, it also installs (once) and starts a Temporal dev server
+ * whose history lives under the data directory.
+ */
+export async function startStack(config: Config, logger: Logger, role: StackRole): Promise<Stack> {
+  const closers: { name: string; close: () => Promise<unknown> }[] = [];
+  const stop = async () => {
+    for (const { name, close } of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        logger.warn({ err: error, part: name }, 'shutdown step failed');
+      }
+    }
+  };
+
+  try {
+    installTemporalRuntime(logger);
+    let devServer: TemporalDevServer | undefined;
+    if (role === 'all' && config.embeddedTemporal) {
+      const log = (msg: string) => logger.info({ component: 'temporal-dev-server' }, msg);
+      const cliPath = await ensureTemporalCli({ projectRoot, log });
+      devServer = await startTemporalDevServer({
+        cliPath,
+        port: config.TEMPORAL_PORT,
+        uiPort: config.TEMPORAL_UI_PORT,
+        dbFile: path.join(config.dataDir, 'temporal', 'temporal.db'),
+        namespace: config.TEMPORAL_NAMESPACE,
+        logFile: path.join(config.dataDir, 'temporal', 'dev-server.log'),
+        log,
+      });
+      closers.push({ name: 'temporal dev server', close: () => devServer!.stop() });
+    }
+
+    const store = await createRelationalStore(config, (error) =>
+      logger.warn({ err: error }, 'database connection error'),
+    );
+    closers.push({ name: 'relational store', close: () => store.close() });
+    logger.info({ kind: store.kind }, 'relational store ready');
+
+    const temporal = await createTemporalClient(config);
+    closers.push({ name: 'temporal client', close: () => temporal.connection.close() });
+
+    let worker: RunningWorker | undefined;
+    if (role !== 'api') {
+      const connection = await createWorkerConnection(config);
+      closers.push({ name: 'worker connection', close: () => connection.close() });
+      worker = await startWorker({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TASK_QUEUE_SYSTEM,
+        deps: { store },
+        logger,
+      });
+      closers.push({ name: 'worker', close: () => worker!.stop() });
+    }
+
+    let apiUrl: string | null = null;
+    if (role !== 'worker') {
+      const checks: ReadinessCheck[] = [
+        { name: 'database', check: () => store.ping() },
+        {
+          name: 'temporal',
+          check: () => pingTemporal(temporal.connection, config.READINESS_TIMEOUT_MS),
+        },
+      ];
+      if (worker) {
+        const running = worker;
+        checks.push({
+          name: 'worker',
+          check: async () => {
+            const state = running.state();
+            if (state !== 'RUNNING') throw new Error(`worker is ${state}`);
+          },
+        });
+      }
+      const app = createApp({
+        logger,
+        readinessChecks: checks,
+        readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
+        bodyLimitKb: config.BODY_LIMIT_KB,
+      });
+      const server = await startServer(app, config.HOST, config.PORT);
+      closers.push({ name: 'api server', close: () => server.stop() });
+      apiUrl = server.url;
+    }
+
+    return {
+      apiUrl,
+      temporalAddress: config.temporalAddress,
+      temporalUiUrl: devServer?.uiUrl ?? null,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

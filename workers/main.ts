@@ -1,0 +1,10 @@
+import { runStack } from '../infra/scripts/run-stack.ts';
+
+async function main() {
+  await runStack('worker');
+}
+
+main().catch((error: unknown) => {
+  console.error(`memory-engine worker: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, Worker, type NativeConnection } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities, type ActivityDeps } from '../activities/index.ts';
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  logger: Logger;
+}
+
+export interface RunningWorker {
+  /** RUNNING, DRAINING, STOPPED, ... as the SDK reports it. */
+  state(): string;
+  /** Stops polling, lets in-flight tasks finish, then resolves. */
+  stop(): Promise<void>;
+}
+
+const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+let bundle: Promise<{ code: string }> | undefined;
+
+/** Bundles the workflow code once per process; every worker shares the bundle. */
+function workflowBundle(logger: Logger) {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath,
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: (message, meta) => logger.debug(meta ?? {}, message),
+      warn: (message, meta) => logger.warn(meta ?? {}, message),
+      error: (message, meta) => logger.error(meta ?? {}, message),
+    },
+  });
+  return bundle;
+}
+
+/**
+ * Starts a worker that polls `taskQueue` and runs the project's workflows and
+ * activities. Resolves once it is polling.
+ */
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const worker = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowBundle: await workflowBundle(options.logger),
+    activities: createActivities(options.deps),
+  });
+  let failure: unknown;
+  const running = worker.run().catch((error: unknown) => {
+    failure = error;
+    options.logger.error(
+      { err: error, taskQueue: options.taskQueue },
+      'worker stopped with an error',
+    );
+  });
+  // Worker.run() only resolves on shutdown; wait until the poller is live.
+  while (worker.getState() === 'INITIALIZED') await new Promise((r) => setTimeout(r, 20));
+  options.logger.info({ taskQueue: options.taskQueue }, 'worker polling');
+  return {
+    state: () => (failure ? 'FAILED' : worker.getState()),
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}

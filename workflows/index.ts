@@ -1,0 +1,1 @@
+export * from './self-check.workflow.ts';

@@ -1,0 +1,34 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+
+export interface SelfCheckInput {
+  /** Who asked, for the record (an operator name, `npm test`, ...). */
+  requestedBy: string;
+}
+
+export interface SelfCheckResult {
+  selfCheckId: string;
+  workflowId: string;
+  recordedAt: string;
+}
+
+const storeActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+} as const;
+
+const { recordSelfCheck } = proxyActivities<Activities>(storeActivityOptions);
+
+/**
+ * Proves the whole chain works: the workflow engine schedules an activity on
+ * a real worker, which writes to the relational store.
+ */
+export async function selfCheckWorkflow(input: SelfCheckInput): Promise<SelfCheckResult> {
+  const { workflowId } = workflowInfo();
+  const check = await recordSelfCheck({ workflowId, note: `requested by ${input.requestedBy}` });
+  return {
+    selfCheckId: check.id,
+    workflowId,
+    recordedAt: new Date(check.createdAt).toISOString(),
+  };
+}

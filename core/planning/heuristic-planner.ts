@@ -1,0 +1,46 @@
+import type { ContextPlan } from './context-plan.ts';
+
+const STOPWORDS = new Set(
+  (
+    'a an the and or but if of to in on at by for with about as is are was were be been am do does did ' +
+    'i me my mine you your we our they them their he she it its this that these those what which who ' +
+    'whom how why when where can could would should will shall may might must have has had not no ' +
+    'so than then there here just also very really please tell know think want like get'
+  ).split(' '),
+);
+
+const SELF_DISCLOSURE =
+  /\b(i am|i'm|i have|i've|my (?:name|wife|husband|partner|job|kid|son|daughter|dog|cat|favou?rite|birthday)|i (?:live|work|moved|started|prefer|love|hate|like)|remember that|note that)\b/i;
+const REFLECTIVE =
+  /\b(why|how (?:do|did|should|can|could)|pattern|over time|overall|summar|compare|change[ds]?|progress|advice|should i|plan|goal|relationship)\b/i;
+
+function keywords(message: string): string[] {
+  const words = message.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? [];
+  return [...new Set(words.filter((w) => w.length > 2 && !STOPWORDS.has(w)))];
+}
+
+/**
+ * A deterministic plan from the message alone: used when no model is
+ * configured, and whenever the model fails, times out or answers badly.
+ */
+export function heuristicPlan(message: string): ContextPlan {
+  const text = message.trim();
+  const words = keywords(text);
+  const reflective = REFLECTIVE.test(text);
+  const long = text.length > 240;
+  const strategy =
+    reflective && long
+      ? 'comprehensive_analysis'
+      : reflective
+        ? 'deep_understanding'
+        : 'relevant_context';
+  const queries = [text.slice(0, 300)];
+  if (words.length > 3) queries.push(words.slice(0, 6).join(' '));
+  return {
+    strategy,
+    queries,
+    includeNarrative: strategy !== 'relevant_context',
+    saveWorthy: SELF_DISCLOSURE.test(text),
+    source: 'heuristic',
+  };
+}

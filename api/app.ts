@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import { dashboardRoutes } from './dashboard.routes.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { healthRoutes, type ReadinessCheck } from './health.routes.ts';
 import { requestContext } from './request-context.ts';
@@ -9,6 +10,7 @@ export interface AppDeps {
   readinessChecks: readonly ReadinessCheck[];
   readinessTimeoutMs: number;
   bodyLimitKb: number;
+  memoryBudgetMb: number;
 }
 
 /** Builds the Express application; it holds no process state, so tests build their own. */
@@ -19,6 +21,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestContext(deps.logger));
   app.use(express.json({ limit: `${deps.bodyLimitKb}kb`, strict: true }));
   app.use(healthRoutes(deps.readinessChecks, deps.readinessTimeoutMs));
+  app.use(dashboardRoutes(deps.memoryBudgetMb));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -44,7 +45,7 @@ export interface LocalPostgres {
  * - Running as root (CI): installs the `postgresql` package when
  *   `pg_ctlcluster` is missing, starts the distribution's cluster (15/main
  *   when present) and creates or updates the login role `memengine`
- *   (CREATEDB) whose password is kept in `<projectRoot>/.data/local-postgres/`.
+ *   (CREATEDB) whose password is derived from the machine id.
  * - Otherwise: initialises a private cluster in `<projectRoot>/.data/pg15`
  *   (trust authentication, loopback only, socket inside `.data`) and runs it
  *   with `pg_ctl` on a free port, reusing it when it is already running.
@@ -65,7 +66,7 @@ export async function ensureLocalPostgres(
   const started = Date.now();
   const server =
     process.getuid?.() === 0
-      ? await ensureSystemCluster(projectRoot, env, log)
+      ? await ensureSystemCluster(env, log)
       : await ensurePrivateCluster(projectRoot, env, log);
   await waitForConnection(server.adminUrl, log);
   log(
@@ -123,7 +124,6 @@ interface RunningServer {
 }
 
 async function ensureSystemCluster(
-  projectRoot: string,
   env: NodeJS.ProcessEnv,
   log: (msg: string) => void,
 ): Promise<RunningServer> {
@@ -147,7 +147,7 @@ async function ensureSystemCluster(
     }
   }
 
-  const password = await adminPassword(projectRoot);
+  const password = await adminPassword();
   // The role is created or updated on every run so the stored password always matches.
   const sql = `DO $$ BEGIN
   IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${ROLE}') THEN
@@ -194,19 +194,22 @@ async function findCluster(env: NodeJS.ProcessEnv): Promise<Cluster> {
   return cluster;
 }
 
-async function adminPassword(projectRoot: string): Promise<string> {
-  const file = path.join(projectRoot, '.data', 'local-postgres', 'admin-password');
-  try {
-    const stored = (await fs.readFile(file, 'utf8')).trim();
-    if (/^[0-9a-f]{32,}$/.test(stored)) return stored;
-  } catch {
-    // First run: generate one below.
+/**
+ * The test role's password is derived from the machine id, not stored per
+ * checkout: the system cluster is shared by every checkout on the machine, and
+ * a per-checkout secret would let one checkout's run lock out another's.
+ */
+async function adminPassword(): Promise<string> {
+  let machine = os.hostname();
+  for (const file of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+    try {
+      machine = (await fs.readFile(file, 'utf8')).trim() || machine;
+      break;
+    } catch {
+      // Try the next source; the hostname is the last resort.
+    }
   }
-  const password = randomBytes(24).toString('hex');
-  await fs.mkdir(path.join(projectRoot, '.data'), { recursive: true });
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await fs.writeFile(file, `${password}\n`, { mode: 0o600 });
-  return password;
+  return createHash('sha256').update(`memengine-test-role:${machine}`).digest('hex').slice(0, 40);
 }
 
 async function ensurePrivateCluster(

@@ -110,6 +110,7 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
         readinessChecks: checks,
         readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
         bodyLimitKb: config.BODY_LIMIT_KB,
+        memoryBudgetMb: config.MEMORY_BUDGET_MB,
       });
       const server = await startServer(app, config.HOST, config.PORT);
       closers.push({ name: 'api server', close: () => server.stop() });

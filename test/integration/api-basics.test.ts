@@ -49,6 +49,7 @@ describe('API basics against a real store and a real Temporal dev server', () =>
       ],
       readinessTimeoutMs: 1500,
       bodyLimitKb: 1,
+      memoryBudgetMb: 2048,
     });
     server = await startServer(app, '127.0.0.1', 0);
   });
@@ -79,6 +80,19 @@ describe('API basics against a real store and a real Temporal dev server', () =>
     assert.equal(body.status, 'ready');
     assert.equal(body.checks.database?.ok, true);
     assert.equal(body.checks.temporal?.ok, true);
+  });
+
+  it('serves a self-contained dashboard page and the status figures it polls', async () => {
+    const page = await fetch(`${server.url}/dashboard`);
+    const html = await page.text();
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.doesNotMatch(html, /(src|href)=["']https?:/);
+    const status = (await (await fetch(`${server.url}/status`)).json()) as {
+      memory: { rss: number; budget: number };
+    };
+    assert.ok(status.memory.rss > 0);
+    assert.equal(status.memory.budget, 2048 * 1024 * 1024);
   });
 
   it('answers an unknown route with a JSON 404 in the error envelope', async () => {
@@ -145,6 +159,7 @@ describe('readiness with an unreachable PostgreSQL', () => {
       ],
       readinessTimeoutMs: 1500,
       bodyLimitKb: 16,
+      memoryBudgetMb: 2048,
     });
     const server = await startServer(app, '127.0.0.1', 0);
     try {

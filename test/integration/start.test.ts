@@ -90,6 +90,8 @@ describe('npm start: the whole embedded stack in one process', () => {
     assert.equal(ready.status, 200, await ready.text());
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     assert.equal(ui.status, 200);
+    const dashboard = await fetch(`${apiUrl}/dashboard`);
+    assert.equal(dashboard.status, 200);
   });
 
   it('runs a workflow on its own worker against its embedded database', async () => {

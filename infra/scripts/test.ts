@@ -6,12 +6,13 @@ import {
   createTestDatabase,
   dropTestDatabase,
 } from '../dev/local-postgres.ts';
+import { ensureRedisServer } from '../dev/redis-server.ts';
 import { ensureTemporalCli } from '../dev/temporal-cli.ts';
 import { freePort, startTemporalDevServer } from '../dev/temporal-dev-server.ts';
 import { projectRoot } from './stack.ts';
 
 // `npm test [-- files...] [-- --no-checks]`: type check, lint and format check, then
-// start the real services the suite needs (Temporal dev server, PostgreSQL), run
+// start the real services the suite needs (Temporal dev server, PostgreSQL, Redis), run
 // every test file with Node's test runner, and tear the services down again.
 
 const log = (msg: string) => console.log(`[test] ${msg}`);
@@ -65,6 +66,7 @@ async function main() {
     logFile: path.join(runDir, 'temporal.log'),
     log,
   });
+  const redis = await ensureRedisServer({ projectRoot, log });
   log(`services up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   let code = 1;
@@ -81,10 +83,12 @@ async function main() {
         TEST_DATABASE_URL: databaseUrl,
         TEST_PG_ADMIN_URL: postgres.adminUrl,
         TEST_TEMPORAL_ADDRESS: temporal.address,
+        TEST_REDIS_URL: redis.url,
         TEST_RUN_DIR: runDir,
       },
     );
   } finally {
+    await redis.stop();
     await temporal.stop();
     await dropTestDatabase(postgres.adminUrl, dbName).catch((error: unknown) => {
       log(`could not drop ${dbName}: ${String(error)}`);

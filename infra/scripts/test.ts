@@ -6,13 +6,14 @@ import {
   createTestDatabase,
   dropTestDatabase,
 } from '../dev/local-postgres.ts';
+import { ensurePgvectorServer } from '../dev/pgvector-server.ts';
 import { ensureRedisServer } from '../dev/redis-server.ts';
 import { ensureTemporalCli } from '../dev/temporal-cli.ts';
 import { freePort, startTemporalDevServer } from '../dev/temporal-dev-server.ts';
 import { projectRoot } from './stack.ts';
 
 // `npm test [-- files...] [-- --no-checks]`: type check, lint and format check, then
-// start the real services the suite needs (Temporal dev server, PostgreSQL, Redis), run
+// start the real services the suite needs (Temporal dev server, PostgreSQL 15, PostgreSQL 18 with pgvector, Redis), run
 // every test file with Node's test runner, and tear the services down again.
 
 const log = (msg: string) => console.log(`[test] ${msg}`);
@@ -67,6 +68,8 @@ async function main() {
     log,
   });
   const redis = await ensureRedisServer({ projectRoot, log });
+  const pgvector = await ensurePgvectorServer({ projectRoot, log });
+  const pgvectorUrl = await createTestDatabase(pgvector.adminUrl, dbName);
   log(`services up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   let code = 1;
@@ -84,6 +87,7 @@ async function main() {
         TEST_PG_ADMIN_URL: postgres.adminUrl,
         TEST_TEMPORAL_ADDRESS: temporal.address,
         TEST_REDIS_URL: redis.url,
+        TEST_PGVECTOR_URL: pgvectorUrl,
         TEST_RUN_DIR: runDir,
       },
     );
@@ -94,6 +98,10 @@ async function main() {
       log(`could not drop ${dbName}: ${String(error)}`);
     });
     await postgres.stop();
+    await dropTestDatabase(pgvector.adminUrl, dbName).catch((error: unknown) => {
+      log(`could not drop ${dbName} on the pgvector server: ${String(error)}`);
+    });
+    await pgvector.stop();
     await fs.rm(runDir, { recursive: true, force: true });
   }
   process.exitCode = code;

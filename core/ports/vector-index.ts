@@ -1,0 +1,44 @@
+/** One memory's vector, with the payload filters need. */
+export interface VectorRecord {
+  /** The memory id (a UUID). */
+  id: string;
+  userId: string;
+  vector: number[];
+  tags: string[];
+}
+
+export interface VectorQuery {
+  userId: string;
+  vector: number[];
+  limit: number;
+  /** When given, only memories carrying at least one of these tags. */
+  tags?: string[];
+}
+
+export interface VectorHit {
+  id: string;
+  /** Cosine similarity, higher is closer (1 = same direction). */
+  score: number;
+}
+
+/**
+ * Port for the vector index (pgvector or Qdrant). Every read and delete is
+ * scoped by user id, so no query reaches another user's vectors. Upserts are
+ * idempotent by id. Adapters throw `AppError('dependency_unavailable')` when
+ * the index cannot be reached, so indexing retries instead of failing.
+ */
+export interface VectorIndex {
+  /** `pgvector` or `qdrant`. */
+  readonly kind: string;
+  readonly dimension: number;
+  upsert(records: readonly VectorRecord[]): Promise<void>;
+  delete(userId: string, ids: readonly string[]): Promise<void>;
+  search(query: VectorQuery): Promise<VectorHit[]>;
+  /** Several queries in one round trip; results in query order. */
+  searchBatch(queries: readonly VectorQuery[]): Promise<VectorHit[][]>;
+  /** Ids stored for a user, in id order, after `afterId` (for orphan clean-up). */
+  listIds(userId: string, options: { limit: number; afterId?: string }): Promise<string[]>;
+  count(userId?: string): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,360 @@
+import { AppError } from '../../core/errors.ts';
+import type {
+  VectorHit,
+  VectorIndex,
+  VectorQuery,
+  VectorRecord,
+} from '../../core/ports/vector-index.ts';
+import type { SqlDriver } from '../db/sql-driver.ts';
+
+export interface PgvectorIndexOptions {
+  /** PGlite with `@electric-sql/pglite/vector`, or a PostgreSQL with pgvector ≥ 0.8. */
+  driver: SqlDriver;
+  /** Vector length; every stored and queried vector must have it (1 to 2000, HNSW's limit). */
+  dimension: number;
+  /** Table name (a plain lower-case identifier); default `memory_vectors_<dimension>`. */
+  table?: string;
+  /**
+   * A user whose eligible vectors (after the tag filter) number at most this
+   * is searched exactly instead of through the HNSW index. Default
+   * {@link DEFAULT_EXACT_SCAN_MAX}.
+   */
+  exactScanMax?: number;
+  /** Whether `close()` closes the driver; leave false when the relational store shares it. */
+  ownsDriver?: boolean;
+}
+
+/**
+ * Up to this many eligible vectors, a user is scanned exactly through the
+ * user_id index, which never misses; above it the HNSW index is faster.
+ * Measured with 384-dim clustered vectors, top 10, 2 vCPUs (exact vs HNSW
+ * with iterative scan, recall of the HNSW answer):
+ *
+ * | user's vectors (share of table) | PostgreSQL 18.4, pgvector 0.8.5 | PGlite 0.3, pgvector 0.8.0 |
+ * |---|---|---|
+ * | 10–30 (< 0.2 %)                 | 1.6 ms vs 90 ms, 82 %           | 5.6 ms vs 193 ms, 100 %    |
+ * | 1,000 (2–6 %)                   | 3.4 ms vs 10 ms, 75 %           | 17 ms vs 23 ms, 87 %       |
+ * | 5,000 (9–31 %)                  | 13 ms vs 3.4 ms, 100 %          | 28 ms vs 9 ms, 100 %       |
+ * | 20,000 (36 %)                   | 33 ms vs 4.5 ms, 100 %          | —                          |
+ *
+ * A plain filtered HNSW query (no iterative scan) on PostgreSQL 18, before
+ * the table had statistics, returned 0 of a 20-vector user's 20 vectors: the
+ * 40 candidates it visits all belonged to other users. With statistics the
+ * planner picks the user_id index for such a user, but it cannot for a batch
+ * (the user id is a join parameter), and PGlite gathers none by itself.
+ */
+export const DEFAULT_EXACT_SCAN_MAX = 5_000;
+
+/** The largest vector HNSW can index (pgvector's `vector` type). */
+const MAX_DIMENSION = 2_000;
+/** Records per INSERT, which bounds one statement to a few megabytes of text. */
+const UPSERT_CHUNK = 500;
+// An arbitrary constant: every process creating the vector schema takes this lock.
+const SCHEMA_LOCK_ID = 7_342_118_902;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A vector index on pgvector over any SQL driver. Creates (idempotently) the
+ * extension, a table `memory_vectors_<dimension>` with an HNSW cosine index
+ * and a user_id index, and a search function, so `searchBatch` is one
+ * statement. Scores are cosine similarity (1 − cosine distance).
+ *
+ * Per-user filtering keeps recall by choosing, per query, inside the
+ * database: a user with at most `exactScanMax` eligible vectors is scanned
+ * exactly; a larger one goes through HNSW with `hnsw.iterative_scan =
+ * relaxed_order` (re-sorted), falling back to the exact scan when the
+ * iterative scan stops before it found `limit` vectors.
+ */
+export async function createPgvectorIndex(options: PgvectorIndexOptions): Promise<VectorIndex> {
+  const { driver, dimension, exactScanMax = DEFAULT_EXACT_SCAN_MAX, ownsDriver = false } = options;
+  if (!Number.isInteger(dimension) || dimension < 1 || dimension > MAX_DIMENSION) {
+    throw new AppError(
+      'bad_request',
+      `vector dimension must be an integer from 1 to ${MAX_DIMENSION} (HNSW's limit), got ${dimension}`,
+    );
+  }
+  if (!Number.isInteger(exactScanMax) || exactScanMax < 0) {
+    throw new AppError('bad_request', `exactScanMax must be a non-negative integer`);
+  }
+  const table = options.table ?? `memory_vectors_${dimension}`;
+  if (!/^[a-z_][a-z0-9_]{0,49}$/.test(table)) {
+    throw new AppError('bad_request', `invalid vector table name ${JSON.stringify(table)}`);
+  }
+  const searchFn = `${table}_search`;
+  await createSchema(driver, table, searchFn, dimension);
+
+  const searchSql = `
+    SELECT q.ord::int AS ord, r.hit_id AS id, r.hit_distance AS distance
+    FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS q(item, ord)
+    CROSS JOIN LATERAL ${searchFn}(
+      (q.item->>'userId')::uuid,
+      (q.item->>'vector')::vector,
+      (q.item->>'limit')::int,
+      CASE WHEN q.item ? 'tags' THEN ARRAY(SELECT jsonb_array_elements_text(q.item->'tags')) END,
+      $2::int
+    ) AS r
+    ORDER BY q.ord, r.hit_distance, r.hit_id`;
+
+  const searchBatch = async (queries: readonly VectorQuery[]): Promise<VectorHit[][]> => {
+    if (queries.length === 0) return [];
+    const items = queries.map((query, i) => {
+      const at = `queries[${i}]`;
+      assertUuid(query.userId, `${at}.userId`);
+      assertVector(query.vector, dimension, `${at}.vector`);
+      assertLimit(query.limit, `${at}.limit`);
+      const tags = query.tags === undefined ? [] : assertTags(query.tags, `${at}.tags`);
+      return {
+        userId: query.userId,
+        vector: vectorLiteral(query.vector),
+        limit: query.limit,
+        // An empty tag list means no tag filter, as in the Qdrant adapter.
+        ...(tags.length > 0 ? { tags } : {}),
+      };
+    });
+    const rows = await driver.query<{ ord: number; id: string; distance: number }>(searchSql, [
+      JSON.stringify(items),
+      exactScanMax,
+    ]);
+    const results: VectorHit[][] = queries.map(() => []);
+    for (const row of rows) results[row.ord - 1]?.push({ id: row.id, score: 1 - row.distance });
+    return results;
+  };
+
+  return {
+    kind: 'pgvector',
+    dimension,
+
+    async upsert(records) {
+      // The last record wins for a repeated id; one INSERT cannot update a row twice.
+      const byId = new Map<string, VectorRecord>();
+      records.forEach((record, i) => {
+        assertUuid(record.id, `records[${i}].id`);
+        assertUuid(record.userId, `records[${i}].userId`);
+        assertVector(record.vector, dimension, `records[${i}].vector`);
+        assertTags(record.tags, `records[${i}].tags`);
+        byId.set(record.id.toLowerCase(), record);
+      });
+      const unique = [...byId.values()];
+      for (let start = 0; start < unique.length; start += UPSERT_CHUNK) {
+        const chunk = unique.slice(start, start + UPSERT_CHUNK).map((r) => ({
+          id: r.id,
+          user_id: r.userId,
+          tags: r.tags,
+          embedding: vectorLiteral(r.vector),
+        }));
+        await driver.query(
+          `INSERT INTO ${table} (id, user_id, tags, embedding, updated_at)
+           SELECT r.id, r.user_id, r.tags, r.embedding::vector, now()
+           FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, user_id uuid, tags text[], embedding text)
+           ON CONFLICT (id) DO UPDATE SET
+             user_id = EXCLUDED.user_id, tags = EXCLUDED.tags,
+             embedding = EXCLUDED.embedding, updated_at = EXCLUDED.updated_at`,
+          [JSON.stringify(chunk)],
+        );
+      }
+    },
+
+    async delete(userId, ids) {
+      assertUuid(userId, 'userId');
+      ids.forEach((id, i) => assertUuid(id, `ids[${i}]`));
+      if (ids.length === 0) return;
+      await driver.query(`DELETE FROM ${table} WHERE user_id = $1 AND id = ANY($2::uuid[])`, [
+        userId,
+        ids,
+      ]);
+    },
+
+    async search(query) {
+      const [hits = []] = await searchBatch([query]);
+      return hits;
+    },
+
+    searchBatch,
+
+    async listIds(userId, { limit, afterId }) {
+      assertUuid(userId, 'userId');
+      assertLimit(limit, 'limit');
+      if (afterId !== undefined) assertUuid(afterId, 'afterId');
+      const rows = await driver.query<{ id: string }>(
+        `SELECT id FROM ${table}
+         WHERE user_id = $1 AND ($2::uuid IS NULL OR id > $2::uuid)
+         ORDER BY id LIMIT $3`,
+        [userId, afterId ?? null, limit],
+      );
+      return rows.map((r) => r.id);
+    },
+
+    async count(userId) {
+      if (userId !== undefined) assertUuid(userId, 'userId');
+      const rows = await driver.query<{ n: number }>(
+        userId === undefined
+          ? `SELECT count(*)::int AS n FROM ${table}`
+          : `SELECT count(*)::int AS n FROM ${table} WHERE user_id = $1`,
+        userId === undefined ? [] : [userId],
+      );
+      return rows[0]?.n ?? 0;
+    },
+
+    async ping() {
+      await driver.query(`SELECT 1 FROM ${table} LIMIT 1`);
+    },
+
+    async close() {
+      if (ownsDriver) await driver.close();
+    },
+  };
+}
+
+async function createSchema(
+  driver: SqlDriver,
+  table: string,
+  searchFn: string,
+  dimension: number,
+): Promise<void> {
+  await driver.transaction(async (tx) => {
+    // Several processes may start at once; CREATE ... IF NOT EXISTS alone still races.
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_ID]);
+    await tx.query('CREATE EXTENSION IF NOT EXISTS vector');
+    const [ext] = await tx.query<{ version: string }>(
+      `SELECT extversion AS version FROM pg_extension WHERE extname = 'vector'`,
+    );
+    const [major = 0, minor = 0] = (ext?.version ?? '0').split('.').map(Number);
+    if (major === 0 && minor < 8) {
+      throw new AppError(
+        'dependency_unavailable',
+        `pgvector ${ext?.version ?? '?'} lacks hnsw.iterative_scan: upgrade it to 0.8 or later ` +
+          `(ALTER EXTENSION vector UPDATE)`,
+      );
+    }
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${table} (
+      id uuid PRIMARY KEY,
+      user_id uuid NOT NULL,
+      tags text[] NOT NULL DEFAULT '{}',
+      embedding vector(${dimension}) NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const [column] = await tx.query<{ type: string }>(
+      `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute
+       WHERE attrelid = $1::regclass AND attname = 'embedding'`,
+      [table],
+    );
+    if (column?.type !== `vector(${dimension})`) {
+      throw new AppError(
+        'bad_request',
+        `table ${table} holds ${column?.type ?? 'no embedding column'}, not vector(${dimension})`,
+      );
+    }
+    await tx.query(`CREATE INDEX IF NOT EXISTS ${table}_user_id ON ${table} (user_id, id)`);
+    await tx.query(
+      `CREATE INDEX IF NOT EXISTS ${table}_hnsw ON ${table} USING hnsw (embedding vector_cosine_ops)`,
+    );
+    await tx.query(searchFunctionSql(table, searchFn));
+  });
+}
+
+/**
+ * One query's search, in the database so a batch is one statement. The SET
+ * clauses scope the GUCs to the call, so a pooled connection never keeps them.
+ * The HNSW query is planned per call (EXECUTE) so it sees `enable_sort = off`,
+ * which keeps the planner on the HNSW index for users whose vectors it would
+ * otherwise sort from the user_id index.
+ */
+function searchFunctionSql(table: string, searchFn: string): string {
+  return `
+CREATE OR REPLACE FUNCTION ${searchFn}(
+  p_user uuid, p_query vector, p_limit integer, p_tags text[], p_exact_max integer
+) RETURNS TABLE (hit_id uuid, hit_distance double precision)
+LANGUAGE plpgsql
+SET hnsw.iterative_scan = 'relaxed_order'
+SET hnsw.ef_search = '40'
+SET enable_sort = 'on'
+AS $fn$
+DECLARE
+  eligible integer;
+  ids uuid[];
+  distances double precision[];
+BEGIN
+  SELECT count(*) INTO eligible FROM (
+    SELECT 1 FROM ${table} v
+    WHERE v.user_id = p_user AND (p_tags IS NULL OR v.tags && p_tags)
+    LIMIT p_exact_max + 1
+  ) AS s;
+  IF eligible > p_exact_max THEN
+    PERFORM set_config('hnsw.ef_search', least(greatest(p_limit, 40), 1000)::text, true);
+    PERFORM set_config('enable_sort', 'off', true);
+    EXECUTE 'SELECT array_agg(r.id ORDER BY r.distance, r.id),
+                    array_agg(r.distance ORDER BY r.distance, r.id)
+             FROM (SELECT v.id, v.embedding <=> $2 AS distance FROM ${table} v
+                   WHERE v.user_id = $1 AND ($4 IS NULL OR v.tags && $4)
+                   ORDER BY v.embedding <=> $2 LIMIT $3) AS r'
+      INTO ids, distances USING p_user, p_query, p_limit, p_tags;
+    PERFORM set_config('enable_sort', 'on', true);
+    IF coalesce(cardinality(ids), 0) >= p_limit THEN
+      RETURN QUERY SELECT u.id, u.distance FROM unnest(ids, distances) AS u(id, distance);
+      RETURN;
+    END IF;
+  END IF;
+  RETURN QUERY
+    WITH mine AS MATERIALIZED (
+      SELECT v.id, v.embedding <=> p_query AS distance FROM ${table} v
+      WHERE v.user_id = p_user AND (p_tags IS NULL OR v.tags && p_tags)
+    )
+    SELECT m.id, m.distance FROM mine m ORDER BY m.distance, m.id LIMIT p_limit;
+END
+$fn$`;
+}
+
+/** `[x,y,...]`, pgvector's text form. */
+function vectorLiteral(vector: readonly number[]): string {
+  return `[${vector.join(',')}]`;
+}
+
+/** Throws `bad_request` unless `value` is a UUID string. */
+export function assertUuid(value: unknown, field: string): asserts value is string {
+  if (typeof value !== 'string' || !UUID.test(value)) {
+    throw new AppError('bad_request', `${field} must be a UUID`, { details: { field } });
+  }
+}
+
+/** Throws `bad_request` unless `vector` has `dimension` finite numbers, not all zero. */
+export function assertVector(vector: unknown, dimension: number, field: string): void {
+  if (!Array.isArray(vector) || vector.length !== dimension) {
+    const got = Array.isArray(vector) ? `${vector.length} numbers` : typeof vector;
+    throw new AppError('bad_request', `${field} must have ${dimension} dimensions, got ${got}`, {
+      details: { field, expected: dimension },
+    });
+  }
+  let nonZero = false;
+  for (const x of vector) {
+    if (typeof x !== 'number' || !Number.isFinite(x)) {
+      throw new AppError('bad_request', `${field} must hold finite numbers`, {
+        details: { field },
+      });
+    }
+    if (x !== 0) nonZero = true;
+  }
+  if (!nonZero) {
+    throw new AppError('bad_request', `${field} is all zeros, which has no cosine direction`, {
+      details: { field },
+    });
+  }
+}
+
+/** Throws `bad_request` unless `limit` is a positive integer. */
+export function assertLimit(limit: unknown, field: string): void {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+    throw new AppError('bad_request', `${field} must be a positive integer`, {
+      details: { field },
+    });
+  }
+}
+
+/** Throws `bad_request` unless `tags` is an array of strings; returns it. */
+export function assertTags(tags: unknown, field: string): string[] {
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) {
+    throw new AppError('bad_request', `${field} must be an array of strings`, {
+      details: { field },
+    });
+  }
+  return tags as string[];
+}

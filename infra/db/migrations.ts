@@ -54,6 +54,49 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'graph-tables',
+    // The graph store's tables (infra/graph/sql-graph-store.ts). Entities are
+    // per user and keyed by their normalised name. Mentions and relations
+    // belong to one memory of the same user (the composite key on memories
+    // makes that a constraint) and go with it; entities go with their user.
+    sql: `
+      CREATE UNIQUE INDEX memories_user_id_id ON memories (user_id, id);
+      CREATE TABLE graph_entities (
+        user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        key text NOT NULL,
+        name text NOT NULL,
+        type text NOT NULL,
+        PRIMARY KEY (user_id, key)
+      );
+      CREATE TABLE graph_mentions (
+        user_id uuid NOT NULL,
+        memory_id uuid NOT NULL,
+        entity_key text NOT NULL,
+        PRIMARY KEY (user_id, memory_id, entity_key),
+        FOREIGN KEY (user_id, memory_id) REFERENCES memories (user_id, id) ON DELETE CASCADE,
+        FOREIGN KEY (user_id, entity_key) REFERENCES graph_entities (user_id, key)
+          ON DELETE CASCADE
+      );
+      CREATE INDEX graph_mentions_entity ON graph_mentions (user_id, entity_key);
+      CREATE TABLE graph_relations (
+        user_id uuid NOT NULL,
+        memory_id uuid NOT NULL,
+        from_key text NOT NULL,
+        to_key text NOT NULL,
+        type text NOT NULL,
+        PRIMARY KEY (user_id, memory_id, from_key, to_key, type),
+        FOREIGN KEY (user_id, memory_id) REFERENCES memories (user_id, id) ON DELETE CASCADE,
+        FOREIGN KEY (user_id, from_key) REFERENCES graph_entities (user_id, key)
+          ON DELETE CASCADE,
+        FOREIGN KEY (user_id, to_key) REFERENCES graph_entities (user_id, key)
+          ON DELETE CASCADE
+      );
+      CREATE INDEX graph_relations_from ON graph_relations (user_id, from_key);
+      CREATE INDEX graph_relations_to ON graph_relations (user_id, to_key);
+    `,
+  },
 ];
 
 // An arbitrary constant: every process migrating the same database takes this lock.

@@ -6,6 +6,7 @@ import {
   createTestDatabase,
   dropTestDatabase,
 } from '../dev/local-postgres.ts';
+import { ensureNeo4j } from '../dev/neo4j-server.ts';
 import { ensurePgvectorServer } from '../dev/pgvector-server.ts';
 import { ensureRedisServer } from '../dev/redis-server.ts';
 import { ensureTemporalCli } from '../dev/temporal-cli.ts';
@@ -13,7 +14,7 @@ import { freePort, startTemporalDevServer } from '../dev/temporal-dev-server.ts'
 import { projectRoot } from './stack.ts';
 
 // `npm test [-- files...] [-- --no-checks]`: type check, lint and format check, then
-// start the real services the suite needs (Temporal dev server, PostgreSQL 15, PostgreSQL 18 with pgvector, Redis), run
+// start the real services the suite needs (Temporal dev server, PostgreSQL 15, PostgreSQL 18 with pgvector, Redis, Neo4j), run
 // every test file with Node's test runner, and tear the services down again.
 
 const log = (msg: string) => console.log(`[test] ${msg}`);
@@ -70,6 +71,7 @@ async function main() {
   const redis = await ensureRedisServer({ projectRoot, log });
   const pgvector = await ensurePgvectorServer({ projectRoot, log });
   const pgvectorUrl = await createTestDatabase(pgvector.adminUrl, dbName);
+  const neo4j = await ensureNeo4j({ projectRoot, log });
   log(`services up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   let code = 1;
@@ -88,10 +90,14 @@ async function main() {
         TEST_TEMPORAL_ADDRESS: temporal.address,
         TEST_REDIS_URL: redis.url,
         TEST_PGVECTOR_URL: pgvectorUrl,
+        TEST_NEO4J_URL: neo4j.url,
+        TEST_NEO4J_USER: neo4j.username,
+        TEST_NEO4J_PASSWORD: neo4j.password,
         TEST_RUN_DIR: runDir,
       },
     );
   } finally {
+    await neo4j.stop();
     await redis.stop();
     await temporal.stop();
     await dropTestDatabase(postgres.adminUrl, dbName).catch((error: unknown) => {

@@ -2,7 +2,14 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { dashboardRoutes } from './dashboard.routes.ts';
 import { errorHandler, notFound } from './errors.ts';
+import { docsRoutes } from './docs.routes.ts';
 import { healthRoutes, type ReadinessCheck } from './health.routes.ts';
+import {
+  mountRoutes,
+  openApiDocument,
+  type Authenticator,
+  type RouteSpec,
+} from './route-registry.ts';
 import { requestContext } from './request-context.ts';
 
 export interface AppDeps {
@@ -11,6 +18,8 @@ export interface AppDeps {
   readinessTimeoutMs: number;
   bodyLimitKb: number;
   memoryBudgetMb: number;
+  /** The `/v1` API; absent in apps built only to test the HTTP edge. */
+  v1?: { routes: RouteSpec[]; auth: Authenticator };
 }
 
 /** Builds the Express application; it holds no process state, so tests build their own. */
@@ -22,6 +31,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: `${deps.bodyLimitKb}kb`, strict: true }));
   app.use(healthRoutes(deps.readinessChecks, deps.readinessTimeoutMs));
   app.use(dashboardRoutes(deps.memoryBudgetMb));
+  if (deps.v1) {
+    const doc = openApiDocument(deps.v1.routes, { title: 'memory-engine', version: '0.1.0' });
+    app.use(docsRoutes(doc as Parameters<typeof docsRoutes>[0]));
+    app.use(mountRoutes(deps.v1.routes, deps.v1.auth));
+  }
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -67,11 +67,34 @@ export const configSchema = z.object({
   TEMPORAL_CLI_PATH: optionalString,
   TASK_QUEUE_SYSTEM: taskQueue('memory-system'),
   TASK_QUEUE_INDEXING: taskQueue('memory-indexing'),
-  TASK_QUEUE_NARRATIVES: taskQueue('memory-narratives'),
-  TASK_QUEUE_CONSOLIDATION: taskQueue('memory-consolidation'),
-  TASK_QUEUE_LOAD_TESTS: taskQueue('memory-load-tests'),
 
   MEMORY_BUDGET_MB: positiveInt(2048, 1_048_576),
+
+  ADMIN_API_KEY: optionalString.refine(
+    (v) => v === undefined || v.length >= 16,
+    'expected at least 16 characters',
+  ),
+  MAX_MEMORY_CHARS: positiveInt(5000, 100_000),
+  MAX_TAGS: positiveInt(10, 100),
+
+  QDRANT_URL: optionalUrl('an http(s) URL of a Qdrant server'),
+  QDRANT_API_KEY: optionalString,
+  QDRANT_COLLECTION: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/, 'expected a collection name (letters, digits, _ -)')
+    .default('memories'),
+  NEO4J_URL: optionalString.refine(
+    (v) => v === undefined || /^(bolt|neo4j)(\+s|\+ssc)?:\/\/\S+$/.test(v),
+    'expected a bolt:// or neo4j:// URL',
+  ),
+  NEO4J_USER: z.string().default('neo4j'),
+  NEO4J_PASSWORD: z.string().default(''),
+  NEO4J_DATABASE: optionalString,
+
+  EMBED_BATCH_WINDOW_MS: positiveInt(10, 1000),
+  EMBED_BATCH_MAX: positiveInt(64, 1000),
+  INDEX_RECONCILE_INTERVAL_S: positiveInt(60, 86_400),
+  INDEX_RECONCILE_AFTER_S: positiveInt(60, 86_400),
 
   GEMINI_API_KEY: optionalString,
   GEMINI_BASE_URL: optionalUrl('an http(s) URL of a Gemini-compatible endpoint'),

@@ -19,8 +19,41 @@ export interface Memory {
   metadata: Record<string, unknown>;
   state: MemoryState;
   indexState: IndexState;
+  /** Bumped by every edit; indexing records the revision it indexed. */
+  revision: number;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface MemoryPatch {
+  content?: string;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  state?: MemoryState;
+}
+
+export interface MemoryFilter {
+  tag?: string;
+  /** Created at or after. */
+  from?: Date;
+  /** Created before. */
+  to?: Date;
+  state?: MemoryState;
+}
+
+/** A memory whose index is out of date: new, edited, or deleted (a tombstone). */
+export interface IndexTask {
+  userId: string;
+  memoryId: string;
+  deleted: boolean;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  userId: string;
+  prefix: string;
+  createdAt: Date;
+  revokedAt: Date | null;
 }
 
 export interface NewMemory {
@@ -35,7 +68,7 @@ export interface InsertMemoryResult {
   created: boolean;
 }
 
-export interface ListMemoriesInput {
+export interface ListMemoriesInput extends MemoryFilter {
   limit: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor?: string;
@@ -87,13 +120,51 @@ export interface RelationalStore {
   createUser(input: { name?: string | null }): Promise<User>;
   getUser(userId: string): Promise<User | null>;
 
+  /** Marks the user active now (saved or queried); feeds narrative scheduling. */
+  touchUser(userId: string): Promise<void>;
+
+  /** Stores a key hash for the user; the key itself is never stored. */
+  insertApiKey(userId: string, key: { hash: string; prefix: string }): Promise<ApiKeyRecord>;
+  /** The user behind a key hash, or null when unknown or revoked. */
+  findUserByKeyHash(hash: string): Promise<{ userId: string; keyId: string } | null>;
+  /** Revokes at once; false when the key does not exist or was already revoked. */
+  revokeApiKey(keyId: string): Promise<boolean>;
+
   /** Stores a memory once per user and content; bumps the user's data version when new. */
   insertMemory(userId: string, memory: NewMemory): Promise<InsertMemoryResult>;
+  /** Several memories in one transaction: all are stored or none. */
+  insertMemories(userId: string, memories: readonly NewMemory[]): Promise<InsertMemoryResult[]>;
   getMemory(userId: string, memoryId: string): Promise<Memory | null>;
-  /** Newest first, stable under concurrent inserts. */
+  /** The user's memories among `ids`, in no particular order. */
+  getMemories(userId: string, ids: readonly string[]): Promise<Memory[]>;
+  /** Newest first, stable under concurrent inserts, filtered. */
   listMemories(userId: string, input: ListMemoriesInput): Promise<MemoryPage>;
-  /** Deletes and bumps the user's data version; false when there was nothing to delete. */
+  /** The user's newest active memories. */
+  recentMemories(userId: string, limit: number): Promise<Memory[]>;
+  /**
+   * Applies an edit; a content change bumps the revision and marks the memory
+   * pending. Null when the memory is not the user's. A content that another
+   * memory of the user already has is a `conflict`.
+   */
+  updateMemory(userId: string, memoryId: string, patch: MemoryPatch): Promise<Memory | null>;
+  /**
+   * Deletes, leaves a tombstone for the index clean-up, and bumps the user's
+   * data version; false when there was nothing to delete.
+   */
   deleteMemory(userId: string, memoryId: string): Promise<boolean>;
+
+  /**
+   * Records that `revision` of the memory is in the indexes: marks it indexed
+   * and bumps the data version, once. False when the memory changed since (or
+   * that revision was already recorded).
+   */
+  markIndexed(userId: string, memoryId: string, revision: number): Promise<boolean>;
+  /** Marks the memory's pending revision as refused by the indexes (bad input). */
+  markIndexFailed(userId: string, memoryId: string): Promise<void>;
+  /** Removes the tombstone once the indexes forgot the memory. */
+  clearTombstone(memoryId: string): Promise<void>;
+  /** Work the indexer has not finished and nobody touched for `olderThanMs`. */
+  staleIndexTasks(olderThanMs: number, limit: number): Promise<IndexTask[]>;
 
   /** Adds the next version of the user's narrative. */
   saveNarrative(userId: string, narrative: NewNarrative): Promise<Narrative>;

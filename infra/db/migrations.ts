@@ -97,6 +97,34 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX graph_relations_to ON graph_relations (user_id, to_key);
     `,
   },
+  {
+    version: 3,
+    name: 'api-keys-and-durable-indexing',
+    // Revisions let indexing record exactly which edit it indexed (and count
+    // passes, so "indexed exactly once" is checkable); tombstones carry a
+    // delete to the indexes even if the process dies right after the commit.
+    sql: `
+      ALTER TABLE memories ADD COLUMN revision integer NOT NULL DEFAULT 1;
+      ALTER TABLE memories ADD COLUMN indexed_revision integer NOT NULL DEFAULT 0;
+      ALTER TABLE memories ADD COLUMN index_count integer NOT NULL DEFAULT 0;
+      CREATE INDEX memories_unindexed ON memories (updated_at) WHERE index_state = 'pending';
+      CREATE INDEX memories_tags ON memories USING gin (tags);
+      CREATE TABLE memory_tombstones (
+        memory_id uuid PRIMARY KEY,
+        user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        deleted_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE api_keys (
+        id uuid PRIMARY KEY,
+        user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        key_hash text NOT NULL UNIQUE,
+        prefix text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revoked_at timestamptz
+      );
+      CREATE INDEX api_keys_user ON api_keys (user_id);
+    `,
+  },
 ];
 
 // An arbitrary constant: every process migrating the same database takes this lock.

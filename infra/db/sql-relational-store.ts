@@ -1,85 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors.ts';
-import type {
-  InsertMemoryResult,
-  ListMemoriesInput,
-  Memory,
-  MemoryPage,
-  Narrative,
-  NewMemory,
-  NewNarrative,
-  RelationalStore,
-  SelfCheck,
-  User,
-} from '../../core/ports/relational-store.ts';
+import type { NewNarrative, RelationalStore } from '../../core/ports/relational-store.ts';
 import { migrate } from './migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
+import { memoryQueries } from './sql-memory-queries.ts';
+import { isUuid, toApiKey, toNarrative, toSelfCheck, toUser } from './sql-rows.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** True when `id` can name a row (anything else can never match one). */
-export const isUuid = (id: string): boolean => UUID.test(id);
-
-/** Same content, whatever its spacing or case, is the same memory. */
-export function contentHash(content: string): string {
-  const normalized = content.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
-  return createHash('sha256').update(normalized).digest('hex');
-}
-
-type Row = Record<string, unknown>;
-
-const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
-
-const toUser = (r: Row): User => ({
-  id: String(r.id),
-  name: r.name === null ? null : String(r.name),
-  dataVersion: Number(r.data_version),
-  createdAt: toDate(r.created_at),
-  lastActiveAt: r.last_active_at === null ? null : toDate(r.last_active_at),
-});
-
-const toMemory = (r: Row): Memory => ({
-  id: String(r.id),
-  userId: String(r.user_id),
-  content: String(r.content),
-  tags: (r.tags as string[]) ?? [],
-  metadata: (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<
-    string,
-    unknown
-  >,
-  state: r.state as Memory['state'],
-  indexState: r.index_state as Memory['indexState'],
-  createdAt: toDate(r.created_at),
-  updatedAt: toDate(r.updated_at),
-});
-
-const toNarrative = (r: Row): Narrative => ({
-  userId: String(r.user_id),
-  version: Number(r.version),
-  content: String(r.content),
-  dataVersion: Number(r.data_version),
-  model: String(r.model),
-  createdAt: toDate(r.created_at),
-});
-
-const toSelfCheck = (r: Row): SelfCheck => ({
-  id: String(r.id),
-  workflowId: String(r.workflow_id),
-  note: String(r.note),
-  createdAt: toDate(r.created_at),
-});
-
-function encodeCursor(memory: Memory): string {
-  return Buffer.from(`${memory.createdAt.toISOString()}|${memory.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!createdAt || !id || !isUuid(id) || Number.isNaN(Date.parse(createdAt))) {
-    throw new AppError('bad_request', 'cursor is not one this API returned');
-  }
-  return { createdAt, id };
-}
+export { contentHash, isUuid } from './sql-rows.ts';
 
 /**
  * The relational store over any PostgreSQL-speaking driver. Migrates the
@@ -90,6 +17,7 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
 
   return {
     kind: driver.kind,
+    ...memoryQueries(driver),
 
     async ping() {
       await driver.query('SELECT 1');
@@ -111,77 +39,43 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
       return rows[0] ? toUser(rows[0]) : null;
     },
 
-    async insertMemory(userId, memory: NewMemory): Promise<InsertMemoryResult> {
-      if (!isUuid(userId)) throw new AppError('not_found', 'user not found');
-      return driver.transaction(async (tx) => {
-        const users = await tx.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [userId]);
-        if (users.length === 0) throw new AppError('not_found', 'user not found');
-        const hash = contentHash(memory.content);
-        const inserted = await tx.query(
-          `INSERT INTO memories (id, user_id, content, content_hash, tags, metadata)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (user_id, content_hash) DO NOTHING
-           RETURNING *`,
-          [
-            randomUUID(),
-            userId,
-            memory.content,
-            hash,
-            memory.tags ?? [],
-            JSON.stringify(memory.metadata ?? {}),
-          ],
-        );
-        if (inserted[0]) {
-          await tx.query(
-            'UPDATE users SET data_version = data_version + 1, last_active_at = now() WHERE id = $1',
-            [userId],
-          );
-          return { memory: toMemory(inserted[0]), created: true };
-        }
-        const existing = await tx.query(
-          'SELECT * FROM memories WHERE user_id = $1 AND content_hash = $2',
-          [userId, hash],
-        );
-        return { memory: toMemory(existing[0]!), created: false };
-      });
-    },
-
-    async getMemory(userId, memoryId) {
-      if (!isUuid(userId) || !isUuid(memoryId)) return null;
-      const rows = await driver.query('SELECT * FROM memories WHERE id = $1 AND user_id = $2', [
-        memoryId,
-        userId,
-      ]);
-      return rows[0] ? toMemory(rows[0]) : null;
-    },
-
-    async listMemories(userId, { limit, cursor }: ListMemoriesInput): Promise<MemoryPage> {
-      if (!isUuid(userId)) return { items: [], nextCursor: null };
-      const after = cursor ? decodeCursor(cursor) : null;
-      const rows = await driver.query(
-        `SELECT * FROM memories
-         WHERE user_id = $1
-           AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
-         ORDER BY created_at DESC, id DESC
-         LIMIT $4`,
-        [userId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
+    async touchUser(userId) {
+      if (!isUuid(userId)) return;
+      // At most one write a minute per user: activity is tracked for the 48 h window.
+      await driver.query(
+        `UPDATE users SET last_active_at = now()
+         WHERE id = $1 AND (last_active_at IS NULL OR last_active_at < now() - interval '1 minute')`,
+        [userId],
       );
-      const items = rows.slice(0, limit).map(toMemory);
-      const last = items[items.length - 1];
-      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
     },
 
-    async deleteMemory(userId, memoryId) {
-      if (!isUuid(userId) || !isUuid(memoryId)) return false;
-      return driver.transaction(async (tx) => {
-        const deleted = await tx.query(
-          'DELETE FROM memories WHERE id = $1 AND user_id = $2 RETURNING id',
-          [memoryId, userId],
-        );
-        if (deleted.length === 0) return false;
-        await tx.query('UPDATE users SET data_version = data_version + 1 WHERE id = $1', [userId]);
-        return true;
-      });
+    async insertApiKey(userId, key) {
+      if (!isUuid(userId)) throw new AppError('not_found', 'user not found');
+      const users = await driver.query('SELECT id FROM users WHERE id = $1', [userId]);
+      if (users.length === 0) throw new AppError('not_found', 'user not found');
+      const rows = await driver.query(
+        'INSERT INTO api_keys (id, user_id, key_hash, prefix) VALUES ($1, $2, $3, $4) RETURNING *',
+        [randomUUID(), userId, key.hash, key.prefix],
+      );
+      return toApiKey(rows[0]!);
+    },
+
+    async findUserByKeyHash(hash) {
+      const rows = await driver.query<{ id: string; user_id: string }>(
+        'SELECT id, user_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+        [hash],
+      );
+      const row = rows[0];
+      return row ? { userId: String(row.user_id), keyId: String(row.id) } : null;
+    },
+
+    async revokeApiKey(keyId) {
+      if (!isUuid(keyId)) return false;
+      const rows = await driver.query(
+        'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+        [keyId],
+      );
+      return rows.length > 0;
     },
 
     async saveNarrative(userId, narrative: NewNarrative) {

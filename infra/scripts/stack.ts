@@ -6,15 +6,19 @@ import type { ReadinessCheck } from '../../api/health.routes.ts';
 import { startServer } from '../../api/server.ts';
 import { startWorker, type RunningWorker } from '../../workers/worker.ts';
 import type { Config } from '../config.ts';
-import { createRelationalStore } from '../db/create-relational-store.ts';
+import { createV1 } from '../../api/v1.ts';
+import { createEngineAdapters } from '../engine-adapters.ts';
 import { ensureTemporalCli } from '../dev/temporal-cli.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../dev/temporal-dev-server.ts';
 import {
   createTemporalClient,
+  createTemporalProbe,
   createWorkerConnection,
   pingTemporal,
 } from '../temporal/connection.ts';
 import { installTemporalRuntime } from '../temporal/runtime-logger.ts';
+import { ensureIndexReconcilerSchedule } from '../temporal/schedules.ts';
+import { createTemporalIndexingQueue } from '../temporal/temporal-indexing-queue.ts';
 
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -63,45 +67,56 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
       closers.push({ name: 'temporal dev server', close: () => devServer!.stop() });
     }
 
-    const store = await createRelationalStore(config, (error) =>
-      logger.warn({ err: error }, 'database connection error'),
-    );
-    closers.push({ name: 'relational store', close: () => store.close() });
-    logger.info({ kind: store.kind }, 'relational store ready');
+    const engine = await createEngineAdapters(config, logger);
+    closers.push({ name: 'engine adapters', close: () => engine.close() });
+    const { store } = engine;
 
     const temporal = await createTemporalClient(config);
     closers.push({ name: 'temporal client', close: () => temporal.connection.close() });
+    const indexingQueue = createTemporalIndexingQueue(temporal.client, config.TASK_QUEUE_INDEXING);
 
-    let worker: RunningWorker | undefined;
+    const workers: RunningWorker[] = [];
     if (role !== 'api') {
       const connection = await createWorkerConnection(config);
       closers.push({ name: 'worker connection', close: () => connection.close() });
-      worker = await startWorker({
-        connection,
-        namespace: config.TEMPORAL_NAMESPACE,
+      const deps = { ...engine, indexingQueue };
+      for (const taskQueue of [config.TASK_QUEUE_SYSTEM, config.TASK_QUEUE_INDEXING]) {
+        const worker = await startWorker({
+          connection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          taskQueue,
+          deps,
+          logger,
+        });
+        workers.push(worker);
+        closers.push({ name: `worker ${taskQueue}`, close: () => worker.stop() });
+      }
+      await ensureIndexReconcilerSchedule(temporal.client, {
         taskQueue: config.TASK_QUEUE_SYSTEM,
-        deps: { store },
-        logger,
+        everySeconds: config.INDEX_RECONCILE_INTERVAL_S,
+        olderThanMs: config.INDEX_RECONCILE_AFTER_S * 1000,
       });
-      closers.push({ name: 'worker', close: () => worker!.stop() });
     }
 
     let apiUrl: string | null = null;
     if (role !== 'worker') {
+      const probe = createTemporalProbe(config);
+      closers.push({ name: 'temporal probe', close: () => probe.close() });
       const checks: ReadinessCheck[] = [
         { name: 'database', check: () => store.ping() },
         {
           name: 'temporal',
-          check: () => pingTemporal(temporal.connection, config.READINESS_TIMEOUT_MS),
+          check: () => pingTemporal(probe, config.READINESS_TIMEOUT_MS),
         },
       ];
-      if (worker) {
-        const running = worker;
+      if (workers.length > 0) {
         checks.push({
           name: 'worker',
           check: async () => {
-            const state = running.state();
-            if (state !== 'RUNNING') throw new Error(`worker is ${state}`);
+            const states = workers.map((w) => w.state());
+            if (states.some((state) => state !== 'RUNNING')) {
+              throw new Error(`workers are ${states.join(', ')}`);
+            }
           },
         });
       }
@@ -111,6 +126,13 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
         readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
         bodyLimitKb: config.BODY_LIMIT_KB,
         memoryBudgetMb: config.MEMORY_BUDGET_MB,
+        v1: createV1({
+          ...engine,
+          indexingQueue,
+          limits: { maxMemoryChars: config.MAX_MEMORY_CHARS, maxTags: config.MAX_TAGS },
+          adminApiKey: config.ADMIN_API_KEY,
+          logger,
+        }),
       });
       const server = await startServer(app, config.HOST, config.PORT);
       closers.push({ name: 'api server', close: () => server.stop() });

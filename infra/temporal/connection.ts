@@ -51,6 +51,15 @@ export function createWorkerConnection(config: TemporalSettings): Promise<Native
   return NativeConnection.connect(connectionOptions(config));
 }
 
+/**
+ * A connection for health probes only: lazy, and without the SDK's retry
+ * interceptor, so a probe of a dead server fails once instead of leaving
+ * retries scheduled that would outlive the connection when it closes.
+ */
+export function createTemporalProbe(config: TemporalSettings): Connection {
+  return Connection.lazy({ ...connectionOptions(config), interceptors: [] });
+}
+
 /** Resolves when the Temporal frontend answers within `timeoutMs`. */
 export async function pingTemporal(connection: Connection, timeoutMs: number): Promise<void> {
   await connection.withDeadline(Date.now() + timeoutMs, () =>

@@ -125,6 +125,119 @@ export function relationalStoreContract(
       assert.equal((await store.getUser(user.id))?.dataVersion, 2);
     });
 
+    it('stores a batch of memories atomically: one bad item stores none', async () => {
+      const user = await store.createUser({});
+      const ok = await store.insertMemories(user.id, [{ content: 'one' }, { content: 'two' }]);
+      assert.deepEqual(
+        ok.map((r) => r.created),
+        [true, true],
+      );
+      await assert.rejects(
+        store.insertMemories(user.id, [
+          { content: 'three' },
+          { content: null as unknown as string },
+        ]),
+      );
+      assert.equal((await store.listMemories(user.id, { limit: 10 })).items.length, 2);
+      assert.equal((await store.getUser(user.id))?.dataVersion, 2);
+    });
+
+    it('finds a memory by key hash until the key is revoked', async () => {
+      const user = await store.createUser({});
+      const key = await store.insertApiKey(user.id, { hash: `h-${user.id}`, prefix: 'mem_abc' });
+      assert.deepEqual(await store.findUserByKeyHash(`h-${user.id}`), {
+        userId: user.id,
+        keyId: key.id,
+      });
+      assert.equal(await store.revokeApiKey(key.id), true);
+      assert.equal(await store.revokeApiKey(key.id), false);
+      assert.equal(await store.findUserByKeyHash(`h-${user.id}`), null);
+    });
+
+    it('filters a listing by tag, time range and state', async () => {
+      const user = await store.createUser({});
+      const a = await store.insertMemory(user.id, { content: 'tagged', tags: ['work'] });
+      await store.insertMemory(user.id, { content: 'plain' });
+      const archived = await store.insertMemory(user.id, { content: 'old news', tags: ['work'] });
+      await store.updateMemory(user.id, archived.memory.id, { state: 'archived' });
+      const byTag = await store.listMemories(user.id, { limit: 10, tag: 'work', state: 'active' });
+      assert.deepEqual(
+        byTag.items.map((m) => m.id),
+        [a.memory.id],
+      );
+      const future = await store.listMemories(user.id, {
+        limit: 10,
+        from: new Date(Date.now() + 60_000),
+      });
+      assert.equal(future.items.length, 0);
+      const past = await store.listMemories(user.id, {
+        limit: 10,
+        to: new Date(Date.now() + 60_000),
+      });
+      assert.equal(past.items.length, 3);
+      assert.deepEqual(
+        (await store.recentMemories(user.id, 10)).map((m) => m.content),
+        ['plain', 'tagged'],
+      );
+    });
+
+    it('edits content with a new revision and a pending index, and refuses a duplicate content', async () => {
+      const user = await store.createUser({});
+      const { memory } = await store.insertMemory(user.id, { content: 'draft' });
+      await store.insertMemory(user.id, { content: 'taken' });
+      const edited = await store.updateMemory(user.id, memory.id, { content: 'final' });
+      assert.equal(edited?.content, 'final');
+      assert.equal(edited?.revision, 2);
+      assert.equal(edited?.indexState, 'pending');
+      const metaOnly = await store.updateMemory(user.id, memory.id, { metadata: { a: 1 } });
+      assert.equal(metaOnly?.revision, 2);
+      await assert.rejects(
+        store.updateMemory(user.id, memory.id, { content: 'TAKEN' }),
+        (error: unknown) => error instanceof AppError && error.code === 'conflict',
+      );
+      const other = await store.createUser({});
+      assert.equal(await store.updateMemory(other.id, memory.id, { content: 'hijack' }), null);
+      assert.equal((await store.getMemory(user.id, memory.id))?.content, 'final');
+    });
+
+    it('marks a revision indexed exactly once, and not after a newer edit', async () => {
+      const user = await store.createUser({});
+      const { memory } = await store.insertMemory(user.id, { content: 'to index' });
+      assert.equal(await store.markIndexed(user.id, memory.id, 1), true);
+      assert.equal(await store.markIndexed(user.id, memory.id, 1), false);
+      assert.equal((await store.getMemory(user.id, memory.id))?.indexState, 'indexed');
+      await store.updateMemory(user.id, memory.id, { content: 'edited meanwhile' });
+      assert.equal(await store.markIndexed(user.id, memory.id, 1), false);
+      assert.equal(await store.markIndexed(user.id, memory.id, 2), true);
+    });
+
+    it('lists unfinished index work: stale pending memories and tombstones until cleared', async () => {
+      const user = await store.createUser({});
+      const { memory } = await store.insertMemory(user.id, { content: 'pending work' });
+      const gone = await store.insertMemory(user.id, { content: 'deleted work' });
+      await store.deleteMemory(user.id, gone.memory.id);
+      const tasks = await store.staleIndexTasks(0, 1000);
+      assert.ok(tasks.some((t) => t.memoryId === memory.id && !t.deleted && t.userId === user.id));
+      assert.ok(tasks.some((t) => t.memoryId === gone.memory.id && t.deleted));
+      await store.markIndexed(user.id, memory.id, 1);
+      await store.clearTombstone(gone.memory.id);
+      const after = await store.staleIndexTasks(0, 1000);
+      assert.ok(!after.some((t) => t.memoryId === memory.id || t.memoryId === gone.memory.id));
+      assert.ok(!(await store.staleIndexTasks(60_000, 1000)).some((t) => t.userId === user.id));
+    });
+
+    it("returns only the asking user's memories from a list of ids", async () => {
+      const alice = await store.createUser({});
+      const bob = await store.createUser({});
+      const a = await store.insertMemory(alice.id, { content: 'a' });
+      const b = await store.insertMemory(bob.id, { content: 'b' });
+      const found = await store.getMemories(alice.id, [a.memory.id, b.memory.id, 'junk']);
+      assert.deepEqual(
+        found.map((m) => m.id),
+        [a.memory.id],
+      );
+    });
+
     it('versions narratives and returns the latest', async () => {
       const user = await store.createUser({});
       assert.equal(await store.latestNarrative(user.id), null);

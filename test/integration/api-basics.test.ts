@@ -39,7 +39,7 @@ describe('API basics against a real store and a real Temporal dev server', () =>
       logFile: path.join(dir, 'temporal.log'),
       log: () => undefined,
     });
-    connection = await Connection.connect({ address: temporal.address });
+    connection = Connection.lazy({ address: temporal.address, interceptors: [] });
     store = await createSqlRelationalStore(await createPgliteDriver('memory://'));
     const app = createApp({
       logger,

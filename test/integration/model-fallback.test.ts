@@ -18,6 +18,7 @@ const memories: Memory[] = [
     metadata: {},
     state: 'active',
     indexState: 'indexed',
+    revision: 1,
     createdAt: new Date('2026-03-01T00:00:00Z'),
     updatedAt: new Date('2026-03-01T00:00:00Z'),
   },

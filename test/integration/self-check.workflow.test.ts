@@ -3,40 +3,20 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { RelationalStore } from '../../core/ports/relational-store.ts';
-import { createPgDriver } from '../../infra/db/pg-driver.ts';
-import { createPgliteDriver } from '../../infra/db/pglite-driver.ts';
-import { createSqlRelationalStore } from '../../infra/db/sql-relational-store.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { installTemporalRuntime } from '../../infra/temporal/runtime-logger.ts';
 import { selfCheckWorkflow } from '../../workflows/index.ts';
 import { startWorker, type RunningWorker } from '../../workers/worker.ts';
+import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
 const address = requireTestEnv('TEST_TEMPORAL_ADDRESS');
-const databaseUrl = requireTestEnv('TEST_DATABASE_URL');
 const logger = createLogger('silent');
 installTemporalRuntime(logger);
 
-const adapters: [string, () => Promise<RelationalStore>][] = [
-  ['PGlite', async () => createSqlRelationalStore(await createPgliteDriver('memory://'))],
-  [
-    'PostgreSQL',
-    async () =>
-      createSqlRelationalStore(
-        await createPgDriver({
-          url: databaseUrl,
-          poolSize: 4,
-          statementTimeoutMs: 5000,
-          connectTimeoutMs: 3000,
-        }),
-      ),
-  ],
-];
-
-for (const [name, createStore] of adapters) {
+for (const name of ['pglite', 'postgres'] as const) {
   describe(`self-check workflow on the real dev server and worker, store ${name}`, () => {
-    let store: RelationalStore;
+    let engine: TestEngine;
     let workerConnection: NativeConnection;
     let worker: RunningWorker;
     let connection: Connection;
@@ -44,13 +24,13 @@ for (const [name, createStore] of adapters) {
     const taskQueue = `test-system-${randomUUID()}`;
 
     before(async () => {
-      store = await createStore();
+      engine = await createTestEngine(name);
       workerConnection = await NativeConnection.connect({ address });
       worker = await startWorker({
         connection: workerConnection,
         namespace: 'default',
         taskQueue,
-        deps: { store },
+        deps: { ...engine, indexingQueue: { request: async () => {} } },
         logger,
       });
       connection = await Connection.connect({ address });
@@ -61,7 +41,7 @@ for (const [name, createStore] of adapters) {
       await worker.stop();
       await workerConnection.close();
       await connection.close();
-      await store.close();
+      await engine.close();
     });
 
     it('runs its activity on the worker, which writes the check to the store', async () => {
@@ -72,7 +52,7 @@ for (const [name, createStore] of adapters) {
         args: [{ requestedBy: 'integration test' }],
       });
       assert.equal(result.workflowId, workflowId);
-      const row = await store.getSelfCheck(result.selfCheckId);
+      const row = await engine.store.getSelfCheck(result.selfCheckId);
       assert.equal(row?.workflowId, workflowId);
       assert.equal(row?.note, 'requested by integration test');
       const described = await client.workflow.getHandle(workflowId).describe();

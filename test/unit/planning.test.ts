@@ -13,6 +13,7 @@ const memory = (content: string, day: number, tags: string[] = []): Memory => ({
   metadata: {},
   state: 'active',
   indexState: 'indexed',
+  revision: 1,
   createdAt: new Date(Date.UTC(2026, 0, day)),
   updatedAt: new Date(Date.UTC(2026, 0, day)),
 });

@@ -1,0 +1,54 @@
+import type { AdminService } from '../core/memories/memory-service.ts';
+import { defineRoute, type RouteSpec } from './route-registry.ts';
+import { uuidParam, type ApiSchemas } from './schemas.ts';
+
+/** `/v1/admin`: users and keys, with the admin key from `ADMIN_API_KEY`. */
+export function adminRoutes(s: ApiSchemas, admin: AdminService): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/admin/users',
+      tag: 'admin',
+      auth: 'admin',
+      summary: 'Create a user and its first API key (shown once, stored hashed)',
+      body: s.createUserBody,
+      responses: { 201: { description: 'created', schema: s.createUserOut } },
+      async handler({ body }) {
+        const created = await admin.createUser(body.name ?? null);
+        return {
+          status: 201,
+          body: { user_id: created.user.id, api_key: created.apiKey, key_id: created.keyId },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/admin/users/:id/keys',
+      tag: 'admin',
+      auth: 'admin',
+      summary: 'Issue another API key for a user',
+      params: uuidParam,
+      responses: { 201: { description: 'issued', schema: s.issueKeyOut } },
+      async handler({ params }) {
+        const key = await admin.issueKey(params.id);
+        return {
+          status: 201,
+          body: { user_id: key.userId, api_key: key.apiKey, key_id: key.keyId },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/v1/admin/keys/:id',
+      tag: 'admin',
+      auth: 'admin',
+      summary: 'Revoke an API key; it stops working at once',
+      params: uuidParam,
+      responses: { 204: { description: 'revoked' } },
+      async handler({ params }) {
+        await admin.revokeKey(params.id);
+        return { status: 204 };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import type { MemoryGraph } from '../ports/graph-store.ts';
+import type { LanguageModel } from '../ports/language-model.ts';
+
+export interface EntityExtractor {
+  extract(content: string): Promise<{ graph: MemoryGraph; modelCalls: number }>;
+}
+
+// Capitalised words that start sentences or address the assistant, not entities.
+const NOT_ENTITIES = new Set(
+  (
+    'I Im Ive Id Ill My Me We Our You Your He She His Her They Their It Its The A An This That ' +
+    'These Those And But Or So If When Then Also Just Yesterday Today Tomorrow Remember Please ' +
+    'Note Hi Hello Hey Thanks Yes No Ok Okay What Who Where Why How Which Do Does Did Is Are Was'
+  ).split(' '),
+);
+
+const RELATION_PATTERNS: [RegExp, string][] = [
+  [/\b(works?|working|worked) (at|for)\b/i, 'WORKS_AT'],
+  [/\b(lives?|living|lived|moved) (in|to)\b/i, 'LIVES_IN'],
+  [/\b(married to|wife|husband|partner)\b/i, 'PARTNER_OF'],
+  [/\b(sister|brother|mother|father|mom|dad|son|daughter|cousin)\b/i, 'FAMILY_OF'],
+  [/\b(friend|colleague|boss|manager|coworker)\b/i, 'KNOWS'],
+  [/\b(studies|studied|studying|student) at\b/i, 'STUDIES_AT'],
+];
+
+/**
+ * Finds entities without a model: runs of capitalised words (names of people,
+ * places, organisations), typed `thing`, linked by the verb between them when
+ * a known pattern matches, else by co-mention.
+ */
+export function localExtract(content: string): MemoryGraph {
+  const found: { name: string; index: number }[] = [];
+  const pattern =
+    /\p{Lu}[\p{L}\p{N}'’-]*(?:[ \t]+(?:of[ \t]+|de[ \t]+|van[ \t]+)?\p{Lu}[\p{L}\p{N}'’-]*)*/gu;
+  for (const match of content.matchAll(pattern)) {
+    const words = match[0].replace(/['’-]+$/u, '').split(/\s+/);
+    while (words.length > 0 && NOT_ENTITIES.has(words[0]!.replace(/['’]/gu, ''))) words.shift();
+    const name = words.join(' ');
+    if (name.length < 2) continue;
+    if (!found.some((f) => f.name.toLowerCase() === name.toLowerCase())) {
+      found.push({ name, index: (match.index ?? 0) + match[0].indexOf(name) });
+    }
+  }
+  const entities = found.slice(0, 12).map((f) => ({ name: f.name, type: 'thing' }));
+  const relations: MemoryGraph['relations'] = [];
+  for (let i = 0; i + 1 < found.length && i < 11; i++) {
+    const from = found[i]!;
+    const to = found[i + 1]!;
+    const between = content.slice(from.index + from.name.length, to.index);
+    // Entities in different sentences are not linked.
+    if (/[.!?;\n]/.test(between)) continue;
+    const type = RELATION_PATTERNS.find(([re]) => re.test(between))?.[1] ?? 'RELATED_TO';
+    relations.push({ from: from.name, to: to.name, type });
+  }
+  return { entities, relations };
+}
+
+const modelGraphSchema = z.object({
+  entities: z
+    .array(
+      z.object({ name: z.string().trim().min(1).max(120), type: z.string().trim().min(1).max(40) }),
+    )
+    .max(30),
+  relations: z
+    .array(
+      z.object({
+        from: z.string().trim().min(1).max(120),
+        to: z.string().trim().min(1).max(120),
+        type: z.string().trim().min(1).max(60),
+      }),
+    )
+    .max(40),
+});
+
+const SYSTEM = `Extract the named entities in a user's saved memory and how they relate.
+Answer with JSON only: {"entities":[{"name":"...","type":"person|place|organization|topic|thing"}],
+"relations":[{"from":"<entity name>","to":"<entity name>","type":"UPPER_SNAKE_VERB"}]}`;
+
+/** Extracts with the model when configured, and locally when not or when the model fails. */
+export function createEntityExtractor(options: {
+  model: LanguageModel | null;
+  timeoutMs: number;
+}): EntityExtractor {
+  const { model, timeoutMs } = options;
+  return {
+    async extract(content) {
+      if (!model) return { graph: localExtract(content), modelCalls: 0 };
+      try {
+        const answer = await model.generate({
+          system: SYSTEM,
+          prompt: content,
+          json: true,
+          temperature: 0,
+          timeoutMs,
+        });
+        const parsed = modelGraphSchema.safeParse(JSON.parse(answer.text));
+        if (!parsed.success) return { graph: localExtract(content), modelCalls: 1 };
+        const names = new Set(parsed.data.entities.map((e) => e.name.toLowerCase()));
+        return {
+          graph: {
+            entities: parsed.data.entities.map((e) => ({
+              name: e.name,
+              type: e.type.toLowerCase(),
+            })),
+            // A relation must join two entities the model named.
+            relations: parsed.data.relations
+              .filter((r) => names.has(r.from.toLowerCase()) && names.has(r.to.toLowerCase()))
+              .map((r) => ({ ...r, type: r.type.toUpperCase().replace(/[^A-Z0-9]+/g, '_') })),
+          },
+          modelCalls: 1,
+        };
+      } catch {
+        return { graph: localExtract(content), modelCalls: 1 };
+      }
+    },
+  };
+}
+
+/** Normalised form of an entity name: what the graph matches on. */
+export function entityKey(name: string): string {
+  return name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** Known entity names that occur in `text` as whole words, longest first. */
+export function entitiesInText(text: string, knownNames: readonly string[]): string[] {
+  const haystack = ` ${entityKey(text).replace(/[^\p{L}\p{N}]+/gu, ' ')} `;
+  return [...knownNames]
+    .filter((name) => {
+      const key = entityKey(name)
+        .replace(/[^\p{L}\p{N}]+/gu, ' ')
+        .trim();
+      return key.length > 1 && haystack.includes(` ${key} `);
+    })
+    .sort((a, b) => b.length - a.length);
+}

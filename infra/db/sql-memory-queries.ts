@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../../core/errors.ts';
+import type {
+  IndexTask,
+  InsertMemoryResult,
+  ListMemoriesInput,
+  Memory,
+  MemoryPage,
+  MemoryPatch,
+  NewMemory,
+  RelationalStore,
+} from '../../core/ports/relational-store.ts';
+import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
+import { contentHash, decodeCursor, encodeCursor, isUuid, toMemory } from './sql-rows.ts';
+
+const bumpVersion = (tx: SqlExecutor, userId: string, by = 1) =>
+  tx.query(
+    'UPDATE users SET data_version = data_version + $2, last_active_at = now() WHERE id = $1',
+    [userId, by],
+  );
+
+async function lockUser(tx: SqlExecutor, userId: string): Promise<void> {
+  const users = isUuid(userId)
+    ? await tx.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [userId])
+    : [];
+  if (users.length === 0) throw new AppError('not_found', 'user not found');
+}
+
+async function insertOne(
+  tx: SqlExecutor,
+  userId: string,
+  memory: NewMemory,
+): Promise<InsertMemoryResult> {
+  const hash = contentHash(memory.content);
+  const inserted = await tx.query(
+    // clock_timestamp, not now(): memories saved in one batch keep their order.
+    `INSERT INTO memories (id, user_id, content, content_hash, tags, metadata, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp())
+     ON CONFLICT (user_id, content_hash) DO NOTHING
+     RETURNING *`,
+    [
+      randomUUID(),
+      userId,
+      memory.content,
+      hash,
+      memory.tags ?? [],
+      JSON.stringify(memory.metadata ?? {}),
+    ],
+  );
+  if (inserted[0]) return { memory: toMemory(inserted[0]), created: true };
+  const existing = await tx.query(
+    'SELECT * FROM memories WHERE user_id = $1 AND content_hash = $2',
+    [userId, hash],
+  );
+  return { memory: toMemory(existing[0]!), created: false };
+}
+
+type MemoryQueries = Pick<
+  RelationalStore,
+  | 'insertMemory'
+  | 'insertMemories'
+  | 'getMemory'
+  | 'getMemories'
+  | 'listMemories'
+  | 'recentMemories'
+  | 'updateMemory'
+  | 'deleteMemory'
+  | 'markIndexed'
+  | 'markIndexFailed'
+  | 'clearTombstone'
+  | 'staleIndexTasks'
+>;
+
+/** The memory half of the relational store, in SQL shared by PGlite and PostgreSQL. */
+export function memoryQueries(driver: SqlDriver): MemoryQueries {
+  const insertMemories = (userId: string, memories: readonly NewMemory[]) =>
+    driver.transaction(async (tx) => {
+      // The user row lock serialises a user's writes, so duplicates resolve the same way.
+      await lockUser(tx, userId);
+      const results: InsertMemoryResult[] = [];
+      for (const memory of memories) results.push(await insertOne(tx, userId, memory));
+      const created = results.filter((r) => r.created).length;
+      if (created > 0) await bumpVersion(tx, userId, created);
+      return results;
+    });
+
+  return {
+    insertMemories,
+
+    async insertMemory(userId, memory) {
+      const [result] = await insertMemories(userId, [memory]);
+      return result!;
+    },
+
+    async getMemory(userId, memoryId) {
+      if (!isUuid(userId) || !isUuid(memoryId)) return null;
+      const rows = await driver.query('SELECT * FROM memories WHERE id = $1 AND user_id = $2', [
+        memoryId,
+        userId,
+      ]);
+      return rows[0] ? toMemory(rows[0]) : null;
+    },
+
+    async getMemories(userId, ids) {
+      const valid = ids.filter(isUuid);
+      if (!isUuid(userId) || valid.length === 0) return [];
+      const rows = await driver.query(
+        'SELECT * FROM memories WHERE user_id = $1 AND id = ANY($2::uuid[])',
+        [userId, valid],
+      );
+      return rows.map(toMemory);
+    },
+
+    async listMemories(userId, input: ListMemoriesInput): Promise<MemoryPage> {
+      if (!isUuid(userId)) return { items: [], nextCursor: null };
+      const after = input.cursor ? decodeCursor(input.cursor) : null;
+      const rows = await driver.query(
+        `SELECT * FROM memories
+         WHERE user_id = $1
+           AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
+           AND ($4::text IS NULL OR $4::text = ANY(tags))
+           AND ($5::timestamptz IS NULL OR created_at >= $5::timestamptz)
+           AND ($6::timestamptz IS NULL OR created_at < $6::timestamptz)
+           AND ($7::text IS NULL OR state = $7::text)
+         ORDER BY created_at DESC, id DESC
+         LIMIT $8`,
+        [
+          userId,
+          after?.createdAt ?? null,
+          after?.id ?? null,
+          input.tag ?? null,
+          input.from?.toISOString() ?? null,
+          input.to?.toISOString() ?? null,
+          input.state ?? null,
+          input.limit + 1,
+        ],
+      );
+      const items = rows.slice(0, input.limit).map(toMemory);
+      const last = items[items.length - 1];
+      return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
+    },
+
+    async recentMemories(userId, limit) {
+      if (!isUuid(userId)) return [];
+      const rows = await driver.query(
+        `SELECT * FROM memories WHERE user_id = $1 AND state = 'active'
+         ORDER BY created_at DESC, id DESC LIMIT $2`,
+        [userId, limit],
+      );
+      return rows.map(toMemory);
+    },
+
+    async updateMemory(userId, memoryId, patch: MemoryPatch): Promise<Memory | null> {
+      if (!isUuid(userId) || !isUuid(memoryId)) return null;
+      return driver.transaction(async (tx) => {
+        const rows = await tx.query(
+          'SELECT * FROM memories WHERE id = $1 AND user_id = $2 FOR UPDATE',
+          [memoryId, userId],
+        );
+        if (!rows[0]) return null;
+        const current = toMemory(rows[0]);
+        const content = patch.content ?? current.content;
+        const hash = contentHash(content);
+        const tags = patch.tags ?? current.tags;
+        // Content and tags live in the indexes; a change there needs a new index pass.
+        const reindex =
+          hash !== contentHash(current.content) ||
+          tags.join('\u0000') !== current.tags.join('\u0000');
+        if (hash !== contentHash(current.content)) {
+          const clash = await tx.query(
+            'SELECT id FROM memories WHERE user_id = $1 AND content_hash = $2 AND id <> $3',
+            [userId, hash, memoryId],
+          );
+          if (clash[0]) {
+            throw new AppError('conflict', 'another memory already has this content', {
+              details: { memory_id: String(clash[0].id) },
+            });
+          }
+        }
+        const updated = await tx.query(
+          `UPDATE memories SET content = $3, content_hash = $4, tags = $5, metadata = $6,
+             state = $7, updated_at = now(),
+             revision = revision + $8::int,
+             index_state = CASE WHEN $8::int = 1 THEN 'pending' ELSE index_state END
+           WHERE id = $1 AND user_id = $2 RETURNING *`,
+          [
+            memoryId,
+            userId,
+            content,
+            hash,
+            tags,
+            JSON.stringify(patch.metadata ?? current.metadata),
+            patch.state ?? current.state,
+            reindex ? 1 : 0,
+          ],
+        );
+        await bumpVersion(tx, userId);
+        return toMemory(updated[0]!);
+      });
+    },
+
+    async deleteMemory(userId, memoryId) {
+      if (!isUuid(userId) || !isUuid(memoryId)) return false;
+      return driver.transaction(async (tx) => {
+        const deleted = await tx.query(
+          'DELETE FROM memories WHERE id = $1 AND user_id = $2 RETURNING id',
+          [memoryId, userId],
+        );
+        if (deleted.length === 0) return false;
+        await tx.query(
+          `INSERT INTO memory_tombstones (memory_id, user_id) VALUES ($1, $2)
+           ON CONFLICT (memory_id) DO NOTHING`,
+          [memoryId, userId],
+        );
+        await bumpVersion(tx, userId);
+        return true;
+      });
+    },
+
+    async markIndexed(userId, memoryId, revision) {
+      if (!isUuid(userId) || !isUuid(memoryId)) return false;
+      return driver.transaction(async (tx) => {
+        const rows = await tx.query(
+          `UPDATE memories SET index_state = 'indexed', indexed_revision = $3,
+             index_count = index_count + 1
+           WHERE id = $1 AND user_id = $2 AND revision = $3 AND indexed_revision < $3
+           RETURNING id`,
+          [memoryId, userId, revision],
+        );
+        if (rows.length === 0) return false;
+        await bumpVersion(tx, userId);
+        return true;
+      });
+    },
+
+    async markIndexFailed(userId, memoryId) {
+      if (!isUuid(userId) || !isUuid(memoryId)) return;
+      await driver.query(
+        `UPDATE memories SET index_state = 'failed'
+         WHERE id = $1 AND user_id = $2 AND index_state = 'pending'`,
+        [memoryId, userId],
+      );
+    },
+
+    async clearTombstone(memoryId) {
+      if (!isUuid(memoryId)) return;
+      await driver.query('DELETE FROM memory_tombstones WHERE memory_id = $1', [memoryId]);
+    },
+
+    async staleIndexTasks(olderThanMs, limit): Promise<IndexTask[]> {
+      const rows = await driver.query<{ user_id: string; memory_id: string; deleted: boolean }>(
+        `(SELECT user_id, id AS memory_id, false AS deleted FROM memories
+           WHERE index_state = 'pending' AND updated_at < now() - $1 * interval '1 millisecond'
+           ORDER BY updated_at LIMIT $2)
+         UNION ALL
+         (SELECT user_id, memory_id, true AS deleted FROM memory_tombstones
+           WHERE deleted_at < now() - $1 * interval '1 millisecond'
+           ORDER BY deleted_at LIMIT $2)`,
+        [olderThanMs, limit],
+      );
+      return rows.map((r) => ({
+        userId: String(r.user_id),
+        memoryId: String(r.memory_id),
+        deleted: Boolean(r.deleted),
+      }));
+    },
+  };
+}

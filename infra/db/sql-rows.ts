@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { AppError } from '../../core/errors.ts';
+import type {
+  ApiKeyRecord,
+  Memory,
+  Narrative,
+  SelfCheck,
+  User,
+} from '../../core/ports/relational-store.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True when `id` can name a row (anything else can never match one). */
+export const isUuid = (id: string): boolean => UUID.test(id);
+
+/** Same content, whatever its spacing or case, is the same memory. */
+export function contentHash(content: string): string {
+  const normalized = content.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+  return createHash('sha256').update(normalized).digest('hex');
+}
+
+export type Row = Record<string, unknown>;
+
+const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+const toDateOrNull = (v: unknown): Date | null =>
+  v === null || v === undefined ? null : toDate(v);
+
+export const toUser = (r: Row): User => ({
+  id: String(r.id),
+  name: r.name === null ? null : String(r.name),
+  dataVersion: Number(r.data_version),
+  createdAt: toDate(r.created_at),
+  lastActiveAt: toDateOrNull(r.last_active_at),
+});
+
+export const toMemory = (r: Row): Memory => ({
+  id: String(r.id),
+  userId: String(r.user_id),
+  content: String(r.content),
+  tags: (r.tags as string[]) ?? [],
+  metadata: (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<
+    string,
+    unknown
+  >,
+  state: r.state as Memory['state'],
+  indexState: r.index_state as Memory['indexState'],
+  revision: Number(r.revision),
+  createdAt: toDate(r.created_at),
+  updatedAt: toDate(r.updated_at),
+});
+
+export const toNarrative = (r: Row): Narrative => ({
+  userId: String(r.user_id),
+  version: Number(r.version),
+  content: String(r.content),
+  dataVersion: Number(r.data_version),
+  model: String(r.model),
+  createdAt: toDate(r.created_at),
+});
+
+export const toSelfCheck = (r: Row): SelfCheck => ({
+  id: String(r.id),
+  workflowId: String(r.workflow_id),
+  note: String(r.note),
+  createdAt: toDate(r.created_at),
+});
+
+export const toApiKey = (r: Row): ApiKeyRecord => ({
+  id: String(r.id),
+  userId: String(r.user_id),
+  prefix: String(r.prefix),
+  createdAt: toDate(r.created_at),
+  revokedAt: toDateOrNull(r.revoked_at),
+});
+
+/** An opaque position in a newest-first listing. */
+export function encodeCursor(memory: Memory): string {
+  return Buffer.from(`${memory.createdAt.toISOString()}|${memory.id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!createdAt || !id || !isUuid(id) || Number.isNaN(Date.parse(createdAt))) {
+    throw new AppError('bad_request', 'cursor is not one this API returned');
+  }
+  return { createdAt, id };
+}

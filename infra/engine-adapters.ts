@@ -1,0 +1,129 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { createBatchingEmbedder } from '../core/batching/batching-embedder.ts';
+import { AppError } from '../core/errors.ts';
+import {
+  createEntityExtractor,
+  type EntityExtractor,
+} from '../core/extraction/entity-extractor.ts';
+import type { Embedder } from '../core/ports/embedder.ts';
+import type { GraphStore } from '../core/ports/graph-store.ts';
+import type { LanguageModel } from '../core/ports/language-model.ts';
+import type { RelationalStore } from '../core/ports/relational-store.ts';
+import type { VectorIndex } from '../core/ports/vector-index.ts';
+import type { Config } from './config.ts';
+import { createPgDriver } from './db/pg-driver.ts';
+import { createPgliteDriver } from './db/pglite-driver.ts';
+import type { SqlDriver } from './db/sql-driver.ts';
+import { createSqlRelationalStore } from './db/sql-relational-store.ts';
+import { createNeo4jGraphStore } from './graph/neo4j-graph-store.ts';
+import { createSqlGraphStore } from './graph/sql-graph-store.ts';
+import { createModelAdapters } from './model/create-model-adapters.ts';
+import { createPgvectorIndex } from './vector/pgvector-index.ts';
+import { createQdrantIndex } from './vector/qdrant-index.ts';
+
+/** Every port the engine runs over, built from the configuration. */
+export interface EngineAdapters {
+  store: RelationalStore;
+  vectors: VectorIndex;
+  graph: GraphStore;
+  /** Null when no model is configured. */
+  model: LanguageModel | null;
+  embedder: Embedder;
+  extractor: EntityExtractor;
+  /** Closes everything it opened, in reverse order. */
+  close(): Promise<void>;
+}
+
+/** PostgreSQL when `DATABASE_URL` is set, else PGlite under the data directory. */
+export function createSqlDriver(config: Config, logger: Logger): Promise<SqlDriver> {
+  return config.DATABASE_URL
+    ? createPgDriver({
+        url: config.DATABASE_URL,
+        poolSize: config.PG_POOL_SIZE,
+        statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+        connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS,
+        onError: (error) => logger.warn({ err: error }, 'database connection error'),
+      })
+    : createPgliteDriver(path.join(config.dataDir, 'pglite'));
+}
+
+/**
+ * Builds the adapters the configuration asks for: the relational store
+ * (PGlite or PostgreSQL), the vector index (Qdrant when `QDRANT_URL` is set,
+ * else pgvector in the same database), the graph (Neo4j when `NEO4J_URL` is
+ * set, else tables in the same database) and the model and embedder.
+ */
+export async function createEngineAdapters(
+  config: Config,
+  logger: Logger,
+): Promise<EngineAdapters> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const fn of closers.splice(0).reverse()) {
+      await fn().catch((error: unknown) =>
+        logger.warn({ err: error }, 'closing an adapter failed'),
+      );
+    }
+  };
+  try {
+    const driver = await createSqlDriver(config, logger);
+    closers.push(() => driver.close());
+    const store = await createSqlRelationalStore(driver);
+
+    const models = await createModelAdapters(config);
+    closers.push(() => models.close());
+    const embedder = createBatchingEmbedder(models.embedder, {
+      windowMs: config.EMBED_BATCH_WINDOW_MS,
+      maxBatch: config.EMBED_BATCH_MAX,
+    });
+
+    const vectors = config.QDRANT_URL
+      ? await createQdrantIndex({
+          url: config.QDRANT_URL,
+          ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}),
+          collection: config.QDRANT_COLLECTION,
+          dimension: embedder.dimension,
+        })
+      : await createPgvectorIndex({ driver, dimension: embedder.dimension }).catch(
+          (cause: unknown) => {
+            throw new AppError(
+              'dependency_unavailable',
+              `the database has no usable pgvector (${cause instanceof Error ? cause.message : String(cause)}): install the vector extension there or set QDRANT_URL`,
+              { cause },
+            );
+          },
+        );
+    closers.push(() => vectors.close());
+
+    const graph = config.NEO4J_URL
+      ? await createNeo4jGraphStore({
+          url: config.NEO4J_URL,
+          username: config.NEO4J_USER,
+          password: config.NEO4J_PASSWORD,
+          ...(config.NEO4J_DATABASE ? { database: config.NEO4J_DATABASE } : {}),
+        })
+      : await createSqlGraphStore(driver);
+    closers.push(() => graph.close());
+
+    logger.info(
+      { store: store.kind, vectors: vectors.kind, graph: graph.kind, embedder: embedder.id },
+      'engine adapters ready',
+    );
+    return {
+      store,
+      vectors,
+      graph,
+      model: models.model,
+      embedder,
+      extractor: createEntityExtractor({
+        model: models.model,
+        timeoutMs: config.GEMINI_TIMEOUT_MS,
+      }),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

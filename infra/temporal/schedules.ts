@@ -1,0 +1,39 @@
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { indexReconcilerWorkflow } from '../../workflows/index.ts';
+
+/** One schedule per task queue, so several deployments can share a namespace. */
+export const scheduleId = (taskQueue: string) => `index-reconciler-${taskQueue}`;
+
+/**
+ * Creates (or brings up to date) the schedule that re-requests unfinished
+ * indexing every `everySeconds`. Safe to call from every worker at start-up.
+ */
+export async function ensureIndexReconcilerSchedule(
+  client: Client,
+  options: { taskQueue: string; everySeconds: number; olderThanMs: number },
+): Promise<void> {
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: indexReconcilerWorkflow,
+    workflowId: `index-reconciler-${options.taskQueue}`,
+    taskQueue: options.taskQueue,
+    args: [{ olderThanMs: options.olderThanMs, limit: 500 }] as [
+      { olderThanMs: number; limit: number },
+    ],
+  };
+  const spec = { intervals: [{ every: `${options.everySeconds}s` as const }] };
+  try {
+    await client.schedule.create({
+      scheduleId: scheduleId(options.taskQueue),
+      spec,
+      action,
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
+      memo: { purpose: 're-requests indexing lost between commit and workflow start' },
+    });
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    await client.schedule
+      .getHandle(scheduleId(options.taskQueue))
+      .update((previous) => ({ ...previous, spec, action }));
+  }
+}

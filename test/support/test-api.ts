@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createApp } from '../../api/app.ts';
+import { startServer } from '../../api/server.ts';
+import { createV1 } from '../../api/v1.ts';
+import { createLogger } from '../../infra/logger.ts';
+import { installTemporalRuntime } from '../../infra/temporal/runtime-logger.ts';
+import { createTemporalIndexingQueue } from '../../infra/temporal/temporal-indexing-queue.ts';
+import { startWorker, type RunningWorker } from '../../workers/worker.ts';
+import type { TestEngine } from './test-engine.ts';
+import { requireTestEnv } from './test-env.ts';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789';
+
+export interface TestApi {
+  url: string;
+  client: Client;
+  taskQueue: string;
+  /** Starts the indexing worker (again, after `stopWorker`). */
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real API on port 0 over the given engine, with its indexing worker on
+ * the run's Temporal dev server and a task queue of its own.
+ */
+export async function startTestApi(
+  engine: TestEngine,
+  options: { worker?: boolean } = {},
+): Promise<TestApi> {
+  const logger = createLogger('silent');
+  installTemporalRuntime(logger);
+  const address = requireTestEnv('TEST_TEMPORAL_ADDRESS');
+  const taskQueue = `test-indexing-${randomUUID()}`;
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const indexingQueue = createTemporalIndexingQueue(client, taskQueue);
+  const workerConnection = await NativeConnection.connect({ address });
+  let worker: RunningWorker | undefined;
+
+  const app = createApp({
+    logger,
+    readinessChecks: [],
+    readinessTimeoutMs: 1000,
+    bodyLimitKb: 1024,
+    memoryBudgetMb: 2048,
+    v1: createV1({
+      ...engine,
+      indexingQueue,
+      limits: { maxMemoryChars: 5000, maxTags: 10 },
+      adminApiKey: ADMIN_KEY,
+      logger,
+    }),
+  });
+  const server = await startServer(app, '127.0.0.1', 0);
+
+  const api: TestApi = {
+    url: server.url,
+    client,
+    taskQueue,
+    async startWorker() {
+      worker ??= await startWorker({
+        connection: workerConnection,
+        namespace: 'default',
+        taskQueue,
+        deps: { ...engine, indexingQueue },
+        logger,
+      });
+    },
+    async stopWorker() {
+      await worker?.stop();
+      worker = undefined;
+    },
+    async stop() {
+      await server.stop();
+      await api.stopWorker();
+      await workerConnection.close();
+      await connection.close();
+    },
+  };
+  if (options.worker !== false) await api.startWorker();
+  return api;
+}
+
+/** A JSON request to the API; returns status and parsed body. */
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  options: { key?: string; body?: unknown; raw?: string } = {},
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+      ...(options.body !== undefined || options.raw !== undefined
+        ? { 'content-type': 'application/json' }
+        : {}),
+    },
+    ...(options.raw !== undefined
+      ? { body: options.raw }
+      : options.body !== undefined
+        ? { body: JSON.stringify(options.body) }
+        : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/**
+ * Polls until `check` returns true. The deadline is a liveness guard (a stuck
+ * pipeline must fail the test, not hang it), generous enough for a slow machine.
+ */
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean>,
+  deadlineMs = 120_000,
+): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,39 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../infra/config.ts';
+import { createEngineAdapters, type EngineAdapters } from '../../infra/engine-adapters.ts';
+import { createLogger } from '../../infra/logger.ts';
+import { requireTestEnv } from './test-env.ts';
+
+export interface TestEngine extends EngineAdapters {
+  config: Config;
+}
+
+/**
+ * The engine's real adapters for a test: PGlite in a fresh directory, or the
+ * per-run PostgreSQL 18 database with pgvector. Extra settings override the
+ * defaults (for example a Gemini emulator's URL).
+ */
+export async function createTestEngine(
+  kind: 'pglite' | 'postgres',
+  env: Record<string, string> = {},
+): Promise<TestEngine> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'engine-'));
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    EMBED_BATCH_WINDOW_MS: '5',
+    ...(kind === 'postgres' ? { DATABASE_URL: requireTestEnv('TEST_PGVECTOR_URL') } : {}),
+    ...env,
+  });
+  const engine = await createEngineAdapters(config, createLogger('silent'));
+  return {
+    ...engine,
+    config,
+    async close() {
+      await engine.close();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -25,7 +25,8 @@ export const memoryChangedSignal = defineSignal('memoryChanged');
 
 // A store, index or model outage only delays indexing: retry with backoff, without limit.
 const indexingActivityOptions: ActivityOptions = {
-  startToCloseTimeout: '2 minutes',
+  // Short enough that a crashed worker's activity is retried elsewhere within seconds.
+  startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

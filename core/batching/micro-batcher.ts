@@ -44,16 +44,18 @@ export function createMicroBatcher<I, O>(options: MicroBatcherOptions<I, O>): Mi
     batch = new Map();
     if (sending.length === 0) return;
     counters.batches++;
-    options.run(sending.map((p) => p.item)).then(
-      (results) => {
+    // Through a promise, so a `run` that throws synchronously still rejects every waiter.
+    void Promise.resolve()
+      .then(() => options.run(sending.map((p) => p.item)))
+      .then((results) => {
+        if (!Array.isArray(results)) throw new Error('batch answered something other than a list');
         sending.forEach((pending, i) => {
           if (i < results.length) pending.waiters.forEach((w) => w.resolve(results[i] as O));
           else
             pending.waiters.forEach((w) => w.reject(new Error('batch answered too few results')));
         });
-      },
-      (error: unknown) => sending.forEach((p) => p.waiters.forEach((w) => w.reject(error))),
-    );
+      })
+      .catch((error: unknown) => sending.forEach((p) => p.waiters.forEach((w) => w.reject(error))));
   };
 
   return {

@@ -96,7 +96,7 @@ export function createEntityExtractor(options: {
         });
         const parsed = modelGraphSchema.safeParse(JSON.parse(answer.text));
         if (!parsed.success) return { graph: localExtract(content), modelCalls: 1 };
-        const names = new Set(parsed.data.entities.map((e) => e.name.toLowerCase()));
+        const names = new Set(parsed.data.entities.map((e) => entityKey(e.name)));
         return {
           graph: {
             entities: parsed.data.entities.map((e) => ({
@@ -105,8 +105,8 @@ export function createEntityExtractor(options: {
             })),
             // A relation must join two entities the model named.
             relations: parsed.data.relations
-              .filter((r) => names.has(r.from.toLowerCase()) && names.has(r.to.toLowerCase()))
-              .map((r) => ({ ...r, type: r.type.toUpperCase().replace(/[^A-Z0-9]+/g, '_') })),
+              .filter((r) => names.has(entityKey(r.from)) && names.has(entityKey(r.to)))
+              .map((r) => ({ ...r, type: relationType(r.type) })),
           },
           modelCalls: 1,
         };
@@ -115,6 +115,16 @@ export function createEntityExtractor(options: {
       }
     },
   };
+}
+
+/** `works at` → `WORKS_AT`, keeping letters of any alphabet. */
+export function relationType(type: string): string {
+  const normalized = type
+    .normalize('NFKC')
+    .toUpperCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '_')
+    .replace(/^_+|_+$/g, '');
+  return normalized || 'RELATED_TO';
 }
 
 /** Normalised form of an entity name: what the graph matches on. */

@@ -1,6 +1,6 @@
 import { entitiesInText } from '../extraction/entity-extractor.ts';
 import type { Embedder } from '../ports/embedder.ts';
-import type { GraphStore } from '../ports/graph-store.ts';
+import type { GraphHit, GraphStore } from '../ports/graph-store.ts';
 import type { Memory, RelationalStore } from '../ports/relational-store.ts';
 import type { VectorIndex } from '../ports/vector-index.ts';
 
@@ -29,6 +29,27 @@ export interface SearchDeps {
 const RRF_K = 60;
 // A memory reached through a related entity counts less than one naming it.
 const HOP_WEIGHT = [1, 0.5] as const;
+
+/**
+ * Graph hits worth fusing, with tie-aware ranks. An entity that leads to a
+ * large share of the candidates ("Durable" in fifty notes that all start with
+ * it) tells nothing about which one is meant, so its hits are dropped; hits
+ * the graph cannot tell apart (same hops) share one rank, so the graph never
+ * reorders what only the vectors can order.
+ */
+function graphRanks(hits: readonly GraphHit[], pool: number) {
+  const perEntity = new Map<string, number>();
+  for (const hit of hits) perEntity.set(hit.entity, (perEntity.get(hit.entity) ?? 0) + 1);
+  const generic = Math.max(3, Math.floor(pool / 4));
+  const kept = hits.filter((hit) => (perEntity.get(hit.entity) ?? 0) <= generic);
+  const seen = new Set<string>();
+  const unique = kept.filter((hit) => !seen.has(hit.memoryId) && seen.add(hit.memoryId));
+  return unique.map((hit) => {
+    const first = unique.findIndex((h) => h.hops === hit.hops);
+    const count = unique.filter((h) => h.hops === hit.hops).length;
+    return { memoryId: hit.memoryId, hops: hit.hops, rank: first + (count + 1) / 2 };
+  });
+}
 
 /**
  * Finds a user's memories for a query: vector similarity and the entity
@@ -63,8 +84,8 @@ export function createSearchService({ store, vectors, graph, embedder }: SearchD
         fused.set(id, entry);
       };
       vectorHits.forEach((hit, rank) => add(hit.id, 1 / (RRF_K + rank + 1), 'vector'));
-      graphHits.forEach((hit, rank) =>
-        add(hit.memoryId, (HOP_WEIGHT[hit.hops as 0 | 1] ?? 0.5) / (RRF_K + rank + 1), 'graph'),
+      graphRanks(graphHits, pool).forEach(({ memoryId, hops, rank }) =>
+        add(memoryId, (HOP_WEIGHT[hops as 0 | 1] ?? 0.5) / (RRF_K + rank), 'graph'),
       );
 
       const memories = await store.getMemories(userId, [...fused.keys()]);

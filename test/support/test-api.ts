@@ -29,12 +29,12 @@ export interface TestApi {
  */
 export async function startTestApi(
   engine: TestEngine,
-  options: { worker?: boolean } = {},
+  options: { worker?: boolean; taskQueue?: string; deps?: Partial<TestEngine> } = {},
 ): Promise<TestApi> {
   const logger = createLogger('silent');
   installTemporalRuntime(logger);
   const address = requireTestEnv('TEST_TEMPORAL_ADDRESS');
-  const taskQueue = `test-indexing-${randomUUID()}`;
+  const taskQueue = options.taskQueue ?? `test-indexing-${randomUUID()}`;
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const indexingQueue = createTemporalIndexingQueue(client, taskQueue);
@@ -66,7 +66,7 @@ export async function startTestApi(
         connection: workerConnection,
         namespace: 'default',
         taskQueue,
-        deps: { ...engine, indexingQueue },
+        deps: { ...engine, ...options.deps, indexingQueue },
         logger,
       });
     },

@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { createEntityExtractor, localExtract } from '../../core/extraction/entity-extractor.ts';
+import {
+  startGeminiEmulator,
+  type EmulatorGenerateRequest,
+  type GeminiEmulator,
+} from '../../infra/gemini/emulator.ts';
+import {
+  createModelAdapters,
+  type ModelAdapters,
+} from '../../infra/model/create-model-adapters.ts';
+
+const memory = 'My sister Maria Silva works at Acme Labs in Lisbon.';
+
+/** What the local extraction finds in `memory`: capitalised names, typed `thing`. */
+const localGraph = {
+  entities: [
+    { name: 'Maria Silva', type: 'thing' },
+    { name: 'Acme Labs', type: 'thing' },
+    { name: 'Lisbon', type: 'thing' },
+  ],
+  relations: [
+    { from: 'Maria Silva', to: 'Acme Labs', type: 'WORKS_AT' },
+    { from: 'Acme Labs', to: 'Lisbon', type: 'RELATED_TO' },
+  ],
+};
+
+describe('entity extraction over the real Gemini client and the emulator', () => {
+  let emulator: GeminiEmulator;
+  let adapters: ModelAdapters;
+
+  before(async () => {
+    emulator = await startGeminiEmulator({ port: 0 });
+    adapters = await createModelAdapters({
+      GEMINI_BASE_URL: emulator.url,
+      GEMINI_API_KEY: undefined,
+      GEMINI_MODEL: 'gemini-2.5-flash',
+      GEMINI_EMBEDDING_MODEL: 'text-embedding-004',
+      GEMINI_EMBEDDING_DIMENSION: 64,
+      GEMINI_TIMEOUT_MS: 5000,
+    });
+  });
+  after(async () => {
+    await adapters.close();
+    await emulator.close();
+  });
+  beforeEach(() => {
+    emulator.configure({ responder: null, methods: { all: { failures: null, latency: null } } });
+    emulator.resetStats();
+  });
+
+  const extractor = () => createEntityExtractor({ model: adapters.model, timeoutMs: 5000 });
+
+  it('turns a model answer in schema into the graph, with lower-case types and upper-snake relations', async () => {
+    const requests: EmulatorGenerateRequest[] = [];
+    emulator.configure({
+      responder: (request) => {
+        requests.push(request);
+        return JSON.stringify({
+          entities: [
+            { name: 'Maria Silva', type: 'Person' },
+            { name: 'Acme Labs', type: 'ORGANIZATION' },
+            { name: 'Lisbon', type: 'place' },
+          ],
+          relations: [
+            { from: 'Maria Silva', to: 'Acme Labs', type: 'works at' },
+            { from: 'Acme Labs', to: 'Lisbon', type: 'Located-In' },
+          ],
+        });
+      },
+    });
+
+    const { graph, modelCalls } = await extractor().extract(memory);
+
+    assert.deepEqual(graph, {
+      entities: [
+        { name: 'Maria Silva', type: 'person' },
+        { name: 'Acme Labs', type: 'organization' },
+        { name: 'Lisbon', type: 'place' },
+      ],
+      relations: [
+        { from: 'Maria Silva', to: 'Acme Labs', type: 'WORKS_AT' },
+        { from: 'Acme Labs', to: 'Lisbon', type: 'LOCATED_IN' },
+      ],
+    });
+    assert.equal(modelCalls, 1);
+    assert.equal(requests.length, 1);
+    assert.equal(requests[0]?.prompt, memory);
+    assert.equal(requests[0]?.json, true);
+  });
+
+  it('drops a relation that names an entity the model did not list, and keeps the others', async () => {
+    emulator.configure({
+      responder: () =>
+        JSON.stringify({
+          entities: [
+            { name: 'Maria Silva', type: 'person' },
+            { name: 'Acme Labs', type: 'organization' },
+          ],
+          relations: [
+            { from: 'maria silva', to: 'ACME LABS', type: 'WORKS_AT' },
+            { from: 'Maria Silva', to: 'Lisbon', type: 'LIVES_IN' },
+            { from: 'Tom', to: 'Acme Labs', type: 'WORKS_AT' },
+          ],
+        }),
+    });
+
+    const { graph, modelCalls } = await extractor().extract(memory);
+
+    assert.deepEqual(graph.relations, [{ from: 'maria silva', to: 'ACME LABS', type: 'WORKS_AT' }]);
+    assert.deepEqual(
+      graph.entities.map((e) => e.name),
+      ['Maria Silva', 'Acme Labs'],
+    );
+    assert.equal(modelCalls, 1);
+  });
+
+  it('falls back to the local extraction when the model answers off-schema', async () => {
+    const offSchema = [
+      '{"entities": "Maria Silva"}',
+      '{"entities": [{"name": "Maria Silva", "type": "person"}]}',
+      '{"entities": [{"name": "Maria Silva"}], "relations": []}',
+      '{"entities": [], "relations": [{"from": "Maria Silva", "type": "KNOWS"}]}',
+      '[]',
+      'null',
+    ];
+    for (const answer of offSchema) {
+      emulator.configure({ responder: () => answer });
+      const { graph, modelCalls } = await extractor().extract(memory);
+      assert.deepEqual(graph, localGraph, `answer ${answer}`);
+      assert.equal(modelCalls, 1, `answer ${answer}`);
+    }
+  });
+
+  it('falls back to the local extraction when the model answers with text that is not JSON', async () => {
+    emulator.configure({
+      responder: () => 'Sure! Maria Silva is a person who works at Acme Labs.',
+    });
+
+    const { graph, modelCalls } = await extractor().extract(memory);
+
+    assert.deepEqual(graph, localGraph);
+    assert.equal(modelCalls, 1);
+  });
+
+  it('falls back to the local extraction on a server error, calling the model once', async () => {
+    emulator.configure({ methods: { generateContent: { failures: { serverError: 1 } } } });
+
+    const { graph, modelCalls } = await extractor().extract(memory);
+
+    assert.deepEqual(graph, localGraph);
+    assert.equal(modelCalls, 1);
+    const stats = emulator.stats().generateContent;
+    assert.equal(stats.calls, 1);
+    assert.equal(stats.serverErrors, 1);
+  });
+
+  it('falls back to the local extraction when the model does not answer in time', async () => {
+    emulator.configure({ methods: { generateContent: { failures: { timeout: 1 } } } });
+
+    const { graph, modelCalls } = await createEntityExtractor({
+      model: adapters.model,
+      timeoutMs: 200,
+    }).extract(memory);
+
+    assert.deepEqual(graph, localGraph);
+    assert.equal(modelCalls, 1);
+  });
+});
+
+describe('entity extraction with no model configured', () => {
+  it('extracts locally without calling a model', async () => {
+    const adapters = await createModelAdapters({
+      GEMINI_API_KEY: undefined,
+      GEMINI_BASE_URL: undefined,
+      GEMINI_MODEL: 'gemini-2.5-flash',
+      GEMINI_EMBEDDING_MODEL: 'text-embedding-004',
+      GEMINI_EMBEDDING_DIMENSION: 768,
+      GEMINI_TIMEOUT_MS: 5000,
+    });
+    try {
+      assert.equal(adapters.model, null);
+      const { graph, modelCalls } = await createEntityExtractor({
+        model: adapters.model,
+        timeoutMs: 5000,
+      }).extract(memory);
+      assert.deepEqual(graph, localGraph);
+      assert.deepEqual(graph, localExtract(memory));
+      assert.equal(modelCalls, 0);
+    } finally {
+      await adapters.close();
+    }
+  });
+});
+
+describe('relation types and names from a model answer', () => {
+  const modelAnswering = (answer: unknown) => ({
+    id: 'scripted',
+    generate: () =>
+      Promise.resolve({ text: JSON.stringify(answer), model: 'scripted', latencyMs: 0 }),
+  });
+
+  it('keeps accented and non-Latin letters of a relation type and trims stray underscores', async () => {
+    const extractor = createEntityExtractor({
+      timeoutMs: 1000,
+      model: modelAnswering({
+        entities: [
+          { name: 'Maria', type: 'person' },
+          { name: 'João', type: 'person' },
+        ],
+        relations: [
+          { from: 'Maria', to: 'João', type: 'époux de' },
+          { from: 'Maria', to: 'João', type: 'works at.' },
+          { from: 'Maria', to: 'João', type: 'работает в' },
+        ],
+      }),
+    });
+    const { graph } = await extractor.extract('Maria e João');
+    assert.deepEqual(
+      graph.relations.map((r) => r.type),
+      ['ÉPOUX_DE', 'WORKS_AT', 'РАБОТАЕТ_В'],
+    );
+  });
+
+  it('keeps a relation whose end differs from a listed entity only in spacing', async () => {
+    const extractor = createEntityExtractor({
+      timeoutMs: 1000,
+      model: modelAnswering({
+        entities: [
+          { name: 'Maria Silva', type: 'person' },
+          { name: 'Acme', type: 'organization' },
+        ],
+        relations: [{ from: 'Maria  Silva', to: 'Acme', type: 'WORKS_AT' }],
+      }),
+    });
+    const { graph } = await extractor.extract('Maria Silva works at Acme');
+    assert.equal(graph.relations.length, 1);
+  });
+});

@@ -1,18 +1,23 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import net from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import pg from 'pg';
-
-const execFileAsync = promisify(execFile);
+import {
+  externalPostgres,
+  initClusterAtomically,
+  pgCtlStart,
+  readPostmasterPid,
+  readyPostgres,
+  redact,
+  withClient,
+  writeClusterConfig,
+  type ClusterServer,
+} from './pg-cluster-tools.ts';
+import { aptInstall, exists, findCommand, run, type Log } from './process-tools.ts';
+import { freePort } from './service-tools.ts';
 
 const PREFERRED_VERSION = '15';
 const ROLE = 'memengine';
-const CONNECT_TIMEOUT_MS = 30_000;
 /** Linux limit on a Unix socket path (sun_path, including the terminating NUL). */
 const MAX_SOCKET_PATH = 107;
 
@@ -60,37 +65,19 @@ export async function ensureLocalPostgres(
   const fromEnv = env.TEST_PG_ADMIN_URL?.trim();
   if (fromEnv) {
     log('using PostgreSQL from TEST_PG_ADMIN_URL');
-    await waitForConnection(fromEnv, log);
-    return { adminUrl: fromEnv, startedByUs: false, stop: async () => {} };
+    return externalPostgres(fromEnv, log);
   }
   const started = Date.now();
   const server =
     process.getuid?.() === 0
       ? await ensureSystemCluster(env, log)
       : await ensurePrivateCluster(projectRoot, env, log);
-  await waitForConnection(server.adminUrl, log);
-  log(
-    `PostgreSQL ready at ${redact(server.adminUrl)} in ${Date.now() - started} ms` +
-      (server.startedByUs ? ' (started by this process)' : ' (already running)'),
-  );
-  let stopping: Promise<void> | undefined;
-  return {
-    adminUrl: server.adminUrl,
-    startedByUs: server.startedByUs,
-    stop: () => {
-      stopping ??= (async () => {
-        if (!server.startedByUs) return;
-        const others = await otherClients(server.adminUrl);
-        if (others > 0) {
-          log(`leaving PostgreSQL running: ${others} other client connection(s) still open`);
-          return;
-        }
-        await server.stopServer();
-        log('stopped PostgreSQL');
-      })();
-      return stopping;
-    },
-  };
+  return readyPostgres(server, {
+    name: 'PostgreSQL',
+    readyMessage: `PostgreSQL ready at ${redact(server.adminUrl)}`,
+    started,
+    log,
+  });
 }
 
 /**
@@ -117,21 +104,10 @@ export async function dropTestDatabase(adminUrl: string, name: string): Promise<
   );
 }
 
-interface RunningServer {
-  adminUrl: string;
-  startedByUs: boolean;
-  stopServer(): Promise<void>;
-}
-
-async function ensureSystemCluster(
-  env: NodeJS.ProcessEnv,
-  log: (msg: string) => void,
-): Promise<RunningServer> {
-  if (!(await onPath('pg_ctlcluster', env))) {
+async function ensureSystemCluster(env: NodeJS.ProcessEnv, log: Log): Promise<ClusterServer> {
+  if (!(await findCommand('pg_ctlcluster', env))) {
     log('pg_ctlcluster not found: installing PostgreSQL with apt-get');
-    const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
-    await run('apt-get', ['update'], { env: aptEnv, timeoutMs: 300_000 });
-    await run('apt-get', ['install', '-y', 'postgresql'], { env: aptEnv, timeoutMs: 600_000 });
+    await aptInstall(['postgresql'], { env, log, timeoutMs: 600_000, update: 'first' });
   }
   let cluster = await findCluster(env);
   let startedByUs = false;
@@ -163,7 +139,7 @@ END $$;`;
   return {
     adminUrl: `postgres://${ROLE}:${password}@127.0.0.1:${cluster.port}/postgres`,
     startedByUs,
-    stopServer: () => run('pg_ctlcluster', [version, name, 'stop'], { env }).then(() => {}),
+    stopServer: () => run('pg_ctlcluster', [version, name, 'stop'], { env }),
   };
 }
 
@@ -215,8 +191,8 @@ async function adminPassword(): Promise<string> {
 async function ensurePrivateCluster(
   projectRoot: string,
   env: NodeJS.ProcessEnv,
-  log: (msg: string) => void,
-): Promise<RunningServer> {
+  log: Log,
+): Promise<ClusterServer> {
   const { version, binDir } = await findServerBinaries();
   const dataRoot = path.join(projectRoot, '.data');
   const dataDir = path.join(dataRoot, `pg${version}`);
@@ -232,9 +208,7 @@ async function ensurePrivateCluster(
   let port = await runningPort(pgCtl, dataDir, env);
   if (port === undefined) {
     port = await freePort();
-    await fs.mkdir(socketDir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
+    await fs.mkdir(socketDir, { recursive: true, mode: 0o700 });
     // Unix sockets have a short path limit; TCP on loopback is all the tests need.
     const socket = `${socketDir}/.s.PGSQL.${port}`.length <= MAX_SOCKET_PATH ? socketDir : '';
     await fs.writeFile(
@@ -248,24 +222,18 @@ async function ensurePrivateCluster(
     );
     log(`starting private PostgreSQL ${version} cluster in ${dataDir} on port ${port}`);
     try {
-      await run(pgCtl, ['-D', dataDir, '-l', logFile, '-w', '-t', '30', 'start'], { env });
+      await pgCtlStart((command, args) => run(command, args, { env }), pgCtl, dataDir, logFile, 30);
       startedByUs = true;
     } catch (error) {
       // Another process may have started the same cluster meanwhile.
       port = await runningPort(pgCtl, dataDir, env);
-      if (port === undefined) {
-        throw new Error(
-          `${error instanceof Error ? error.message : String(error)}\nlast lines of ${logFile}:\n` +
-            (await tail(logFile, 20)),
-        );
-      }
+      if (port === undefined) throw error;
     }
   }
   return {
     adminUrl: `postgres://${ROLE}@127.0.0.1:${port}/postgres`,
     startedByUs,
-    stopServer: () =>
-      run(pgCtl, ['-D', dataDir, '-m', 'fast', '-w', 'stop'], { env }).then(() => {}),
+    stopServer: () => run(pgCtl, ['-D', dataDir, '-m', 'fast', '-w', 'stop'], { env }),
   };
 }
 
@@ -286,55 +254,31 @@ async function findServerBinaries(): Promise<{ version: string; binDir: string }
   );
 }
 
-/**
- * Runs initdb in a scratch directory and renames it into place, so a process
- * that dies half-way, or two processes initialising at once, leave no broken
- * cluster behind.
- */
+/** Initialises a private cluster; see {@link initClusterAtomically}. */
 async function initCluster(
   binDir: string,
   dataDir: string,
   env: NodeJS.ProcessEnv,
-  log: (msg: string) => void,
+  log: Log,
 ): Promise<void> {
-  await fs.mkdir(path.dirname(dataDir), { recursive: true });
-  const scratch = `${dataDir}.init-${process.pid}`;
-  await fs.rm(scratch, { recursive: true, force: true });
   log(`initialising a private PostgreSQL cluster in ${dataDir}`);
-  try {
+  await initClusterAtomically(dataDir, async (scratchData) => {
     await run(
       path.join(binDir, 'initdb'),
-      ['-D', scratch, '-U', ROLE, '-A', 'trust', '-E', 'UTF8', '--no-locale'],
+      ['-D', scratchData, '-U', ROLE, '-A', 'trust', '-E', 'UTF8', '--no-locale'],
       { env, timeoutMs: 120_000 },
     );
-    await fs.writeFile(
-      path.join(scratch, 'pg_hba.conf'),
+    await writeClusterConfig(
+      scratchData,
       [
         '# Written by infra/dev/local-postgres.ts: loopback only, no passwords (test data).',
         'local all all trust',
         'host all all 127.0.0.1/32 trust',
         'host all all ::1/128 trust',
-        '',
-      ].join('\n'),
+      ],
+      ["include_if_exists = 'memengine-runtime.conf'"],
     );
-    await fs.appendFile(
-      path.join(scratch, 'postgresql.conf'),
-      [
-        '',
-        '# Test cluster: durability is not worth the time it costs.',
-        'fsync = off',
-        'synchronous_commit = off',
-        'full_page_writes = off',
-        "include_if_exists = 'memengine-runtime.conf'",
-        '',
-      ].join('\n'),
-    );
-    await fs.rename(scratch, dataDir);
-  } catch (error) {
-    await fs.rm(scratch, { recursive: true, force: true });
-    if (await exists(path.join(dataDir, 'PG_VERSION'))) return;
-    throw error;
-  }
+  });
 }
 
 /** The port of the cluster in `dataDir` when it is running, from its postmaster.pid. */
@@ -348,50 +292,7 @@ async function runningPort(
   } catch {
     return undefined;
   }
-  const lines = (await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n');
-  const port = Number(lines[3]);
-  return Number.isInteger(port) && port > 0 ? port : undefined;
-}
-
-async function waitForConnection(url: string, log: (msg: string) => void): Promise<void> {
-  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await withClient(url, (client) => client.query('SELECT 1'));
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        throw new Error(
-          `PostgreSQL at ${redact(url)} did not accept connections within ` +
-            `${CONNECT_TIMEOUT_MS / 1000} s: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
-      if (attempt === 1) log(`waiting for PostgreSQL at ${redact(url)}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
-
-async function otherClients(adminUrl: string): Promise<number> {
-  const result = await withClient(adminUrl, (client) =>
-    client.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-       WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
-    ),
-  );
-  return result.rows[0]?.n ?? 0;
-}
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  // A server shutting down mid-query must surface as a rejection, not an unhandled 'error'.
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
+  return (await readPostmasterPid(dataDir))?.port;
 }
 
 function quoteDatabaseName(name: string): string {
@@ -399,74 +300,4 @@ function quoteDatabaseName(name: string): string {
     throw new Error(`invalid test database name ${JSON.stringify(name)}: use [a-z_][a-z0-9_]*`);
   }
   return `"${name}"`;
-}
-
-function redact(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file, constants.F_OK).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function onPath(command: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    try {
-      await fs.access(path.join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return false;
-}
-
-async function tail(file: string, lines: number): Promise<string> {
-  try {
-    return (await fs.readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no output)';
-  }
-}
-
-interface RunOptions {
-  env: NodeJS.ProcessEnv;
-  input?: string;
-  timeoutMs?: number;
-}
-
-/** Runs a command, feeding it `input` on stdin, and fails with its stderr when it exits non-zero. */
-async function run(
-  command: string,
-  args: string[],
-  { env, input, timeoutMs = 60_000 }: RunOptions,
-): Promise<{ stdout: string; stderr: string }> {
-  const running = execFileAsync(command, args, { env, timeout: timeoutMs });
-  running.child.stdin?.end(input);
-  try {
-    return await running;
-  } catch (error) {
-    const { stderr = '', stdout = '' } = error as { stderr?: string; stdout?: string };
-    throw new Error(
-      `${command} ${args.join(' ')} failed: ${(stderr || stdout).trim() || String(error)}`,
-      { cause: error },
-    );
-  }
 }

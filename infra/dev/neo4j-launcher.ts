@@ -1,14 +1,13 @@
-import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
+import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { aptInstall, findCommand, removeLeftovers, runBuild, type Log } from './process-tools.ts';
 
-const execFileAsync = promisify(execFile);
+// Kept for importers of this module; they now live in process-tools.ts.
+export { isAlive, tail } from './process-tools.ts';
 
 const BUILD_TIMEOUT_MS = 20 * 60_000;
-const PROGRESS_EVERY_MS = 10_000;
 
 export interface EnsureNeo4jLauncherOptions {
   /** The project root: sources in `infra/neo4j`, the build in `.tools/neo4j`. */
@@ -51,7 +50,8 @@ export async function ensureNeo4jLauncher(
 
   const mvn = await ensureBuildTools(env, log);
   await fs.mkdir(toolsDir, { recursive: true });
-  await removeStaleBuilds(toolsDir, log);
+  // Build directories whose process is gone were left by a build killed half-way.
+  await removeLeftovers(toolsDir, /^neo4j-build-(\d+)-[0-9a-f]+$/, log);
   const staging = path.join(
     toolsDir,
     `neo4j-build-${process.pid}-${randomBytes(4).toString('hex')}`,
@@ -60,7 +60,7 @@ export async function ensureNeo4jLauncher(
   const started = Date.now();
   log(`building the Neo4j launcher with Maven (output: ${logFile})`);
   try {
-    await runMaven(mvn, sourceDir, staging, logFile, env, log, started);
+    await runMaven(mvn, sourceDir, staging, logFile, env, log);
     await fs.writeFile(path.join(staging, 'build.stamp'), `${stamp}\n`);
     await fs.rm(path.join(staging, 'target'), { recursive: true, force: true });
     await fs.rm(buildDir, { recursive: true, force: true });
@@ -83,61 +83,34 @@ async function runMaven(
   outputDir: string,
   logFile: string,
   env: NodeJS.ProcessEnv,
-  log: (msg: string) => void,
-  started: number,
+  log: Log,
 ): Promise<void> {
-  const args = [
-    '-B',
-    '-Dstyle.color=never',
-    '-f',
-    path.join(sourceDir, 'pom.xml'),
-    `-Dmemengine.outputDir=${outputDir}`,
-    'package',
-    'dependency:copy-dependencies',
-  ];
-  const output = createWriteStream(logFile);
   let downloads = 0;
-  const progress = setInterval(() => {
-    const seconds = Math.round((Date.now() - started) / 1000);
-    log(
-      `building the Neo4j launcher… ${seconds} s, ${downloads} files downloaded ` +
-        '(the first build fetches about 150 MB from Maven Central)',
-    );
-  }, PROGRESS_EVERY_MS);
-  try {
-    output.write(`$ ${mvn} ${args.join(' ')}\n`);
-    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-      (resolve, reject) => {
-        const child = spawn(mvn, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-        const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS);
-        const count = (chunk: Buffer) => {
-          downloads += chunk.toString('utf8').match(/Downloaded from /g)?.length ?? 0;
-          output.write(chunk);
-        };
-        child.stdout.on('data', count);
-        child.stderr.on('data', count);
-        child.once('error', (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
-        child.once('close', (code, signal) => {
-          clearTimeout(timer);
-          resolve({ code, signal });
-        });
-      },
-    );
-    if (result.code !== 0) {
-      await new Promise((resolve) => output.end(resolve));
-      const reason = result.signal ? `was killed by ${result.signal}` : `exited ${result.code}`;
-      throw new Error(
-        `building the Neo4j launcher failed: mvn ${reason}; last lines of ${logFile}:\n` +
-          (await tail(logFile, 30)),
-      );
-    }
-  } finally {
-    clearInterval(progress);
-    if (!output.closed) await new Promise((resolve) => output.end(resolve));
-  }
+  await runBuild({
+    command: mvn,
+    args: [
+      '-B',
+      '-Dstyle.color=never',
+      '-f',
+      path.join(sourceDir, 'pom.xml'),
+      `-Dmemengine.outputDir=${outputDir}`,
+      'package',
+      'dependency:copy-dependencies',
+    ],
+    env,
+    logFile,
+    timeoutMs: BUILD_TIMEOUT_MS,
+    failure: 'building the Neo4j launcher failed: mvn',
+    tailLines: 30,
+    onOutput: (chunk) => {
+      downloads += chunk.match(/Downloaded from /g)?.length ?? 0;
+    },
+    onProgress: (seconds) =>
+      log(
+        `building the Neo4j launcher… ${seconds} s, ${downloads} files downloaded ` +
+          '(the first build fetches about 150 MB from Maven Central)',
+      ),
+  });
 }
 
 /** A hash of the launcher's pom and sources: a build is current when its stamp matches. */
@@ -173,47 +146,25 @@ async function isBuilt(buildDir: string, stamp: string): Promise<boolean> {
  * Returns the path of `mvn`, installing a Java 17 JDK and Maven from the
  * distribution when they are missing and this process is root (CI).
  */
-async function ensureBuildTools(env: NodeJS.ProcessEnv, log: (msg: string) => void) {
+async function ensureBuildTools(env: NodeJS.ProcessEnv, log: Log) {
   const missing = [];
   for (const command of ['java', 'mvn']) {
     if (!(await findCommand(command, env))) missing.push(command);
   }
   if (missing.length > 0 && process.getuid?.() === 0 && (await findCommand('apt-get', env))) {
     log(`${missing.join(' and ')} not found: installing a Java 17 JDK and Maven with apt-get`);
-    const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
-    await execFileAsync('apt-get', ['update'], { env: aptEnv, timeout: 300_000 });
-    await execFileAsync('apt-get', ['install', '-y', 'openjdk-17-jdk-headless', 'maven'], {
-      env: aptEnv,
-      timeout: 900_000,
+    await aptInstall(['openjdk-17-jdk-headless', 'maven'], {
+      env,
+      log,
+      timeoutMs: 900_000,
+      update: 'first',
     });
   }
   await requireCommand('java', env);
   return requireCommand('mvn', env);
 }
 
-/** Removes build directories whose process is gone (it was killed mid-build). */
-async function removeStaleBuilds(toolsDir: string, log: (msg: string) => void): Promise<void> {
-  for (const entry of await fs.readdir(toolsDir)) {
-    const pid = /^neo4j-build-(\d+)-[0-9a-f]+$/.exec(entry)?.[1];
-    if (pid === undefined || isAlive(Number(pid))) continue;
-    log(`removing ${path.join(toolsDir, entry)} left by process ${pid}`);
-    await fs.rm(path.join(toolsDir, entry), { recursive: true, force: true });
-  }
-}
-
-async function findCommand(command: string, env: NodeJS.ProcessEnv) {
-  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, command);
-    try {
-      await fs.access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
-}
-
+/** The path of `command` on `PATH`; fails with advice on installing a JDK and Maven. */
 export async function requireCommand(command: string, env: NodeJS.ProcessEnv): Promise<string> {
   const found = await findCommand(command, env);
   if (found) return found;
@@ -222,23 +173,4 @@ export async function requireCommand(command: string, env: NodeJS.ProcessEnv): P
       '(Debian: apt-get install openjdk-17-jdk-headless maven), or set TEST_NEO4J_URL ' +
       'to a running Neo4j 5 server',
   );
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The last `lines` lines of `file`, for error messages. */
-export async function tail(file: string, lines: number): Promise<string> {
-  try {
-    return (await fs.readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no output)';
-  }
 }

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import neo4j from 'neo4j-driver';
-import { ensureNeo4jLauncher, isAlive, tail } from './neo4j-launcher.ts';
+import { ensureNeo4jLauncher } from './neo4j-launcher.ts';
+import { errorMessage, removeLeftovers, tail } from './process-tools.ts';
+import { freePort, LOOPBACK as HOST, startServiceProcess, waitUntil } from './service-tools.ts';
 
-const HOST = '127.0.0.1';
 const LAUNCHER_CLASS = 'memengine.Neo4jLauncher';
 /** The launcher runs with authentication disabled on loopback: these are accepted and ignored. */
 const USERNAME = 'neo4j';
@@ -68,7 +67,8 @@ export async function ensureNeo4j(options: EnsureNeo4jOptions): Promise<LocalNeo
   const projectRoot = path.resolve(options.projectRoot);
   const { java, classpath } = await ensureNeo4jLauncher({ projectRoot, env, log });
   const dataDir = path.resolve(options.dataDir ?? path.join(projectRoot, '.data', 'neo4j'));
-  await removeStaleInstances(dataDir, log);
+  // Instance directories whose Node process is gone were left by a run killed before stop().
+  await removeLeftovers(dataDir, /^run-(\d+)-\d+(\.failed\.log)?$/, log);
   const port = await freePort();
   const instanceDir = path.join(dataDir, `run-${process.pid}-${port}`);
   await fs.rm(instanceDir, { recursive: true, force: true });
@@ -89,41 +89,20 @@ export async function ensureNeo4j(options: EnsureNeo4jOptions): Promise<LocalNeo
   ];
   const started = Date.now();
   log(`starting Neo4j on ${url} (log ${logFile})`);
-  const out = await fs.open(logFile, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(java, args, {
-      env,
-      stdio: ['pipe', out.fd, out.fd],
-    });
-  } finally {
-    await out.close();
-  }
-  // The JVM only waits for this pipe to close; a write error just means it is gone.
-  child.stdin?.on('error', () => {});
-  const exited = new Promise<string>((resolve) => {
-    child.once('error', (error) => resolve(`could not run java: ${error.message}`));
-    child.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `code ${code}`));
-  });
-  // Never leave an orphan JVM behind when this process ends without calling stop().
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }
+  const server = await startServiceProcess({
+    command: java,
+    args,
+    label: 'java',
+    env,
+    logFile,
+    logFlags: 'a',
+    stdin: 'pipe',
+    stopGraceMs: STOP_GRACE_MS,
+    afterStop: async () => {
       await fs.rm(instanceDir, { recursive: true, force: true });
       log(`stopped Neo4j on ${url}`);
-    })();
-    return stopping;
-  };
+    },
+  });
 
   const abort = new AbortController();
   try {
@@ -135,7 +114,7 @@ export async function ensureNeo4j(options: EnsureNeo4jOptions): Promise<LocalNeo
         options.readyTimeoutMs ?? READY_TIMEOUT_MS,
         abort.signal,
       ),
-      exited.then((how) => {
+      server.exited.then((how) => {
         throw new Error(`Neo4j exited before it was ready (${how})`);
       }),
     ]);
@@ -145,23 +124,11 @@ export async function ensureNeo4j(options: EnsureNeo4jOptions): Promise<LocalNeo
     // Keep the log for inspection: stop() would remove it with the instance directory.
     const kept = `${instanceDir}.failed.log`;
     await fs.copyFile(logFile, kept).catch(() => {});
-    await stop();
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${reason}; last lines of ${kept}:\n${lines}`, { cause: error });
+    await server.stop();
+    throw new Error(`${errorMessage(error)}; last lines of ${kept}:\n${lines}`, { cause: error });
   }
   log(`Neo4j ready on ${url} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { url, username: USERNAME, password: PASSWORD, startedByUs: true, stop };
-}
-
-/** Removes instance directories whose Node process is gone (it was killed before `stop()`). */
-async function removeStaleInstances(dataDir: string, log: (msg: string) => void): Promise<void> {
-  const entries = await fs.readdir(dataDir).catch(() => [] as string[]);
-  for (const entry of entries) {
-    const pid = /^run-(\d+)-\d+(\.failed\.log)?$/.exec(entry)?.[1];
-    if (pid === undefined || isAlive(Number(pid))) continue;
-    log(`removing ${path.join(dataDir, entry)} left by process ${pid}`);
-    await fs.rm(path.join(dataDir, entry), { recursive: true, force: true });
-  }
+  return { url, username: USERNAME, password: PASSWORD, startedByUs: true, stop: server.stop };
 }
 
 async function waitForBolt(
@@ -171,42 +138,19 @@ async function waitForBolt(
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   const driver = neo4j.driver(url, neo4j.auth.basic(username, password), {
     connectionTimeout: 2_000,
     maxConnectionPoolSize: 1,
   });
-  let lastError: unknown;
   try {
-    while (!signal.aborted) {
-      try {
-        await driver.verifyConnectivity();
-        return;
-      } catch (error) {
-        lastError = error;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `Neo4j at ${url} did not answer within ${Math.round(timeoutMs / 1000)} s: ` +
-            (lastError instanceof Error ? lastError.message : String(lastError)),
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await waitUntil(() => driver.verifyConnectivity(), {
+      timeoutMs,
+      intervalMs: 500,
+      signal,
+      timeoutMessage: (lastError) =>
+        `Neo4j at ${url} did not answer within ${Math.round(timeoutMs / 1000)} s: ${lastError}`,
+    });
   } finally {
     await driver.close();
   }
-}
-
-/** Asks the OS for a free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

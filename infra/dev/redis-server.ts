@@ -1,13 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { aptInstall, errorMessage, findCommand, tail, type Log } from './process-tools.ts';
+import { freePort, LOOPBACK as HOST, startServiceProcess, waitUntil } from './service-tools.ts';
 
-const execFileAsync = promisify(execFile);
-
-const HOST = '127.0.0.1';
 const BINARY = 'redis-server';
 const FALLBACK_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin'];
 const READY_TIMEOUT_MS = 15_000;
@@ -76,8 +72,8 @@ export async function ensureRedisServer(options: EnsureRedisServerOptions): Prom
 
 class PortInUseError extends Error {}
 
-async function ensureBinary(env: NodeJS.ProcessEnv, log: (msg: string) => void): Promise<string> {
-  const found = await findBinary(env);
+async function ensureBinary(env: NodeJS.ProcessEnv, log: Log): Promise<string> {
+  const found = await findCommand(BINARY, env, FALLBACK_DIRS);
   if (found) return found;
   if (process.getuid?.() !== 0) {
     throw new Error(
@@ -86,21 +82,18 @@ async function ensureBinary(env: NodeJS.ProcessEnv, log: (msg: string) => void):
         '`brew install redis` (macOS), then try again',
     );
   }
-  const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
-  // Waits for another apt/dpkg run (a parallel test process, say) instead of failing on its lock.
-  const install = ['-o', 'DPkg::Lock::Timeout=120', 'install', '-y', '--no-install-recommends'];
   const started = Date.now();
   log(`${BINARY} not found: installing the redis-server package with apt-get`);
-  try {
-    await run('apt-get', [...install, 'redis-server'], aptEnv, 300_000);
-  } catch (error) {
-    log(
-      `apt-get install failed (${firstLine(error)}); running apt-get update and trying once more`,
-    );
-    await run('apt-get', ['-o', 'DPkg::Lock::Timeout=120', 'update'], aptEnv, 300_000);
-    await run('apt-get', [...install, 'redis-server'], aptEnv, 300_000);
-  }
-  const installed = await findBinary(env);
+  await aptInstall(['redis-server'], {
+    env,
+    log,
+    timeoutMs: 300_000,
+    update: 'on-failure',
+    // Waits for another apt/dpkg run (a parallel test process, say) instead of failing on its lock.
+    aptOptions: ['-o', 'DPkg::Lock::Timeout=120'],
+    installOptions: ['--no-install-recommends'],
+  });
+  const installed = await findCommand(BINARY, env, FALLBACK_DIRS);
   if (!installed) {
     throw new Error(`apt-get installed redis-server, but ${BINARY} is still not to be found`);
   }
@@ -108,26 +101,12 @@ async function ensureBinary(env: NodeJS.ProcessEnv, log: (msg: string) => void):
   return installed;
 }
 
-async function findBinary(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const dirs = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), ...FALLBACK_DIRS];
-  for (const dir of dirs) {
-    const candidate = path.join(dir, BINARY);
-    try {
-      await fs.access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
-}
-
 async function startServer(
   binary: string,
   port: number,
   logFile: string,
   env: NodeJS.ProcessEnv,
-  log: (msg: string) => void,
+  log: Log,
   { readyTimeoutMs }: { readyTimeoutMs: number },
 ): Promise<RedisServer> {
   const args = [
@@ -141,47 +120,34 @@ async function startServer(
     ['--logfile', ''],
     ['--loglevel', 'warning'],
   ].flat();
-  const out = await fs.open(logFile, 'w');
   log(`starting ${binary} on ${HOST}:${port}`);
-  let child: ChildProcess;
-  try {
-    child = spawn(binary, args, { env, stdio: ['ignore', out.fd, out.fd] });
-  } finally {
-    await out.close();
-  }
-  const exited = new Promise<string>((resolve) => {
-    child.once('error', (error) => resolve(`could not run ${binary}: ${error.message}`));
-    child.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `code ${code}`));
-  });
-  // Never leave an orphan server behind when this process ends without calling stop().
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      const how = await exited;
-      clearTimeout(timer);
+  const server = await startServiceProcess({
+    command: binary,
+    args,
+    env,
+    logFile,
+    logFlags: 'w',
+    stopGraceMs: STOP_GRACE_MS,
+    afterStop: async (how) => {
+      if (how === undefined) return;
       // A clean shutdown leaves nothing worth reading; keep the log of anything else.
       if (how === 'code 0') await fs.rm(logFile, { force: true });
       log(`stopped Redis on ${HOST}:${port} (${how})`);
-    })();
-    return stopping;
-  };
+    },
+  });
 
   const abort = new AbortController();
   try {
     await Promise.race([
-      waitForServer(port, child.pid, readyTimeoutMs, abort.signal).catch(async (error: unknown) => {
-        if (error instanceof PortInUseError) throw error;
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new Error(`${reason}; last lines of ${logFile}:\n${await tail(logFile, 20)}`);
-      }),
-      exited.then(async (how) => {
+      waitForServer(port, server.child.pid, readyTimeoutMs, abort.signal).catch(
+        async (error: unknown) => {
+          if (error instanceof PortInUseError) throw error;
+          throw new Error(
+            `${errorMessage(error)}; last lines of ${logFile}:\n${await tail(logFile, 20)}`,
+          );
+        },
+      ),
+      server.exited.then(async (how) => {
         if (abort.signal.aborted) return;
         const output = await tail(logFile, 20);
         if (/address already in use/i.test(output)) {
@@ -195,13 +161,19 @@ async function startServer(
     ]);
   } catch (error) {
     abort.abort();
-    await stop();
+    await server.stop();
     if (error instanceof PortInUseError) await fs.rm(logFile, { force: true });
     throw error;
   } finally {
     abort.abort();
   }
-  return { url: `redis://${HOST}:${port}`, port, pid: child.pid ?? -1, logFile, stop };
+  return {
+    url: `redis://${HOST}:${port}`,
+    port,
+    pid: server.child.pid ?? -1,
+    logFile,
+    stop: server.stop,
+  };
 }
 
 async function waitForServer(
@@ -210,28 +182,24 @@ async function waitForServer(
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = 'no answer';
-  while (!signal.aborted) {
-    let answeredBy: number | undefined;
-    try {
-      answeredBy = await probe(port);
-    } catch (error) {
-      lastError = error instanceof Error ? error.message : String(error);
-    }
-    if (answeredBy !== undefined) {
-      if (answeredBy === pid) return;
-      throw new PortInUseError(
-        `port ${port} on ${HOST} is already served by another Redis (pid ${answeredBy})`,
-      );
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
+  await waitUntil(
+    async () => {
+      const answeredBy = await probe(port);
+      if (answeredBy !== pid) {
+        throw new PortInUseError(
+          `port ${port} on ${HOST} is already served by another Redis (pid ${answeredBy})`,
+        );
+      }
+    },
+    {
+      timeoutMs,
+      intervalMs: 50,
+      signal,
+      isFatal: (error) => error instanceof PortInUseError,
+      timeoutMessage: (lastError) =>
         `Redis on ${HOST}:${port} did not answer PING within ${timeoutMs / 1000} s: ${lastError}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    },
+  );
 }
 
 /**
@@ -274,46 +242,4 @@ function probe(port: number): Promise<number> {
       else reject(new Error('INFO server named no process_id'));
     });
   });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function tail(file: string, lines: number): Promise<string> {
-  try {
-    return (await fs.readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no output)';
-  }
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-}
-
-/** Runs a command and fails with its stderr when it exits non-zero. */
-async function run(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs: number,
-): Promise<void> {
-  try {
-    await execFileAsync(command, args, { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
-  } catch (error) {
-    const { stderr = '', stdout = '' } = error as { stderr?: string; stdout?: string };
-    throw new Error(
-      `${command} ${args.join(' ')} failed: ${(stderr || stdout).trim() || String(error)}`,
-      { cause: error },
-    );
-  }
 }

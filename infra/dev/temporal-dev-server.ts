@@ -1,11 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { errorMessage, tail } from './process-tools.ts';
+import {
+  acceptsConnections,
+  freePort,
+  LOOPBACK as HOST,
+  startServiceProcess,
+  waitUntil,
+} from './service-tools.ts';
 
-const HOST = '127.0.0.1';
+export { freePort };
+
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 15_000;
 const PROBE_DEADLINE_MS = 2_000;
@@ -64,44 +71,25 @@ export async function startTemporalDevServer(
   const args = ['server', 'start-dev', '--ip', HOST, '--port', String(port)];
   args.push('--ui-port', String(uiPort));
   if (dbFile) {
-    fs.mkdirSync(path.dirname(dbFile), { recursive: true });
+    await fs.mkdir(path.dirname(dbFile), { recursive: true });
     args.push('--db-filename', dbFile);
   }
   args.push('--namespace', namespace, '--log-level', 'warn');
 
-  fs.mkdirSync(path.dirname(logFile), { recursive: true });
-  const out = fs.openSync(logFile, 'a');
-  // Earlier runs may have written to the same file: failures quote only this run's output.
-  const logStart = fs.fstatSync(out).size;
   const started = Date.now();
   log(`starting Temporal dev server on ${address} (UI ${uiUrl}, log ${logFile})`);
-  let child: ChildProcess;
-  try {
-    child = spawn(cliPath, args, { stdio: ['ignore', out, out] });
-  } finally {
-    fs.closeSync(out);
-  }
-  const exited = new Promise<string>((resolve) => {
-    child.once('error', (error) => resolve(`could not run ${cliPath}: ${error.message}`));
-    child.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `code ${code}`));
+  const server = await startServiceProcess({
+    command: cliPath,
+    args,
+    logFile,
+    // Earlier runs may have written to the same file: failures quote only this run's output.
+    logFlags: 'a',
+    stopGraceMs: STOP_GRACE_MS,
+    afterStop: (how) => {
+      if (how !== undefined) log(`stopped Temporal dev server on ${address}`);
+    },
   });
-  // Never leave an orphan server behind when this process ends without calling stop().
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
-      log(`stopped Temporal dev server on ${address}`);
-    })();
-    return stopping;
-  };
+  const lastLines = () => tail(logFile, 20, server.logStart);
 
   const abort = new AbortController();
   try {
@@ -111,38 +99,24 @@ export async function startTemporalDevServer(
         uiUrl,
         namespace,
         options.readyTimeoutMs ?? READY_TIMEOUT_MS,
-        abort,
-      ).catch((error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new Error(`${reason}; last lines of ${logFile}:\n${tail(logFile, logStart, 20)}`);
+        abort.signal,
+      ).catch(async (error: unknown) => {
+        throw new Error(`${errorMessage(error)}; last lines of ${logFile}:\n${await lastLines()}`);
       }),
-      exited.then((how) => {
+      server.exited.then(async (how) => {
         throw new Error(
           `Temporal dev server on ${address} exited before it was ready (${how}); ` +
-            `last lines of ${logFile}:\n${tail(logFile, logStart, 20)}`,
+            `last lines of ${logFile}:\n${await lastLines()}`,
         );
       }),
     ]);
   } catch (error) {
     abort.abort();
-    await stop();
+    await server.stop();
     throw error;
   }
   log(`Temporal dev server ready on ${address} in ${Date.now() - started} ms`);
-  return { address, uiUrl, pid: child.pid ?? -1, logFile, stop };
-}
-
-/** Asks the OS for a free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  return { address, uiUrl, pid: server.child.pid ?? -1, logFile, stop: server.stop };
 }
 
 async function assertPortFree(port: number, role: string, frontend: string): Promise<void> {
@@ -153,22 +127,6 @@ async function assertPortFree(port: number, role: string, frontend: string): Pro
     `cannot start the Temporal dev server on ${frontend}: port ${port} (${role}) on ${HOST} ` +
       `is already served by ${what}; stop it or choose another port`,
   );
-}
-
-function acceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: HOST, port });
-    socket.setTimeout(1_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function answersAsTemporal(address: string): Promise<boolean> {
@@ -192,14 +150,12 @@ async function waitUntilReady(
   uiUrl: string,
   namespace: string,
   timeoutMs: number,
-  abort: AbortController,
+  signal: AbortSignal,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let connection: Connection | undefined;
-  let lastError: unknown;
   try {
-    while (!abort.signal.aborted) {
-      try {
+    await waitUntil(
+      async () => {
         connection ??= await Connection.connect({ address, connectTimeout: PROBE_DEADLINE_MS });
         const conn = connection;
         await conn.withDeadline(Date.now() + PROBE_DEADLINE_MS, () =>
@@ -207,29 +163,20 @@ async function waitUntilReady(
         );
         const response = await fetch(uiUrl, { signal: AbortSignal.timeout(PROBE_DEADLINE_MS) });
         await response.body?.cancel();
-        if (response.status === 200) return;
-        lastError = new Error(`Web UI ${uiUrl} answered HTTP ${response.status}`);
-      } catch (error) {
-        lastError = error;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
+        if (response.status !== 200) {
+          throw new Error(`Web UI ${uiUrl} answered HTTP ${response.status}`);
+        }
+      },
+      {
+        timeoutMs,
+        intervalMs: 200,
+        signal,
+        timeoutMessage: (lastError) =>
           `Temporal dev server on ${address} was not ready after ${Math.round(timeoutMs / 1000)} s: ` +
-            (lastError instanceof Error ? lastError.message : String(lastError)),
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+          lastError,
+      },
+    );
   } finally {
     await connection?.close().catch(() => {});
-  }
-}
-
-function tail(file: string, fromByte: number, lines: number): string {
-  try {
-    const text = fs.readFileSync(file).subarray(fromByte).toString('utf8').trimEnd();
-    return text ? text.split('\n').slice(-lines).join('\n') : '(no output)';
-  } catch {
-    return '(no output)';
   }
 }

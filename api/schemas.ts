@@ -82,6 +82,49 @@ export function apiSchemas({ maxMemoryChars, maxTags }: Limits) {
     tags: tags.optional(),
   });
 
+  const contextBody = z.strictObject({
+    message: z
+      .string({ error: 'expected a string' })
+      .trim()
+      .min(1, 'expected a non-empty message')
+      .max(8000, 'expected at most 8000 characters'),
+    is_new_conversation: z.boolean({ error: 'expected true or false' }).default(false),
+    depth: z
+      .union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)], {
+        error: 'expected 0 (no context), 1 (fast), 2 (balanced) or 3 (deep)',
+      })
+      .default(2),
+  });
+  const cacheTier = z.enum(['l1', 'l2', 'l3', 'miss', 'off']);
+  const contextOut = z.object({
+    context: z.string().describe('the assembled context for the assistant to read'),
+    memories: z.array(
+      z.object({
+        id: z.uuid(),
+        content: z.string(),
+        tags: z.array(z.string()),
+        score: z.number(),
+        created_at: z.iso.datetime(),
+        sources: z.array(z.string()),
+      }),
+    ),
+    plan: z.object({
+      source: z.enum(['classifier', 'cache', 'model', 'heuristic']),
+      class: z.enum(['simple', 'complex', 'none']),
+      reason: z.string(),
+      strategy: z.enum(['relevant_context', 'deep_understanding', 'comprehensive_analysis']),
+      queries: z.array(z.string()),
+      include_narrative: z.boolean(),
+      save_worthy: z.boolean(),
+    }),
+    timings: z.record(z.string(), z.number()).describe('milliseconds per stage, and total'),
+    cache: z.object({ plan: cacheTier, search: cacheTier }),
+    model_calls: z.number().int(),
+    degraded: z
+      .array(z.string())
+      .describe('strategies that failed or timed out; context is partial'),
+  });
+
   const memoryOut = z.object({
     id: z.uuid(),
     content: z.string(),
@@ -95,6 +138,8 @@ export function apiSchemas({ maxMemoryChars, maxTags }: Limits) {
   });
 
   return {
+    contextBody,
+    contextOut,
     newMemory,
     newMemories,
     memoryPatch,

@@ -6,11 +6,13 @@ import {
   createEntityExtractor,
   type EntityExtractor,
 } from '../core/extraction/entity-extractor.ts';
+import type { CacheStore } from '../core/ports/cache-store.ts';
 import type { Embedder } from '../core/ports/embedder.ts';
 import type { GraphStore } from '../core/ports/graph-store.ts';
 import type { LanguageModel } from '../core/ports/language-model.ts';
 import type { RelationalStore } from '../core/ports/relational-store.ts';
 import type { VectorIndex } from '../core/ports/vector-index.ts';
+import { createRedisCacheStore } from './cache/redis-cache-store.ts';
 import type { Config } from './config.ts';
 import { createPgDriver } from './db/pg-driver.ts';
 import { createPgliteDriver } from './db/pglite-driver.ts';
@@ -31,6 +33,8 @@ export interface EngineAdapters {
   model: LanguageModel | null;
   embedder: Embedder;
   extractor: EntityExtractor;
+  /** The shared L2 cache (Redis at `REDIS_URL`), or null. */
+  l2: CacheStore | null;
   /** Closes everything it opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -106,8 +110,24 @@ export async function createEngineAdapters(
       : await createSqlGraphStore(driver);
     closers.push(() => graph.close());
 
+    // Redis may be down at start-up: the caches then run on L1 and reconnect in the background.
+    const l2 = config.REDIS_URL
+      ? await createRedisCacheStore({
+          url: config.REDIS_URL,
+          allowStartOffline: true,
+          onError: (error) => logger.warn({ err: error }, 'redis unavailable; caches use L1 only'),
+        })
+      : null;
+    if (l2) closers.push(() => l2.close());
+
     logger.info(
-      { store: store.kind, vectors: vectors.kind, graph: graph.kind, embedder: embedder.id },
+      {
+        store: store.kind,
+        vectors: vectors.kind,
+        graph: graph.kind,
+        embedder: embedder.id,
+        l2: l2?.kind ?? 'none',
+      },
       'engine adapters ready',
     );
     return {
@@ -116,6 +136,7 @@ export async function createEngineAdapters(
       graph,
       model: models.model,
       embedder,
+      l2,
       extractor: createEntityExtractor({
         model: models.model,
         timeoutMs: config.GEMINI_TIMEOUT_MS,

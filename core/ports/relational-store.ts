@@ -170,6 +170,21 @@ export interface RelationalStore {
   saveNarrative(userId: string, narrative: NewNarrative): Promise<Narrative>;
   latestNarrative(userId: string): Promise<Narrative | null>;
 
+  /**
+   * A cached plan (the plan cache's L3) by its cache key; null when there is
+   * none or it has expired.
+   */
+  getCachedPlan(key: string): Promise<unknown | null>;
+  /**
+   * Stores (or replaces) a cached plan for `ttlMs`. `value` must be JSON
+   * without NUL characters or unpaired surrogates, which jsonb refuses
+   * (`bad_request`). A key that another user's plan already holds is left
+   * alone. Unknown user: `not_found`. The user's rows go when the user does.
+   */
+  putCachedPlan(userId: string, key: string, value: unknown, ttlMs: number): Promise<void>;
+  /** Deletes up to `limit` expired cached plans, oldest first; returns how many it deleted. */
+  purgeExpiredPlans(limit: number): Promise<number>;
+
   recordSelfCheck(input: { workflowId: string; note: string }): Promise<SelfCheck>;
   getSelfCheck(id: string): Promise<SelfCheck | null>;
 }

@@ -1,8 +1,9 @@
 import { entitiesInText } from '../extraction/entity-extractor.ts';
 import type { Embedder } from '../ports/embedder.ts';
-import type { GraphHit, GraphStore } from '../ports/graph-store.ts';
+import type { GraphStore } from '../ports/graph-store.ts';
 import type { Memory, RelationalStore } from '../ports/relational-store.ts';
 import type { VectorIndex } from '../ports/vector-index.ts';
+import { fuseRankings, graphLists, ranked } from './fusion.ts';
 
 export interface SearchInput {
   query: string;
@@ -23,32 +24,6 @@ export interface SearchDeps {
   vectors: VectorIndex;
   graph: GraphStore;
   embedder: Embedder;
-}
-
-// Reciprocal-rank fusion constant: damps the weight of the very top ranks.
-const RRF_K = 60;
-// A memory reached through a related entity counts less than one naming it.
-const HOP_WEIGHT = [1, 0.5] as const;
-
-/**
- * Graph hits worth fusing, with tie-aware ranks. An entity that leads to a
- * large share of the candidates ("Durable" in fifty notes that all start with
- * it) tells nothing about which one is meant, so its hits are dropped; hits
- * the graph cannot tell apart (same hops) share one rank, so the graph never
- * reorders what only the vectors can order.
- */
-function graphRanks(hits: readonly GraphHit[], pool: number) {
-  const perEntity = new Map<string, number>();
-  for (const hit of hits) perEntity.set(hit.entity, (perEntity.get(hit.entity) ?? 0) + 1);
-  const generic = Math.max(3, Math.floor(pool / 4));
-  const kept = hits.filter((hit) => (perEntity.get(hit.entity) ?? 0) <= generic);
-  const seen = new Set<string>();
-  const unique = kept.filter((hit) => !seen.has(hit.memoryId) && seen.add(hit.memoryId));
-  return unique.map((hit) => {
-    const first = unique.findIndex((h) => h.hops === hit.hops);
-    const count = unique.filter((h) => h.hops === hit.hops).length;
-    return { memoryId: hit.memoryId, hops: hit.hops, rank: first + (count + 1) / 2 };
-  });
 }
 
 /**
@@ -76,24 +51,18 @@ export function createSearchService({ store, vectors, graph, embedder }: SearchD
         }),
       ]);
 
-      const fused = new Map<string, { score: number; sources: Set<'vector' | 'graph'> }>();
-      const add = (id: string, score: number, source: 'vector' | 'graph') => {
-        const entry = fused.get(id) ?? { score: 0, sources: new Set() };
-        entry.score += score;
-        entry.sources.add(source);
-        fused.set(id, entry);
-      };
-      vectorHits.forEach((hit, rank) => add(hit.id, 1 / (RRF_K + rank + 1), 'vector'));
-      graphRanks(graphHits, pool).forEach(({ memoryId, hops, rank }) =>
-        add(memoryId, (HOP_WEIGHT[hops as 0 | 1] ?? 0.5) / (RRF_K + rank), 'graph'),
-      );
+      const fused = fuseRankings([
+        { source: 'vector', weight: 1, items: ranked(vectorHits.map((h) => h.id)) },
+        ...graphLists(graphHits, pool),
+      ]);
+      const byId = new Map(fused.map((f) => [f.id, f]));
 
-      const memories = await store.getMemories(userId, [...fused.keys()]);
+      const memories = await store.getMemories(userId, [...byId.keys()]);
       return memories
         .filter((m) => m.state === 'active' && (!tags || m.tags.some((t) => tags.includes(t))))
         .map((memory) => {
-          const entry = fused.get(memory.id)!;
-          return { memory, score: entry.score, sources: [...entry.sources].sort() };
+          const entry = byId.get(memory.id)!;
+          return { memory, score: entry.score, sources: entry.sources as SearchHit['sources'] };
         })
         .sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1))
         .slice(0, input.limit);

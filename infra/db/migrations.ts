@@ -125,6 +125,24 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX api_keys_user ON api_keys (user_id);
     `,
   },
+  {
+    version: 4,
+    name: 'cached-plans',
+    // The plan cache's L3 (infra/db/sql-plan-cache-queries.ts). Keys carry the
+    // user's data version, so rows are never updated in place on a change;
+    // expired rows are skipped on read and purged in batches by expires_at.
+    // The user index keeps deleting a user from scanning the whole cache.
+    sql: `
+      CREATE TABLE cached_plans (
+        key text PRIMARY KEY,
+        user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        value jsonb NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX cached_plans_expires_at ON cached_plans (expires_at);
+      CREATE INDEX cached_plans_user ON cached_plans (user_id);
+    `,
+  },
 ];
 
 // An arbitrary constant: every process migrating the same database takes this lock.

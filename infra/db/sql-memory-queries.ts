@@ -30,12 +30,14 @@ async function insertOne(
   tx: SqlExecutor,
   userId: string,
   memory: NewMemory,
+  position: number,
 ): Promise<InsertMemoryResult> {
   const hash = contentHash(memory.content);
   const inserted = await tx.query(
-    // clock_timestamp, not now(): memories saved in one batch keep their order.
+    // clock_timestamp, not now(), plus the position in the batch: memories saved together
+    // keep their order even where the clock is coarser than a microsecond (PGlite).
     `INSERT INTO memories (id, user_id, content, content_hash, tags, metadata, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp())
+     VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + $7 * interval '1 microsecond')
      ON CONFLICT (user_id, content_hash) DO NOTHING
      RETURNING *`,
     [
@@ -45,6 +47,7 @@ async function insertOne(
       hash,
       memory.tags ?? [],
       JSON.stringify(memory.metadata ?? {}),
+      position,
     ],
   );
   if (inserted[0]) return { memory: toMemory(inserted[0]), created: true };
@@ -78,7 +81,9 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
       // The user row lock serialises a user's writes, so duplicates resolve the same way.
       await lockUser(tx, userId);
       const results: InsertMemoryResult[] = [];
-      for (const memory of memories) results.push(await insertOne(tx, userId, memory));
+      for (const [i, memory] of memories.entries()) {
+        results.push(await insertOne(tx, userId, memory, i));
+      }
       const created = results.filter((r) => r.created).length;
       if (created > 0) await bumpVersion(tx, userId, created);
       return results;

@@ -4,6 +4,7 @@ import type { NewNarrative, RelationalStore } from '../../core/ports/relational-
 import { migrate } from './migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { memoryQueries } from './sql-memory-queries.ts';
+import { planCacheQueries } from './sql-plan-cache-queries.ts';
 import { isUuid, toApiKey, toNarrative, toSelfCheck, toUser } from './sql-rows.ts';
 
 export { contentHash, isUuid } from './sql-rows.ts';
@@ -18,6 +19,7 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
   return {
     kind: driver.kind,
     ...memoryQueries(driver),
+    ...planCacheQueries(driver),
 
     async ping() {
       await driver.query('SELECT 1');

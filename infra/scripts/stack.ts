@@ -7,7 +7,9 @@ import { startServer } from '../../api/server.ts';
 import { startWorker, type RunningWorker } from '../../workers/worker.ts';
 import type { Config } from '../config.ts';
 import { createV1 } from '../../api/v1.ts';
+import { createEngine } from '../../core/engine.ts';
 import { createEngineAdapters } from '../engine-adapters.ts';
+import { engineSettings } from '../engine-settings.ts';
 import { ensureTemporalCli } from '../dev/temporal-cli.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../dev/temporal-dev-server.ts';
 import {
@@ -127,11 +129,19 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
         bodyLimitKb: config.BODY_LIMIT_KB,
         memoryBudgetMb: config.MEMORY_BUDGET_MB,
         v1: createV1({
-          ...engine,
-          indexingQueue,
+          engine: createEngine({ ...engine, indexingQueue }, engineSettings(config), {
+            onIndexRequestError: (error, targets) =>
+              logger.warn(
+                { err: error, memories: targets.map((t) => t.memoryId) },
+                'indexing request failed; the reconciler will retry it',
+              ),
+            onRememberError: (error) => logger.warn({ err: error }, 'auto-save failed'),
+            onCacheError: (cache, tier, op, error) =>
+              logger.debug({ err: error, cache, tier, op }, 'cache tier skipped'),
+          }),
+          store,
           limits: { maxMemoryChars: config.MAX_MEMORY_CHARS, maxTags: config.MAX_TAGS },
           adminApiKey: config.ADMIN_API_KEY,
-          logger,
         }),
       });
       const server = await startServer(app, config.HOST, config.PORT);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../core/errors.ts';
 import type { RelationalStore } from '../../core/ports/relational-store.ts';
 
@@ -251,6 +252,72 @@ export function relationalStoreContract(
       const latest = await store.latestNarrative(user.id);
       assert.equal(latest?.content, 'second');
       assert.equal(latest?.dataVersion, 4);
+    });
+
+    it('reads a cached plan back by key, and null for a key never stored', async () => {
+      const user = await store.createUser({});
+      const plan = { e: 1, v: { strategy: 'deep_understanding', queries: ['mémoire 🧠 "x"'] } };
+      await store.putCachedPlan(user.id, `plan:${user.id}:v0:read-back`, plan, 60_000);
+      assert.deepEqual(await store.getCachedPlan(`plan:${user.id}:v0:read-back`), plan);
+      assert.equal(await store.getCachedPlan(`plan:${user.id}:v0:never-stored`), null);
+    });
+
+    it('replaces a cached plan stored twice under one key, with the later expiry', async () => {
+      const user = await store.createUser({});
+      const key = `plan:${user.id}:v0:replaced`;
+      await store.putCachedPlan(user.id, key, { n: 1 }, 150);
+      await store.putCachedPlan(user.id, key, { n: 2 }, 60_000);
+      await sleep(400);
+      assert.deepEqual(await store.getCachedPlan(key), { n: 2 });
+    });
+
+    it('stops returning a cached plan once its TTL has passed, and only that one', async () => {
+      const user = await store.createUser({});
+      await store.putCachedPlan(user.id, `plan:${user.id}:v0:short`, { n: 1 }, 150);
+      await store.putCachedPlan(user.id, `plan:${user.id}:v0:long`, { n: 2 }, 60_000);
+      await sleep(400);
+      assert.equal(await store.getCachedPlan(`plan:${user.id}:v0:short`), null);
+      assert.deepEqual(await store.getCachedPlan(`plan:${user.id}:v0:long`), { n: 2 });
+    });
+
+    it("leaves another user's cached plan alone when a put reuses its key", async () => {
+      const alice = await store.createUser({});
+      const mallory = await store.createUser({});
+      const key = `plan:${alice.id}:v0:owned`;
+      await store.putCachedPlan(alice.id, key, { owner: 'alice' }, 60_000);
+      await store.putCachedPlan(mallory.id, key, { owner: 'mallory' }, 60_000);
+      assert.deepEqual(await store.getCachedPlan(key), { owner: 'alice' });
+    });
+
+    it('refuses a cached plan for an unknown user, or text jsonb cannot hold, as AppErrors', async () => {
+      await assert.rejects(
+        store.putCachedPlan('00000000-0000-4000-8000-000000000000', 'plan:x:v0:y', {}, 60_000),
+        (error: unknown) => error instanceof AppError && error.code === 'not_found',
+      );
+      const user = await store.createUser({});
+      for (const q of ['a\u0000b', 'half a pair \ud83e']) {
+        await assert.rejects(
+          store.putCachedPlan(user.id, `plan:${user.id}:v0:refused`, { q }, 60_000),
+          (error: unknown) => error instanceof AppError && error.code === 'bad_request',
+        );
+      }
+      // A backslash followed by "u0000" is ordinary text.
+      await store.putCachedPlan(user.id, `plan:${user.id}:v0:text`, { q: 'a\\u0000b' }, 60_000);
+      assert.deepEqual(await store.getCachedPlan(`plan:${user.id}:v0:text`), { q: 'a\\u0000b' });
+    });
+
+    it('purges expired cached plans in batches of at most the limit, keeping live ones', async () => {
+      const user = await store.createUser({});
+      for (const n of [1, 2, 3]) {
+        await store.putCachedPlan(user.id, `plan:${user.id}:v0:expired-${n}`, { n }, 100);
+      }
+      await store.putCachedPlan(user.id, `plan:${user.id}:v0:live`, { n: 4 }, 60_000);
+      await sleep(300);
+      assert.equal(await store.purgeExpiredPlans(2), 2);
+      assert.ok((await store.purgeExpiredPlans(1000)) >= 1);
+      assert.equal(await store.purgeExpiredPlans(1000), 0);
+      assert.equal(await store.purgeExpiredPlans(0), 0);
+      assert.deepEqual(await store.getCachedPlan(`plan:${user.id}:v0:live`), { n: 4 });
     });
 
     it('records a self-check once per workflow id, even when retried', async () => {

@@ -4,6 +4,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../../api/app.ts';
 import { startServer } from '../../api/server.ts';
 import { createV1 } from '../../api/v1.ts';
+import { createEngine } from '../../core/engine.ts';
+import { engineSettings } from '../../infra/engine-settings.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { installTemporalRuntime } from '../../infra/temporal/runtime-logger.ts';
 import { createTemporalIndexingQueue } from '../../infra/temporal/temporal-indexing-queue.ts';
@@ -48,11 +50,13 @@ export async function startTestApi(
     bodyLimitKb: 1024,
     memoryBudgetMb: 2048,
     v1: createV1({
-      ...engine,
-      indexingQueue,
+      engine: createEngine(
+        { ...engine, ...options.deps, indexingQueue },
+        engineSettings(engine.config),
+      ),
+      store: engine.store,
       limits: { maxMemoryChars: 5000, maxTags: 10 },
       adminApiKey: ADMIN_KEY,
-      logger,
     }),
   });
   const server = await startServer(app, '127.0.0.1', 0);

@@ -1,0 +1,219 @@
+import { classifyMessage } from '../classification/query-classifier.ts';
+import { withTimeout, settleAll } from '../concurrency/limits.ts';
+import type { ContextPlan } from '../planning/context-plan.ts';
+import type { CacheTier, PlanService } from '../planning/plan-service.ts';
+import type { Memory, Narrative } from '../ports/relational-store.ts';
+import { fuseRankings, type FusedHit, type RankedList } from '../retrieval/fusion.ts';
+import { assembleContext } from './assemble.ts';
+import { planStrategies, type StrategyDeps } from './strategies.ts';
+
+export interface ContextRequest {
+  message: string;
+  isNewConversation: boolean;
+  /** 0 no context, 1 fast, 2 balanced, 3 deep. */
+  depth: 0 | 1 | 2 | 3;
+}
+
+export interface ContextMemory {
+  memory: Memory;
+  score: number;
+  sources: string[];
+}
+
+export interface ContextResult {
+  context: string;
+  memories: ContextMemory[];
+  plan: ContextPlan & { class: 'simple' | 'complex' | 'none'; reason: string };
+  timings: Record<string, number>;
+  cache: { plan: CacheTier; search: CacheTier };
+  modelCalls: number;
+  /** Strategies that failed or ran out of time; the context is built from the rest. */
+  degraded: string[];
+}
+
+/** The search-result cache: fused hits, keyed with the user's data version. */
+export interface SearchCache {
+  get(key: string): Promise<{ value: { hits: FusedHit[] } | null; tier: CacheTier }>;
+  set(key: string, value: { hits: FusedHit[] }): unknown;
+}
+
+export interface ContextServiceDeps extends StrategyDeps {
+  plans: PlanService;
+  searchCache: SearchCache;
+  keys: {
+    plan(userId: string, dataVersion: number, message: string): string;
+    search(userId: string, dataVersion: number, parts: unknown[]): string;
+  };
+  /** Saves a message the plan found worth remembering (durable write path); never rejects. */
+  remember(userId: string, content: string): Promise<void>;
+  options: {
+    classifierEnabled: boolean;
+    parallel: boolean;
+    concurrency: number;
+    strategyTimeoutMs: number;
+  };
+}
+
+const LIMITS = { 0: 0, 1: 5, 2: 8, 3: 15 } as const;
+
+/**
+ * The call assistants make before they answer. A message is classified
+ * (simple ones skip planning), planned with the model when needed (through
+ * the plan cache), and its retrieval strategies run concurrently, each with
+ * its own deadline; a failed strategy leaves partial context, not an error.
+ */
+export function createContextService(deps: ContextServiceDeps) {
+  const { store, options } = deps;
+
+  async function retrieve(userId: string, plan: ContextPlan, limit: number) {
+    const strategies = planStrategies(deps, userId, plan, limit);
+    const settled = await settleAll(
+      strategies.map((s) => () => withTimeout(s.run(), options.strategyTimeoutMs, s.name)),
+      options.parallel ? options.concurrency : 1,
+    );
+    const lists: RankedList[] = [];
+    const degraded: string[] = [];
+    let narrative: Narrative | null = null;
+    settled.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') {
+        lists.push(...outcome.value.lists);
+        narrative = outcome.value.narrative ?? narrative;
+      } else {
+        const reason =
+          outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
+        degraded.push(`${strategies[i]!.name}: ${reason}`);
+      }
+    });
+    return { hits: fuseRankings(lists), narrative: narrative as Narrative | null, degraded };
+  }
+
+  return {
+    async context(userId: string, request: ContextRequest): Promise<ContextResult> {
+      const started = performance.now();
+      const timings: Record<string, number> = {};
+      const lap = (stage: string, from: number) =>
+        (timings[stage] = round(performance.now() - from));
+
+      const user = await store.getUser(userId);
+      const dataVersion = user?.dataVersion ?? 0;
+      let t = performance.now();
+      const classified = options.classifierEnabled
+        ? classifyMessage(request.message)
+        : {
+            kind: 'complex' as const,
+            reason: 'classifier_off',
+            needsContext: true,
+            saveHint: false,
+          };
+      lap('classify', t);
+
+      const limit = LIMITS[request.depth];
+      const fastPlan = (strategy: ContextPlan['strategy']): ContextPlan => ({
+        strategy,
+        queries: [request.message],
+        includeNarrative: request.isNewConversation,
+        saveWorthy: classified.saveHint,
+        source: 'classifier',
+      });
+      const result = (
+        plan: ContextPlan,
+        cls: ContextResult['plan']['class'],
+        extra: Partial<ContextResult>,
+      ): ContextResult => ({
+        context: '',
+        memories: [],
+        plan: { ...plan, class: cls, reason: classified.reason },
+        timings,
+        cache: { plan: 'off', search: 'off' },
+        modelCalls: 0,
+        degraded: [],
+        ...extra,
+      });
+
+      if (request.depth === 0 || (classified.kind === 'simple' && !classified.needsContext)) {
+        timings.total = round(performance.now() - started);
+        return result({ ...fastPlan('relevant_context'), queries: [] }, 'none', {});
+      }
+
+      t = performance.now();
+      let plan: ContextPlan;
+      let planCache: CacheTier = 'off';
+      let modelCalls = 0;
+      const fast =
+        request.isNewConversation ||
+        request.depth === 1 ||
+        (request.depth === 2 && classified.kind === 'simple');
+      if (fast) {
+        plan = fastPlan('relevant_context');
+      } else {
+        const planned = await deps.plans.plan(
+          deps.keys.plan(userId, dataVersion, request.message),
+          request.message,
+        );
+        plan = planned.plan;
+        planCache = planned.cache;
+        modelCalls = planned.modelCalls;
+        if (request.depth === 3) plan = { ...plan, includeNarrative: true };
+      }
+      lap('plan', t);
+
+      t = performance.now();
+      const searchKey = deps.keys.search(userId, dataVersion, [
+        plan.strategy,
+        plan.queries,
+        plan.includeNarrative,
+        limit,
+      ]);
+      const cached = await deps.searchCache.get(searchKey);
+      let hits = cached.value?.hits;
+      let narrative: Narrative | null = null;
+      let degraded: string[] = [];
+      if (!hits) {
+        const retrieved = await retrieve(userId, plan, limit);
+        hits = retrieved.hits;
+        narrative = retrieved.narrative;
+        degraded = retrieved.degraded;
+        // Partial results are not cached: the next request may get the full picture.
+        if (degraded.length === 0) deps.searchCache.set(searchKey, { hits });
+      } else if (plan.includeNarrative) {
+        narrative = await store.latestNarrative(userId);
+      }
+      lap('retrieve', t);
+
+      t = performance.now();
+      const top = hits.slice(0, limit * 2);
+      const byId = new Map(
+        (
+          await store.getMemories(
+            userId,
+            top.map((h) => h.id),
+          )
+        ).map((m) => [m.id, m]),
+      );
+      const memories = top
+        .map((h) => ({ memory: byId.get(h.id), score: h.score, sources: h.sources }))
+        .filter((m): m is ContextMemory => m.memory !== undefined && m.memory.state === 'active')
+        .slice(0, limit);
+      const context = assembleContext(
+        narrative,
+        memories.map((m) => m.memory),
+      );
+      lap('assemble', t);
+
+      // Saving must not slow the answer down; `remember` reports its own failures.
+      if (plan.saveWorthy) void deps.remember(userId, request.message);
+      timings.total = round(performance.now() - started);
+      return result(plan, classified.kind, {
+        context,
+        memories,
+        cache: { plan: planCache, search: cached.tier },
+        modelCalls,
+        degraded,
+      });
+    },
+  };
+}
+
+export type ContextService = ReturnType<typeof createContextService>;
+
+const round = (ms: number) => Math.round(ms * 100) / 100;

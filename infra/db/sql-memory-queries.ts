@@ -11,7 +11,14 @@ import type {
   RelationalStore,
 } from '../../core/ports/relational-store.ts';
 import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
-import { contentHash, decodeCursor, encodeCursor, isUuid, toMemory } from './sql-rows.ts';
+import {
+  contentHash,
+  CREATED_CURSOR_SQL,
+  decodeCursor,
+  encodeCursor,
+  isUuid,
+  toMemory,
+} from './sql-rows.ts';
 
 const bumpVersion = (tx: SqlExecutor, userId: string, by = 1) =>
   tx.query(
@@ -120,7 +127,7 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
       if (!isUuid(userId)) return { items: [], nextCursor: null };
       const after = input.cursor ? decodeCursor(input.cursor) : null;
       const rows = await driver.query(
-        `SELECT * FROM memories
+        `SELECT *, ${CREATED_CURSOR_SQL} FROM memories
          WHERE user_id = $1
            AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
            AND ($4::text IS NULL OR $4::text = ANY(tags))
@@ -140,9 +147,15 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
           input.limit + 1,
         ],
       );
-      const items = rows.slice(0, input.limit).map(toMemory);
-      const last = items[items.length - 1];
-      return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
+      const page = rows.slice(0, input.limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map(toMemory),
+        nextCursor:
+          rows.length > input.limit && last
+            ? encodeCursor(String(last.created_cursor), String(last.id))
+            : null,
+      };
     },
 
     async recentMemories(userId, limit) {

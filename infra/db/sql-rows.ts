@@ -73,10 +73,18 @@ export const toApiKey = (r: Row): ApiKeyRecord => ({
   revokedAt: toDateOrNull(r.revoked_at),
 });
 
-/** An opaque position in a newest-first listing. */
-export function encodeCursor(memory: Memory): string {
-  return Buffer.from(`${memory.createdAt.toISOString()}|${memory.id}`).toString('base64url');
+/**
+ * An opaque position in a newest-first listing. The time must keep the
+ * database's microseconds (`created_cursor` in the query): a JavaScript Date
+ * keeps milliseconds only, and a cursor rounded down would skip memories
+ * created within the same millisecond.
+ */
+export function encodeCursor(createdAtText: string, id: string): string {
+  return Buffer.from(`${createdAtText}|${id}`).toString('base64url');
 }
+
+/** SQL selecting `created_at` as an ISO string with microseconds, for cursors. */
+export const CREATED_CURSOR_SQL = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_cursor`;
 
 export function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');

@@ -109,6 +109,22 @@ export function relationalStoreContract(
       assert.deepEqual(seen, [...ids].reverse());
     });
 
+    it('pages without skipping memories created within the same millisecond', async () => {
+      const user = await store.createUser({});
+      const saved = await store.insertMemories(
+        user.id,
+        Array.from({ length: 6 }, (_, i) => ({ content: `same instant ${i}` })),
+      );
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listMemories(user.id, { limit: 1, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.items.map((m) => m.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      assert.deepEqual(seen, saved.map((r) => r.memory.id).reverse());
+    });
+
     it('rejects a cursor it did not issue with a bad_request', async () => {
       const user = await store.createUser({});
       await assert.rejects(

@@ -1,12 +1,8 @@
+import { entityKey, relationType } from '../../core/extraction/entity-extractor.ts';
 import type { MemoryGraph } from '../../core/ports/graph-store.ts';
 
-/**
- * The key an entity is matched by: Unicode-normalised, lower-case, trimmed,
- * inner whitespace collapsed, so `Maria  Silva` and `maria silva` are one entity.
- */
-export function entityKey(name: string): string {
-  return displayName(name).toLowerCase();
-}
+// One definition of entity matching and relation naming, shared with extraction and search.
+export { entityKey };
 
 /** A name as shown: as written, but trimmed and with single spaces. */
 function displayName(name: string): string {
@@ -38,7 +34,6 @@ export interface PreparedGraph {
 }
 
 const DEFAULT_ENTITY_TYPE = 'thing';
-const DEFAULT_RELATION_TYPE = 'RELATED_TO';
 
 /**
  * Normalises a memory's graph for storage: entities keyed and de-duplicated
@@ -86,17 +81,6 @@ export function prepareMemoryGraph(graph: MemoryGraph): PreparedGraph {
 function entityType(type: string): string {
   const cleaned = type.trim().toLowerCase();
   return cleaned === '' ? DEFAULT_ENTITY_TYPE : cleaned;
-}
-
-/** Upper snake case, as the port documents (`works at` becomes `WORKS_AT`). */
-function relationType(type: string): string {
-  const cleaned = type
-    .normalize('NFKC')
-    .trim()
-    .toUpperCase()
-    .replace(/[^\p{L}\p{N}]+/gu, '_')
-    .replace(/^_+|_+$/g, '');
-  return cleaned === '' ? DEFAULT_RELATION_TYPE : cleaned;
 }
 
 /** A `limit` as a whole number of at least 0 (at most `max`). */

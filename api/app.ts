@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Logger } from 'pino';
 import { dashboardRoutes } from './dashboard.routes.ts';
 import { errorHandler, notFound } from './errors.ts';
@@ -19,7 +19,9 @@ export interface AppDeps {
   bodyLimitKb: number;
   memoryBudgetMb: number;
   /** The `/v1` API; absent in apps built only to test the HTTP edge. */
-  v1?: { routes: RouteSpec[]; auth: Authenticator };
+  v1?: { routes: RouteSpec[]; auth: Authenticator; mcp?: Router };
+  /** The MCP endpoint, mounted at `/mcp`; defaults to the one `v1` brings. */
+  mcp?: Router;
 }
 
 /** Builds the Express application; it holds no process state, so tests build their own. */
@@ -36,6 +38,8 @@ export function createApp(deps: AppDeps): Express {
     app.use(docsRoutes(doc as Parameters<typeof docsRoutes>[0]));
     app.use(mountRoutes(deps.v1.routes, deps.v1.auth));
   }
+  const mcp = deps.mcp ?? deps.v1?.mcp;
+  if (mcp) app.use('/mcp', mcp);
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

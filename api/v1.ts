@@ -3,6 +3,7 @@ import type { RelationalStore } from '../core/ports/relational-store.ts';
 import { adminRoutes } from './admin.routes.ts';
 import { createAuthenticator } from './auth.ts';
 import { contextRoutes } from './context.routes.ts';
+import { createMcpRoutes, type McpRouter } from './mcp/mcp-routes.ts';
 import { memoryRoutes } from './memory.routes.ts';
 import type { Authenticator, RouteSpec } from './route-registry.ts';
 import { apiSchemas, type Limits } from './schemas.ts';
@@ -12,20 +13,31 @@ export interface V1Deps {
   store: RelationalStore;
   limits: Limits;
   adminApiKey: string | undefined;
+  /** Told about tool failures that are not `AppError`s (bugs, not bad input). */
+  onUnexpectedError?: (error: unknown, tool: string) => void;
 }
 
-/** The `/v1` routes over the engine's services, and the authenticator they use. */
-export function createV1({ engine, store, limits, adminApiKey }: V1Deps): {
+/** The `/v1` routes over the engine's services, the authenticator they use, and `/mcp`. */
+export function createV1({ engine, store, limits, adminApiKey, onUnexpectedError }: V1Deps): {
   routes: RouteSpec[];
   auth: Authenticator;
+  /** The `/mcp` endpoint over the same engine and keys; `close()` it on shutdown. */
+  mcp: McpRouter;
 } {
   const schemas = apiSchemas(limits);
+  const auth = createAuthenticator(store, adminApiKey);
   return {
     routes: [
       ...contextRoutes(schemas, engine.context),
       ...memoryRoutes(schemas, engine.memories, engine.search),
       ...adminRoutes(schemas, engine.admin),
     ],
-    auth: createAuthenticator(store, adminApiKey),
+    auth,
+    mcp: createMcpRoutes({
+      engine,
+      schemas,
+      auth,
+      ...(onUnexpectedError ? { onUnexpectedError } : {}),
+    }),
   };
 }

@@ -122,30 +122,34 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
           },
         });
       }
+      const v1 = createV1({
+        engine: createEngine({ ...engine, indexingQueue }, engineSettings(config), {
+          onIndexRequestError: (error, targets) =>
+            logger.warn(
+              { err: error, memories: targets.map((t) => t.memoryId) },
+              'indexing request failed; the reconciler will retry it',
+            ),
+          onRememberError: (error) => logger.warn({ err: error }, 'auto-save failed'),
+          onCacheError: (cache, tier, op, error) =>
+            logger.debug({ err: error, cache, tier, op }, 'cache tier skipped'),
+        }),
+        store,
+        limits: { maxMemoryChars: config.MAX_MEMORY_CHARS, maxTags: config.MAX_TAGS },
+        adminApiKey: config.ADMIN_API_KEY,
+        onUnexpectedError: (error, tool) => logger.error({ err: error, tool }, 'MCP tool failed'),
+      });
       const app = createApp({
         logger,
         readinessChecks: checks,
         readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
         bodyLimitKb: config.BODY_LIMIT_KB,
         memoryBudgetMb: config.MEMORY_BUDGET_MB,
-        v1: createV1({
-          engine: createEngine({ ...engine, indexingQueue }, engineSettings(config), {
-            onIndexRequestError: (error, targets) =>
-              logger.warn(
-                { err: error, memories: targets.map((t) => t.memoryId) },
-                'indexing request failed; the reconciler will retry it',
-              ),
-            onRememberError: (error) => logger.warn({ err: error }, 'auto-save failed'),
-            onCacheError: (cache, tier, op, error) =>
-              logger.debug({ err: error, cache, tier, op }, 'cache tier skipped'),
-          }),
-          store,
-          limits: { maxMemoryChars: config.MAX_MEMORY_CHARS, maxTags: config.MAX_TAGS },
-          adminApiKey: config.ADMIN_API_KEY,
-        }),
+        v1,
       });
       const server = await startServer(app, config.HOST, config.PORT);
       closers.push({ name: 'api server', close: () => server.stop() });
+      // Runs first on shutdown: open MCP streams would otherwise hold the server's close.
+      closers.push({ name: 'mcp sessions', close: () => v1.mcp.close() });
       apiUrl = server.url;
     }
 

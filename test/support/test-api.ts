@@ -43,21 +43,22 @@ export async function startTestApi(
   const workerConnection = await NativeConnection.connect({ address });
   let worker: RunningWorker | undefined;
 
+  const v1 = createV1({
+    engine: createEngine(
+      { ...engine, ...options.deps, indexingQueue },
+      engineSettings(engine.config),
+    ),
+    store: engine.store,
+    limits: { maxMemoryChars: 5000, maxTags: 10 },
+    adminApiKey: ADMIN_KEY,
+  });
   const app = createApp({
     logger,
     readinessChecks: [],
     readinessTimeoutMs: 1000,
     bodyLimitKb: 1024,
     memoryBudgetMb: 2048,
-    v1: createV1({
-      engine: createEngine(
-        { ...engine, ...options.deps, indexingQueue },
-        engineSettings(engine.config),
-      ),
-      store: engine.store,
-      limits: { maxMemoryChars: 5000, maxTags: 10 },
-      adminApiKey: ADMIN_KEY,
-    }),
+    v1,
   });
   const server = await startServer(app, '127.0.0.1', 0);
 
@@ -79,6 +80,7 @@ export async function startTestApi(
       worker = undefined;
     },
     async stop() {
+      await v1.mcp.close();
       await server.stop();
       await api.stopWorker();
       await workerConnection.close();

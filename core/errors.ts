@@ -37,13 +37,3 @@ export class AppError extends Error {
     this.details = options.details;
   }
 }
-
-/** True for errors the caller may retry later (a dependency was down or slow). */
-export function isTransient(error: unknown): boolean {
-  return (
-    error instanceof AppError &&
-    (error.code === 'dependency_unavailable' ||
-      error.code === 'timeout' ||
-      error.code === 'rate_limited')
-  );
-}

@@ -95,6 +95,8 @@ export function createContextService(deps: ContextServiceDeps) {
         (timings[stage] = round(performance.now() - from));
 
       const user = await store.getUser(userId);
+      // Querying counts as activity (narratives are kept fresh for users active lately).
+      void store.touchUser(userId).catch(() => undefined);
       const dataVersion = user?.dataVersion ?? 0;
       let t = performance.now();
       const classified = options.classifierEnabled

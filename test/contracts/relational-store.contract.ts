@@ -255,6 +255,16 @@ export function relationalStoreContract(
       );
     });
 
+    it('records activity at most once a minute per user', async () => {
+      const user = await store.createUser({});
+      assert.equal(user.lastActiveAt, null);
+      await store.touchUser(user.id);
+      const first = (await store.getUser(user.id))?.lastActiveAt;
+      assert.ok(first instanceof Date);
+      await store.touchUser(user.id);
+      assert.deepEqual((await store.getUser(user.id))?.lastActiveAt, first);
+    });
+
     it('versions narratives and returns the latest', async () => {
       const user = await store.createUser({});
       assert.equal(await store.latestNarrative(user.id), null);

@@ -25,18 +25,28 @@
  * The first `--warmup-s` seconds of each pipeline are driven but not counted.
  * Quick: npx tsx bench/context-bench.ts --users 30 --memories 30 --sessions 20 --duration-s 20
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureTemporalCli } from '../infra/dev/temporal-cli.ts';
 import {
-  freePort,
-  startTemporalDevServer,
-  type TemporalDevServer,
-} from '../infra/dev/temporal-dev-server.ts';
+  checkInterrupted,
+  cleanup,
+  cleanups,
+  forceKill,
+  http,
+  isInterrupted,
+  log,
+  percentile,
+  prepareRun,
+  REQUEST_TIMEOUT_MS,
+  sleep,
+  startBenchTemporal,
+  type Json,
+} from './bench-kit.ts';
+import { freePort } from '../infra/dev/temporal-dev-server.ts';
 import {
   startGeminiEmulator,
   type EmulatorGenerateRequest,
@@ -61,7 +71,6 @@ const MIX = { simple: 0.35, complex: 0.5, new_conversation: 0.15 };
 const REPEAT_SHARE = 0.2;
 const RECENT_PER_USER = 8;
 const ZIPF_S = 1.0;
-const REQUEST_TIMEOUT_MS = 30_000;
 const PROGRESS_EVERY_MS = 5_000;
 const NAIVE_SWITCHES = {
   CLASSIFIER_ENABLED: 'false',
@@ -154,14 +163,6 @@ function parseArgs(argv: string[]): Options {
 
 // ---------------------------------------------------------------- helpers
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-}
-
 function summarize(latencies: number[]) {
   const sorted = [...latencies].sort((a, b) => a - b);
   const mean = sorted.reduce((s, v) => s + v, 0) / (sorted.length || 1);
@@ -174,34 +175,6 @@ function summarize(latencies: number[]) {
     mean: sorted.length ? r(mean) : null,
     max: r(sorted[sorted.length - 1] ?? NaN),
   };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loosely typed JSON bodies
-type Json = Record<string, any>;
-
-async function http(
-  base: string,
-  method: string,
-  route: string,
-  options: { key?: string; body?: unknown; timeoutMs?: number } = {},
-): Promise<{ status: number; body: Json | undefined }> {
-  const res = await fetch(`${base}${route}`, {
-    method,
-    headers: {
-      ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    signal: AbortSignal.timeout(options.timeoutMs ?? REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  let body: Json | undefined;
-  try {
-    body = text ? (JSON.parse(text) as Json) : undefined;
-  } catch {
-    body = { raw: text.slice(0, 200) };
-  }
-  return { status: res.status, body };
 }
 
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
@@ -221,53 +194,6 @@ function readProcStatus(pid: number): { rssKb: number; hwmKb: number } | null {
   } catch {
     return null;
   }
-}
-
-function hasTaskset(): boolean {
-  return spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-}
-
-// ---------------------------------------------------------------- cleanup
-
-const cleanups: { name: string; run: () => Promise<void> }[] = [];
-let cleaningUp: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaningUp ??= (async () => {
-    for (const { name, run } of cleanups.splice(0).reverse()) {
-      try {
-        await run();
-      } catch (error) {
-        console.error(`cleanup ${name} failed: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaningUp;
-}
-let interrupted = false;
-let interruptedAt = 0;
-/** Processes and directories to remove synchronously if a second Ctrl-C forces an exit. */
-const forceKill = { pids: new Set<number>(), dirs: new Set<string>() };
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) {
-      // Ctrl-C reaches this process twice (the terminal and tsx's relay): only a later
-      // signal forces the exit.
-      if (Date.now() - interruptedAt < 3000) return;
-      for (const pid of forceKill.pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      for (const dir of forceKill.dirs) fs.rmSync(dir, { recursive: true, force: true });
-      process.exit(130);
-    }
-    interrupted = true;
-    interruptedAt = Date.now();
-    log(`${signal}: stopping everything this benchmark started (again to force)`);
-    void cleanup().finally(() => process.exit(130));
-  });
 }
 
 // ---------------------------------------------------------------- emulator
@@ -328,7 +254,7 @@ async function startStackChild(opts: {
   logFile: string;
   pin: boolean;
 }): Promise<StackChild> {
-  if (interrupted) throw new Error('interrupted');
+  checkInterrupted();
   const port = await freePort();
   const env = {
     ...process.env,
@@ -522,7 +448,7 @@ async function seed(url: string, adminKey: string, o: Options, random: Random) {
     log(`saved ${submitted} memories for ${users.length} users; waiting for indexing`);
     const waitDeadline = Date.now() + Math.max(budgetMs, 120_000);
     while (users.some((u) => !u.indexed)) {
-      if (interrupted) throw new Error('interrupted');
+      checkInterrupted();
       if (Date.now() > waitDeadline) {
         log(`indexing not finished after the wait; continuing with ${indexed}/${submitted}`);
         break;
@@ -612,7 +538,7 @@ async function drive(opts: {
   const session = async (index: number) => {
     // Stagger the starts over one think time so sessions do not move in lockstep.
     await sleep(random() * opts.thinkMs);
-    while (performance.now() < endAt && !interrupted) {
+    while (performance.now() < endAt && !isInterrupted()) {
       const user = opts.users[order[zipf()]!]!;
       const t0 = performance.now();
       const at = t0 - started;
@@ -895,35 +821,14 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const startedAt = new Date();
   const random = seededRandom(o.seed);
-  const pin = hasTaskset() && os.cpus().length > 1;
-  if (pin) spawnSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'context-bench-'));
-  const dataDir = path.join(runDir, 'data');
-  const stackLog = path.join(runDir, 'stack.log');
-  forceKill.dirs.add(runDir);
-  cleanups.push({
-    name: 'run directory',
-    run: async () => fs.rmSync(runDir, { recursive: true, force: true }),
-  });
-  log(`run directory ${runDir}; stack log ${stackLog}`);
+  const { pin, runDir, dataDir, stackLog } = prepareRun('context-bench');
 
   const emulator = await startGeminiEmulator({ port: 0, responder });
   cleanups.push({ name: 'gemini emulator', run: () => emulator.close() });
   setEmulatorLatency(emulator, o.seedWithLatency, o.embedMs);
   log(`Gemini emulator on ${emulator.url}`);
 
-  const cliPath = await ensureTemporalCli({ projectRoot, log });
-  const temporal: TemporalDevServer = await startTemporalDevServer({
-    cliPath,
-    port: await freePort(),
-    uiPort: await freePort(),
-    logFile: path.join(runDir, 'temporal.log'),
-    log,
-  });
-  cleanups.push({ name: 'temporal dev server', run: () => temporal.stop() });
-  forceKill.pids.add(temporal.pid);
-  if (pin) spawnSync('taskset', ['-pc', '1', String(temporal.pid)], { stdio: 'ignore' });
-  log(`Temporal dev server on ${temporal.address}`);
+  const temporal = await startBenchTemporal(projectRoot, runDir, pin);
 
   const adminKey = randomBytes(24).toString('hex');
   const stackOptions = {
@@ -940,7 +845,7 @@ async function main() {
   log(`stack pid ${stack.pid} on ${stack.url}${pin ? ' (pinned to core 0)' : ''}`);
   log(`seeding up to ${o.users} users × ${o.memories} memories (budget ${o.seedBudgetS} s)`);
   const seeded = await seed(stack.url, adminKey, o, random);
-  if (interrupted) throw new Error('interrupted');
+  checkInterrupted();
   log(
     `corpus: ${seeded.users.length} users, ${seeded.submitted} memories, ${seeded.indexed} indexed in ${seeded.seconds} s` +
       ` (${seeded.indexedPerSecond}/s)${seeded.stoppedEarly ? ', stopped early to fit the budget' : ''}`,
@@ -967,7 +872,7 @@ async function main() {
     emulator.resetStats();
     log(`${name}: ${o.sessions} sessions for ${o.durationS} s`);
     const run = await drive({ name, url: stack.url, users: seeded.users, sessions: o.sessions, thinkMs: o.thinkMs, durationS: o.durationS, warmupS: o.warmupS, random, rss: () => stack.peak() }); // prettier-ignore
-    if (interrupted) throw new Error('interrupted');
+    checkInterrupted();
     const peak = stack.peak();
     pipelines[name] = {
       switches,
@@ -1030,7 +935,7 @@ async function main() {
 }
 
 main().catch(async (error: unknown) => {
-  if (interrupted) {
+  if (isInterrupted()) {
     await cleanup();
     process.exit(130);
   }

@@ -18,7 +18,7 @@
  * Run: npm run bench -- --scenario mcp [--rounds 10] [--memories 60] [--seed 1]
  * Writes bench/reports/mcp-<timestamp>.{md,json}.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,8 +28,22 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { ensureTemporalCli } from '../infra/dev/temporal-cli.ts';
-import { freePort, startTemporalDevServer } from '../infra/dev/temporal-dev-server.ts';
+import {
+  checkInterrupted,
+  cleanup,
+  cleanups,
+  forceKill,
+  http,
+  isInterrupted,
+  log,
+  percentile,
+  prepareRun,
+  REQUEST_TIMEOUT_MS,
+  sleep,
+  startBenchTemporal,
+  type Json,
+} from './bench-kit.ts';
+import { freePort } from '../infra/dev/temporal-dev-server.ts';
 import {
   complexMessage,
   makeMemories,
@@ -42,7 +56,6 @@ import {
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_MS = 5;
-const REQUEST_TIMEOUT_MS = 30_000;
 const MESSAGE_MIX: Record<MessageKind, number> = { simple: 15, complex: 20, new_conversation: 5 };
 
 // ---------------------------------------------------------------- options
@@ -80,14 +93,7 @@ function parseArgs(argv: string[]): Options {
 
 // ---------------------------------------------------------------- helpers
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const round1 = (v: number) => Math.round(v * 100) / 100;
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
 
 function summarize(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -103,82 +109,6 @@ function summarize(values: number[]) {
   };
 }
 type Summary = ReturnType<typeof summarize>;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loosely typed JSON bodies
-type Json = Record<string, any>;
-
-async function http(
-  base: string,
-  method: string,
-  route: string,
-  options: { key?: string; body?: unknown; timeoutMs?: number } = {},
-): Promise<{ status: number; body: Json | undefined }> {
-  const res = await fetch(`${base}${route}`, {
-    method,
-    headers: {
-      ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    signal: AbortSignal.timeout(options.timeoutMs ?? REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  let body: Json | undefined;
-  try {
-    body = text ? (JSON.parse(text) as Json) : undefined;
-  } catch {
-    body = { raw: text.slice(0, 200) };
-  }
-  return { status: res.status, body };
-}
-
-function hasTaskset(): boolean {
-  return spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-}
-
-// ---------------------------------------------------------------- cleanup
-
-const cleanups: { name: string; run: () => Promise<void> }[] = [];
-let cleaningUp: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaningUp ??= (async () => {
-    for (const { name, run } of cleanups.splice(0).reverse()) {
-      try {
-        await run();
-      } catch (error) {
-        console.error(`cleanup ${name} failed: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaningUp;
-}
-let interrupted = false;
-let interruptedAt = 0;
-const forceKill = { pids: new Set<number>(), dirs: new Set<string>() };
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) {
-      // Ctrl-C reaches this process twice (the terminal and tsx's relay).
-      if (Date.now() - interruptedAt < 3000) return;
-      for (const pid of forceKill.pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      for (const dir of forceKill.dirs) fs.rmSync(dir, { recursive: true, force: true });
-      process.exit(130);
-    }
-    interrupted = true;
-    interruptedAt = Date.now();
-    log(`${signal}: stopping everything this benchmark started (again to force)`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-const checkInterrupted = () => {
-  if (interrupted) throw new Error('interrupted');
-};
 
 // ---------------------------------------------------------------- stack child
 
@@ -410,31 +340,8 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const startedAt = new Date();
   const random = seededRandom(o.seed);
-  const pin = hasTaskset() && os.cpus().length > 1;
-  if (pin) spawnSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-'));
-  const dataDir = path.join(runDir, 'data');
-  const stackLog = path.join(runDir, 'stack.log');
-  forceKill.dirs.add(runDir);
-  cleanups.push({
-    name: 'run directory',
-    run: async () => fs.rmSync(runDir, { recursive: true, force: true }),
-  });
-  log(`run directory ${runDir}; stack log ${stackLog}`);
-
-  const cliPath = await ensureTemporalCli({ projectRoot, log });
-  checkInterrupted();
-  const temporal = await startTemporalDevServer({
-    cliPath,
-    port: await freePort(),
-    uiPort: await freePort(),
-    logFile: path.join(runDir, 'temporal.log'),
-    log,
-  });
-  cleanups.push({ name: 'temporal dev server', run: () => temporal.stop() });
-  forceKill.pids.add(temporal.pid);
-  if (pin) spawnSync('taskset', ['-pc', '1', String(temporal.pid)], { stdio: 'ignore' });
-  log(`Temporal dev server on ${temporal.address}`);
+  const { pin, runDir, dataDir, stackLog } = prepareRun('mcp-bench');
+  const temporal = await startBenchTemporal(projectRoot, runDir, pin);
 
   const adminKey = randomBytes(24).toString('hex');
   const stack = await startStack({
@@ -585,7 +492,7 @@ async function main() {
 }
 
 main().catch(async (error: unknown) => {
-  if (interrupted) {
+  if (isInterrupted()) {
     await cleanup();
     process.exit(130);
   }

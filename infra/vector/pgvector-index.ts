@@ -1,11 +1,13 @@
 import { AppError } from '../../core/errors.ts';
-import type {
-  VectorHit,
-  VectorIndex,
-  VectorQuery,
-  VectorRecord,
-} from '../../core/ports/vector-index.ts';
+import type { VectorHit, VectorIndex, VectorQuery } from '../../core/ports/vector-index.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
+import {
+  assertLimit,
+  assertTags,
+  assertUuid,
+  assertVector,
+  checkedRecords,
+} from './vector-input.ts';
 
 export interface PgvectorIndexOptions {
   /** PGlite with `@electric-sql/pglite/vector`, or a PostgreSQL with pgvector ≥ 0.8. */
@@ -51,7 +53,6 @@ const MAX_DIMENSION = 2_000;
 const UPSERT_CHUNK = 500;
 // An arbitrary constant: every process creating the vector schema takes this lock.
 const SCHEMA_LOCK_ID = 7_342_118_902;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A vector index on pgvector over any SQL driver. Creates (idempotently) the
@@ -125,16 +126,8 @@ export async function createPgvectorIndex(options: PgvectorIndexOptions): Promis
     dimension,
 
     async upsert(records) {
-      // The last record wins for a repeated id; one INSERT cannot update a row twice.
-      const byId = new Map<string, VectorRecord>();
-      records.forEach((record, i) => {
-        assertUuid(record.id, `records[${i}].id`);
-        assertUuid(record.userId, `records[${i}].userId`);
-        assertVector(record.vector, dimension, `records[${i}].vector`);
-        assertTags(record.tags, `records[${i}].tags`);
-        byId.set(record.id.toLowerCase(), record);
-      });
-      const unique = [...byId.values()];
+      // One INSERT cannot update a row twice: repeated ids are merged first.
+      const unique = checkedRecords(records, dimension);
       for (let start = 0; start < unique.length; start += UPSERT_CHUNK) {
         const chunk = unique.slice(start, start + UPSERT_CHUNK).map((r) => ({
           id: r.id,
@@ -307,54 +300,4 @@ $fn$`;
 /** `[x,y,...]`, pgvector's text form. */
 function vectorLiteral(vector: readonly number[]): string {
   return `[${vector.join(',')}]`;
-}
-
-/** Throws `bad_request` unless `value` is a UUID string. */
-export function assertUuid(value: unknown, field: string): asserts value is string {
-  if (typeof value !== 'string' || !UUID.test(value)) {
-    throw new AppError('bad_request', `${field} must be a UUID`, { details: { field } });
-  }
-}
-
-/** Throws `bad_request` unless `vector` has `dimension` finite numbers, not all zero. */
-export function assertVector(vector: unknown, dimension: number, field: string): void {
-  if (!Array.isArray(vector) || vector.length !== dimension) {
-    const got = Array.isArray(vector) ? `${vector.length} numbers` : typeof vector;
-    throw new AppError('bad_request', `${field} must have ${dimension} dimensions, got ${got}`, {
-      details: { field, expected: dimension },
-    });
-  }
-  let nonZero = false;
-  for (const x of vector) {
-    if (typeof x !== 'number' || !Number.isFinite(x)) {
-      throw new AppError('bad_request', `${field} must hold finite numbers`, {
-        details: { field },
-      });
-    }
-    if (x !== 0) nonZero = true;
-  }
-  if (!nonZero) {
-    throw new AppError('bad_request', `${field} is all zeros, which has no cosine direction`, {
-      details: { field },
-    });
-  }
-}
-
-/** Throws `bad_request` unless `limit` is a positive integer. */
-export function assertLimit(limit: unknown, field: string): void {
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
-    throw new AppError('bad_request', `${field} must be a positive integer`, {
-      details: { field },
-    });
-  }
-}
-
-/** Throws `bad_request` unless `tags` is an array of strings; returns it. */
-export function assertTags(tags: unknown, field: string): string[] {
-  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) {
-    throw new AppError('bad_request', `${field} must be an array of strings`, {
-      details: { field },
-    });
-  }
-  return tags as string[];
 }

@@ -1,12 +1,13 @@
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { AppError } from '../../core/errors.ts';
-import type {
-  VectorHit,
-  VectorIndex,
-  VectorQuery,
-  VectorRecord,
-} from '../../core/ports/vector-index.ts';
-import { assertLimit, assertTags, assertUuid, assertVector } from './pgvector-index.ts';
+import type { VectorHit, VectorIndex, VectorQuery } from '../../core/ports/vector-index.ts';
+import {
+  assertLimit,
+  assertTags,
+  assertUuid,
+  assertVector,
+  checkedRecords,
+} from './vector-input.ts';
 
 export interface QdrantIndexOptions {
   /** E.g. `http://127.0.0.1:6333`; a URL without a port gets Qdrant's 6333. */
@@ -98,15 +99,7 @@ export async function createQdrantIndex(options: QdrantIndexOptions): Promise<Ve
     dimension,
 
     async upsert(records) {
-      const byId = new Map<string, VectorRecord>();
-      records.forEach((record, i) => {
-        assertUuid(record.id, `records[${i}].id`);
-        assertUuid(record.userId, `records[${i}].userId`);
-        assertVector(record.vector, dimension, `records[${i}].vector`);
-        assertTags(record.tags, `records[${i}].tags`);
-        byId.set(record.id.toLowerCase(), record);
-      });
-      const points = [...byId.values()].map((r) => ({
+      const points = checkedRecords(records, dimension).map((r) => ({
         id: r.id.toLowerCase(),
         vector: [...r.vector],
         payload: { user_id: r.userId.toLowerCase(), tags: [...r.tags] },

@@ -1,21 +1,37 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AppError } from '../core/errors.ts';
 import type { EntityExtractor } from '../core/extraction/entity-extractor.ts';
 import { createIndexer, type IndexTarget } from '../core/indexing/indexer.ts';
-import type { Embedder } from '../core/ports/embedder.ts';
 import type { GraphStore } from '../core/ports/graph-store.ts';
 import type { IndexingQueue } from '../core/ports/indexing-queue.ts';
+import type { LanguageModel } from '../core/ports/language-model.ts';
+import type { NarrativeQueue } from '../core/ports/narrative-queue.ts';
+import type { Narrator } from '../core/narrative/narrator.ts';
 import type { RelationalStore, SelfCheck } from '../core/ports/relational-store.ts';
-import type { VectorIndex } from '../core/ports/vector-index.ts';
+import type { VectorSpaces } from '../core/ports/vector-space.ts';
+import { createConsolidationActivities } from './consolidation-activities.ts';
+import { createLoadTestActivities, type LoadTestDeps } from './loadtest-activities.ts';
+import { createReembedActivities } from './reembed-activities.ts';
+import { createNarrativeActivities, type MemoryUsageReader } from './narrative-activities.ts';
 
 /** The ports activities run over; the worker builds the real ones. */
 export interface ActivityDeps {
   store: RelationalStore;
-  vectors: VectorIndex;
+  /** The embedding spaces indexing writes to (and a rebuild fills). */
+  spaces: VectorSpaces;
   graph: GraphStore;
-  embedder: Embedder;
   extractor: EntityExtractor;
   indexingQueue: IndexingQueue;
+  /** Narratives are written with it when no `narrator` is given; null writes them locally. */
+  model?: LanguageModel | null;
+  /** Writes narratives; defaults to one over `model` with a 12 s timeout. */
+  narrator?: Narrator;
+  /** The worker's memory against its budget; defaults to this process's RSS against 2 GB. */
+  memoryUsage?: MemoryUsageReader;
+  /** Where the narrative feeder's requests go (signal-with-start on the scheduler). */
+  narrativeQueue?: NarrativeQueue;
+  /** Load tests: the target's admin key and where reports go; absent, they refuse to run. */
+  loadTest?: LoadTestDeps;
 }
 
 export interface RecordSelfCheckInput {
@@ -43,6 +59,11 @@ export function createActivities(deps: ActivityDeps) {
   const { store, indexingQueue } = deps;
   const indexer = createIndexer(deps);
   return {
+    ...createNarrativeActivities(deps),
+    ...createReembedActivities(deps),
+    ...createConsolidationActivities(deps),
+    ...createLoadTestActivities(deps),
+
     /** Writes one self-check row (idempotent per workflow id) and returns it. */
     async recordSelfCheck(input: RecordSelfCheckInput): Promise<SelfCheck> {
       if (!input.workflowId || input.note.length > 1000) {
@@ -51,7 +72,28 @@ export function createActivities(deps: ActivityDeps) {
       return store.recordSelfCheck(input);
     },
 
-    indexVector: (target: IndexTarget) => nonRetryableOnBadInput(() => indexer.indexVector(target)),
+    indexVector: (target: IndexTarget, force?: boolean) =>
+      nonRetryableOnBadInput(() => indexer.indexVector(target, force)),
+    indexVectors: (targets: IndexTarget[]) =>
+      nonRetryableOnBadInput(() => indexer.indexVectors(targets)),
+    async indexGraphs(targets: IndexTarget[]) {
+      let entities = 0;
+      for (const target of targets) {
+        entities += (await nonRetryableOnBadInput(() => indexer.indexGraph(target))).entities;
+        Context.current().heartbeat();
+      }
+      return { entities };
+    },
+    async markIndexedBatch(items: { target: IndexTarget; revision: number }[]) {
+      const stale: IndexTarget[] = [];
+      for (const { target, revision } of items) {
+        if ((await indexer.markIndexed(target, revision)).stale) stale.push(target);
+      }
+      return { stale };
+    },
+    /** Hands memories to their own indexing runs (forced: they re-embed even if marked indexed). */
+    requestIndexing: (input: { targets: IndexTarget[]; force: boolean }) =>
+      indexingQueue.request(input.targets, { force: input.force }),
     indexGraph: (target: IndexTarget) => nonRetryableOnBadInput(() => indexer.indexGraph(target)),
     markIndexed: (target: IndexTarget, revision: number) => indexer.markIndexed(target, revision),
     forgetMemory: (target: IndexTarget) => indexer.forget(target),

@@ -1,9 +1,12 @@
 import express, { type Express, type Router } from 'express';
 import type { Logger } from 'pino';
 import { dashboardRoutes } from './dashboard.routes.ts';
+import type { DashboardMonitor } from './dashboard/dashboard-data.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { docsRoutes } from './docs.routes.ts';
 import { healthRoutes, type ReadinessCheck } from './health.routes.ts';
+import type { Metrics } from '../infra/metrics/metrics.ts';
+import { httpMetrics, memoryHeader, metricsRoutes, type MemoryReader } from './metrics.routes.ts';
 import {
   mountRoutes,
   openApiDocument,
@@ -22,6 +25,13 @@ export interface AppDeps {
   v1?: { routes: RouteSpec[]; auth: Authenticator; mcp?: Router };
   /** The MCP endpoint, mounted at `/mcp`; defaults to the one `v1` brings. */
   mcp?: Router;
+  /**
+   * The memory monitor: its last reading goes out in `X-Memory-Usage` on every response;
+   * the dashboard shows it with its thresholds and alert history.
+   */
+  monitor?: MemoryReader & DashboardMonitor;
+  /** Prometheus metrics: HTTP histograms for every request, and `GET /metrics`. */
+  metrics?: Metrics;
 }
 
 /** Builds the Express application; it holds no process state, so tests build their own. */
@@ -30,9 +40,13 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestContext(deps.logger));
+  if (deps.monitor) app.use(memoryHeader(deps.monitor));
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(express.json({ limit: `${deps.bodyLimitKb}kb`, strict: true }));
   app.use(healthRoutes(deps.readinessChecks, deps.readinessTimeoutMs));
-  app.use(dashboardRoutes(deps.memoryBudgetMb));
+  const { memoryBudgetMb, metrics, monitor } = deps;
+  app.use(dashboardRoutes({ memoryBudgetMb, metrics, monitor }));
+  if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   if (deps.v1) {
     const doc = openApiDocument(deps.v1.routes, { title: 'memory-engine', version: '0.1.0' });
     app.use(docsRoutes(doc as Parameters<typeof docsRoutes>[0]));

@@ -1,9 +1,15 @@
 import type { ContextService } from '../core/context/context-service.ts';
+import type { Engine } from '../core/engine.ts';
+import { AppError } from '../core/errors.ts';
 import { defineRoute, type RouteSpec } from './route-registry.ts';
 import type { ApiSchemas } from './schemas.ts';
 
-/** `POST /v1/context`: what the assistant should know before it answers. */
-export function contextRoutes(s: ApiSchemas, contexts: ContextService): RouteSpec[] {
+/** `POST /v1/context` (what the assistant should know before it answers) and `GET /v1/narrative`. */
+export function contextRoutes(
+  s: ApiSchemas,
+  contexts: ContextService,
+  narratives: Engine['narratives'],
+): RouteSpec[] {
   return [
     defineRoute({
       method: 'post',
@@ -18,12 +24,24 @@ export function contextRoutes(s: ApiSchemas, contexts: ContextService): RouteSpe
         '`degraded` lists strategies that failed or timed out (the context is then partial).',
       body: s.contextBody,
       responses: { 200: { description: 'the context', schema: s.contextOut } },
-      async handler({ body, userId }) {
+      async handler({ body, userId, req }) {
         const result = await contexts.context(userId, {
           message: body.message,
           isNewConversation: body.is_new_conversation,
           depth: body.depth,
         });
+        // The metrics middleware labels the request with how it was classified. MCP tools
+        // call this handler with no HTTP request of its own.
+        const res = (req as typeof req | undefined)?.res;
+        if (res) {
+          res.locals.context = {
+            messageClass: body.is_new_conversation ? 'new_conversation' : result.plan.class,
+            planClass: result.plan.class,
+            reason: result.plan.reason,
+            planSource: result.plan.source,
+            modelCalls: result.modelCalls,
+          };
+        }
         return {
           status: 200,
           body: {
@@ -49,6 +67,36 @@ export function contextRoutes(s: ApiSchemas, contexts: ContextService): RouteSpe
             cache: result.cache,
             model_calls: result.modelCalls,
             degraded: result.degraded,
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/narrative',
+      tag: 'context',
+      auth: 'user',
+      summary: "The user's current narrative",
+      description:
+        'The latest portrait of the user, written in the background by the narrative scheduler ' +
+        'from their memories. 404 until the first one is written (the first new conversation ' +
+        'or a save asks for it).',
+      responses: { 200: { description: 'the narrative', schema: s.narrativeOut } },
+      async handler({ userId }) {
+        const current = await narratives.current(userId);
+        if (!current) {
+          throw new AppError('not_found', 'no narrative has been written for this user yet');
+        }
+        const { narrative, stale } = current;
+        return {
+          status: 200,
+          body: {
+            content: narrative.content,
+            version: narrative.version,
+            data_version: narrative.dataVersion,
+            stale,
+            model: narrative.model,
+            created_at: new Date(narrative.createdAt).toISOString(),
           },
         };
       },

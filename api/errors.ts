@@ -16,7 +16,11 @@ function send(res: Response, req: Request, error: AppError) {
       ...(error.details ? { details: error.details } : {}),
     },
   };
-  if (error.code === 'rate_limited' || error.status === 503) res.setHeader('Retry-After', '1');
+  // Memory relief (cache clears, GC) takes a few samples: an overloaded caller waits longer.
+  if (error.code === 'overloaded') res.setHeader('Retry-After', '5');
+  else if (error.code === 'rate_limited' || error.status === 503) res.setHeader('Retry-After', '1');
+  // For the metrics middleware (refused requests are counted by code).
+  res.locals.errorCode = error.code;
   res.status(error.status).json(body);
 }
 

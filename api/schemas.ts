@@ -152,6 +152,14 @@ export function apiSchemas({ maxMemoryChars, maxTags }: Limits) {
       created: z.boolean().describe('false when the user already had this content'),
     }),
     saveManyOut: z.object({ ids: z.array(z.uuid()), created: z.array(z.boolean()) }),
+    narrativeOut: z.object({
+      content: z.string().describe('a 3–4 paragraph portrait of the user, from their memories'),
+      version: z.number().int().describe('1 for the first narrative, then one more per rewrite'),
+      data_version: z.number().int().describe("the user's data version it was written from"),
+      stale: z.boolean().describe('true when memories changed since; a rewrite is queued'),
+      model: z.string().describe('`local` for the deterministic narrator, else the model id'),
+      created_at: z.iso.datetime(),
+    }),
     pageOut: z.object({ items: z.array(memoryOut), next_cursor: z.string().nullable() }),
     searchOut: z.object({
       results: z.array(
@@ -161,7 +169,7 @@ export function apiSchemas({ maxMemoryChars, maxTags }: Limits) {
           tags: z.array(z.string()),
           score: z.number(),
           created_at: z.iso.datetime(),
-          sources: z.array(z.enum(['vector', 'graph'])),
+          sources: z.array(z.enum(['vector', 'lexical', 'graph'])),
         }),
       ),
     }),

@@ -28,7 +28,7 @@ export function createV1({ engine, store, limits, adminApiKey, onUnexpectedError
   const auth = createAuthenticator(store, adminApiKey);
   return {
     routes: [
-      ...contextRoutes(schemas, engine.context),
+      ...contextRoutes(schemas, engine.context, engine.narratives),
       ...memoryRoutes(schemas, engine.memories, engine.search),
       ...adminRoutes(schemas, engine.admin),
     ],

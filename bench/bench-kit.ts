@@ -1,10 +1,11 @@
 // What the benchmarks share: timing helpers, a JSON HTTP client, and the clean-up
 // registry with its Ctrl-C handling (installed on import), so everything a benchmark
 // started is stopped however it ends.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ensureTemporalCli } from '../infra/dev/temporal-cli.ts';
 import { freePort, startTemporalDevServer } from '../infra/dev/temporal-dev-server.ts';
 
@@ -142,4 +143,125 @@ export async function startBenchTemporal(projectRoot: string, runDir: string, pi
   if (pin) spawnSync('taskset', ['-pc', '1', String(temporal.pid)], { stdio: 'ignore' });
   log(`Temporal dev server on ${temporal.address}`);
   return temporal;
+}
+
+/** Latency figures (ms, two decimals) of a list of samples; NaN fields when empty. */
+export function summarizeMs(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return {
+    count: sorted.length,
+    p50: r(percentile(sorted, 0.5)),
+    p95: r(percentile(sorted, 0.95)),
+    p99: r(percentile(sorted, 0.99)),
+    mean: r(sorted.reduce((s, v) => s + v, 0) / (sorted.length || 1)),
+    max: r(sorted[sorted.length - 1] ?? NaN),
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; the first rejection rejects. */
+export async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+/**
+ * The whole product (`infra/scripts/start.ts`) as a child process on a free loopback
+ * port against `temporalAddress`, with no model unless `env` names one; stopped at
+ * clean-up. Resolves once `/readyz` answers 200; rejects if the child exits first.
+ */
+export async function startProductChild(opts: {
+  dataDir: string;
+  temporalAddress: string;
+  adminKey: string;
+  logFile: string;
+  pin: boolean;
+  env?: Record<string, string>;
+}): Promise<{ url: string; pid: number }> {
+  checkInterrupted();
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    TEMPORAL_ADDRESS: opts.temporalAddress,
+    DATA_DIR: opts.dataDir,
+    ADMIN_API_KEY: opts.adminKey,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    // An empty variable counts as unset: local fallbacks serve unless `env` says otherwise.
+    GEMINI_API_KEY: '',
+    GEMINI_BASE_URL: '',
+    ...opts.env,
+  };
+  const nodeArgs = ['--import', 'tsx', 'infra/scripts/start.ts'];
+  const [command, args] = opts.pin
+    ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
+  const out = fs.openSync(opts.logFile, 'a');
+  const child = spawn(command, args, {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env,
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  const pid = child.pid!;
+  forceKill.pids.add(pid);
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exit.then(() => (exited = true));
+  cleanups.push({
+    name: `product child ${pid}`,
+    run: async () => {
+      forceKill.pids.delete(pid);
+      if (exited) return;
+      child.kill('SIGTERM');
+      const done = await Promise.race([exit.then(() => true), sleep(30_000).then(() => false)]);
+      if (!done) {
+        child.kill('SIGKILL');
+        await exit;
+      }
+    },
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    checkInterrupted();
+    if (exited) {
+      const tail = fs.readFileSync(opts.logFile, 'utf8').split('\n').slice(-20).join('\n');
+      throw new Error(`the product exited during start-up; log tail:\n${tail}`);
+    }
+    const ready = await http(url, 'GET', '/readyz', { timeoutMs: 3000 }).catch(() => null);
+    if (ready?.status === 200) break;
+    if (Date.now() > deadline) throw new Error(`the product was not ready within 180 s (${url})`);
+    await sleep(250);
+  }
+  return { url, pid };
+}
+
+/** Counts a user's memories by index state (`GET /v1/memories`, page by page). */
+export async function countIndexStates(url: string, key: string) {
+  let cursor: string | null = null;
+  let indexed = 0;
+  let failed = 0;
+  do {
+    const route: string = `/v1/memories?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const res = await http(url, 'GET', route, { key });
+    if (res.status !== 200) throw new Error(`GET /v1/memories: ${res.status}`);
+    for (const m of res.body!.items as { index_state: string }[]) {
+      if (m.index_state === 'indexed') indexed++;
+      if (m.index_state === 'failed') failed++;
+    }
+    cursor = res.body!.next_cursor as string | null;
+  } while (cursor);
+  return { indexed, failed };
 }

@@ -18,7 +18,6 @@
  * Run: npm run bench -- --scenario mcp [--rounds 10] [--memories 60] [--seed 1]
  * Writes bench/reports/mcp-<timestamp>.{md,json}.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,9 +31,9 @@ import {
   checkInterrupted,
   cleanup,
   cleanups,
-  forceKill,
   http,
   isInterrupted,
+  startProductChild,
   log,
   percentile,
   prepareRun,
@@ -43,7 +42,6 @@ import {
   startBenchTemporal,
   type Json,
 } from './bench-kit.ts';
-import { freePort } from '../infra/dev/temporal-dev-server.ts';
 import {
   complexMessage,
   makeMemories,
@@ -109,76 +107,6 @@ function summarize(values: number[]) {
   };
 }
 type Summary = ReturnType<typeof summarize>;
-
-// ---------------------------------------------------------------- stack child
-
-async function startStack(opts: {
-  dataDir: string;
-  temporalAddress: string;
-  adminKey: string;
-  logFile: string;
-  pin: boolean;
-}): Promise<{ url: string; pid: number }> {
-  checkInterrupted();
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    TEMPORAL_ADDRESS: opts.temporalAddress,
-    DATA_DIR: opts.dataDir,
-    ADMIN_API_KEY: opts.adminKey,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-  };
-  // No model: local fallbacks serve planning, extraction and embeddings.
-  delete env.GEMINI_API_KEY;
-  delete env.GEMINI_BASE_URL;
-  const nodeArgs = ['--import', 'tsx', 'infra/scripts/start.ts'];
-  const [command, args] = opts.pin
-    ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]]
-    : [process.execPath, nodeArgs];
-  const out = fs.openSync(opts.logFile, 'a');
-  const child: ChildProcess = spawn(command, args, {
-    cwd: projectRoot,
-    env,
-    stdio: ['ignore', out, out],
-  });
-  fs.closeSync(out);
-  const pid = child.pid!;
-  forceKill.pids.add(pid);
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exit.then(() => (exited = true));
-  cleanups.push({
-    name: `stack child ${pid}`,
-    run: async () => {
-      forceKill.pids.delete(pid);
-      if (exited) return;
-      child.kill('SIGTERM');
-      const done = await Promise.race([exit.then(() => true), sleep(30_000).then(() => false)]);
-      if (!done) {
-        child.kill('SIGKILL');
-        await exit;
-      }
-    },
-  });
-
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    checkInterrupted();
-    if (exited) {
-      const tail = fs.readFileSync(opts.logFile, 'utf8').split('\n').slice(-20).join('\n');
-      throw new Error(`the stack exited during start-up; log tail:\n${tail}`);
-    }
-    const ready = await http(url, 'GET', '/readyz', { timeoutMs: 3000 }).catch(() => null);
-    if (ready?.status === 200) break;
-    if (Date.now() > deadline) throw new Error(`the stack was not ready within 180 s (${url})`);
-    await sleep(250);
-  }
-  return { url, pid };
-}
 
 // ---------------------------------------------------------------- corpus
 
@@ -344,7 +272,7 @@ async function main() {
   const temporal = await startBenchTemporal(projectRoot, runDir, pin);
 
   const adminKey = randomBytes(24).toString('hex');
-  const stack = await startStack({
+  const stack = await startProductChild({
     dataDir,
     temporalAddress: temporal.address,
     adminKey,

@@ -4,17 +4,25 @@ import { createTieredCache, relationalPlanTier, type TieredCache } from './cache
 import { createTokenBucket } from './concurrency/token-bucket.ts';
 import { createContextService } from './context/context-service.ts';
 import type { IndexTarget } from './indexing/indexer.ts';
-import { createAdminService, createMemoryService } from './memories/memory-service.ts';
+import {
+  createAdminService,
+  createMemoryService,
+  type MemoryService,
+} from './memories/memory-service.ts';
 import type { ContextPlan } from './planning/context-plan.ts';
 import { createPlanService } from './planning/plan-service.ts';
 import type { CacheStore } from './ports/cache-store.ts';
-import type { Embedder } from './ports/embedder.ts';
 import type { GraphStore } from './ports/graph-store.ts';
 import type { IndexingQueue } from './ports/indexing-queue.ts';
 import type { LanguageModel } from './ports/language-model.ts';
+import type { NarrativePriority, NarrativeQueue } from './ports/narrative-queue.ts';
 import type { RelationalStore } from './ports/relational-store.ts';
-import type { VectorIndex } from './ports/vector-index.ts';
-import { createVectorSearcher } from './retrieval/batched-vector-search.ts';
+import type { VectorSpace, VectorSpaces } from './ports/vector-space.ts';
+import {
+  createTextSearcher,
+  createVectorSearcher,
+  type VectorSearcher,
+} from './retrieval/batched-search.ts';
 import type { FusedHit } from './retrieval/fusion.ts';
 import { createSearchService } from './retrieval/search-service.ts';
 
@@ -27,13 +35,15 @@ const SEARCH_HEAP_FACTOR = 1.7;
 /** The ports the engine runs over. */
 export interface EnginePorts {
   store: RelationalStore;
-  vectors: VectorIndex;
+  /** The embedding spaces: searches read the serving one, writes go to every kept one. */
+  spaces: VectorSpaces;
   graph: GraphStore;
-  embedder: Embedder;
   model: LanguageModel | null;
   indexingQueue: IndexingQueue;
   /** The shared L2 cache (Redis), or null. */
   l2: CacheStore | null;
+  /** Where narrative (re)builds are requested; without it none are. */
+  narrativeQueue?: NarrativeQueue;
 }
 
 /** Every optimisation has a switch, so the naive pipeline stays runnable for comparison. */
@@ -52,6 +62,12 @@ export interface EngineHooks {
   onIndexRequestError?: (error: unknown, targets: readonly IndexTarget[]) => void;
   onRememberError?: (error: unknown) => void;
   onCacheError?: (cache: string, tier: string, op: string, error: unknown) => void;
+  onNarrativeRequestError?: (error: unknown) => void;
+  /**
+   * Asked before a complex message is planned with the model (after a plan-cache
+   * miss); false refuses it with `overloaded` (the memory monitor sheds load).
+   */
+  admitHeavy?: () => boolean;
 }
 
 /**
@@ -65,11 +81,25 @@ export function createEngine(
   settings: EngineSettings,
   hooks: EngineHooks = {},
 ) {
-  const memories = createMemoryService({
+  const requestNarratives = (userId: string, priority: NarrativePriority) => {
+    ports.narrativeQueue
+      ?.enqueue([{ userId, priority }])
+      .catch((error: unknown) => hooks.onNarrativeRequestError?.(error));
+  };
+  const memoryService = createMemoryService({
     store: ports.store,
     indexingQueue: ports.indexingQueue,
     ...(hooks.onIndexRequestError ? { onIndexRequestError: hooks.onIndexRequestError } : {}),
   });
+  // A save refreshes the user's portrait at low priority (coalesced by the queue).
+  const memories: MemoryService = {
+    ...memoryService,
+    async save(userId, list) {
+      const results = await memoryService.save(userId, list);
+      if (results.some((r) => r.created)) requestNarratives(userId, 'low');
+      return results;
+    },
+  };
   const onError = (cache: string) => (tier: string, op: string, error: unknown) =>
     hooks.onCacheError?.(cache, tier, op, error);
 
@@ -102,7 +132,29 @@ export function createEngine(
     onError: onError('search'),
   });
 
-  const vectorSearcher = createVectorSearcher(ports.vectors, settings.vectorBatching);
+  // One batching window per space: a batch never mixes spaces.
+  const vectorSearchers = new Map<string, VectorSearcher>();
+  const searcherFor = (space: VectorSpace) => {
+    let searcher = vectorSearchers.get(space.id);
+    if (!searcher) {
+      searcher = createVectorSearcher(space.index, settings.vectorBatching);
+      vectorSearchers.set(space.id, searcher);
+    }
+    return searcher;
+  };
+  const textSearcher = createTextSearcher(
+    (queries) => ports.store.searchText(queries),
+    settings.vectorBatching,
+  );
+  const retrieval = {
+    store: ports.store,
+    graph: ports.graph,
+    space() {
+      const space = ports.spaces.serving();
+      return space ? { id: space.id, embedder: space.embedder, vectors: searcherFor(space) } : null;
+    },
+    text: textSearcher,
+  };
   const plans = createPlanService({
     model: ports.model,
     timeoutMs: settings.model.timeoutMs,
@@ -114,17 +166,16 @@ export function createEngine(
     cache: planCache,
   });
   const context = createContextService({
-    store: ports.store,
-    graph: ports.graph,
-    embedder: ports.embedder,
-    vectors: vectorSearcher,
+    ...retrieval,
     plans,
+    planCache,
     searchCache,
     keys: {
       plan: (userId, version, message) =>
         cacheKey('plan', userId, version, normalizeMessage(message)),
       search: (userId, version, parts) => cacheKey('search', userId, version, parts),
     },
+    requestNarrative: (userId) => requestNarratives(userId, 'high'),
     async remember(userId, content) {
       try {
         await memories.save(userId, [{ content, tags: ['auto-saved'] }]);
@@ -137,20 +188,46 @@ export function createEngine(
       parallel: settings.parallelStrategies,
       concurrency: settings.strategyConcurrency,
       strategyTimeoutMs: settings.strategyTimeoutMs,
+      ...(hooks.admitHeavy ? { admitHeavy: hooks.admitHeavy } : {}),
     },
   });
 
   return {
     memories,
-    search: createSearchService(ports),
+    search: createSearchService(retrieval),
     context,
     admin: createAdminService(ports.store),
+    narratives: {
+      /** The user's current narrative and whether memories changed since; null before the first. */
+      async current(userId: string) {
+        const [narrative, user] = await Promise.all([
+          ports.store.latestNarrative(userId),
+          ports.store.getUser(userId),
+        ]);
+        if (!narrative) return null;
+        const stale = narrative.dataVersion < (user?.dataVersion ?? 0);
+        if (stale) requestNarratives(userId, 'normal');
+        return { narrative, stale };
+      },
+    },
     caches: { plan: planCache, search: searchCache },
     stats: () => ({
-      vectorQueries: vectorSearcher.stats(),
+      vectorQueries: sumStats([...vectorSearchers.values()].map((s) => s.stats())),
+      textQueries: textSearcher.stats(),
       sharedPlanCalls: plans.sharedCalls(),
     }),
   };
 }
 
 export type Engine = ReturnType<typeof createEngine>;
+
+function sumStats(stats: { queries: number; roundTrips: number; deduplicated: number }[]) {
+  return stats.reduce(
+    (sum, s) => ({
+      queries: sum.queries + s.queries,
+      roundTrips: sum.roundTrips + s.roundTrips,
+      deduplicated: sum.deduplicated + s.deduplicated,
+    }),
+    { queries: 0, roundTrips: 0, deduplicated: 0 },
+  );
+}

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const port = (fallback: number) =>
@@ -8,6 +9,9 @@ const port = (fallback: number) =>
     .min(0, 'expected a port between 0 and 65535')
     .max(65535, 'expected a port between 0 and 65535')
     .default(fallback);
+
+/** Where `npm start`, `npm test` and `npm run setup` install the local sentence model. */
+export const DEFAULT_MINILM_DIR = fileURLToPath(new URL('../.tools/minilm/model', import.meta.url));
 
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
@@ -67,8 +71,65 @@ export const configSchema = z.object({
   TEMPORAL_CLI_PATH: optionalString,
   TASK_QUEUE_SYSTEM: taskQueue('memory-system'),
   TASK_QUEUE_INDEXING: taskQueue('memory-indexing'),
+  TASK_QUEUE_NARRATIVES: taskQueue('memory-narratives'),
+  TASK_QUEUE_CONSOLIDATION: taskQueue('memory-consolidation'),
+  TASK_QUEUE_LOADTESTS: taskQueue('memory-loadtests'),
+  LOADTEST_MODEL_QUOTA_PER_MIN: positiveInt(1000, 1_000_000),
+
+  CONSOLIDATION_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected an IANA time zone such as Europe/Lisbon'),
+  CONSOLIDATION_HOUR: z.coerce
+    .number({ error: 'expected an hour from 0 to 23' })
+    .int('expected an hour from 0 to 23')
+    .min(0, 'expected an hour from 0 to 23')
+    .max(23, 'expected an hour from 0 to 23')
+    .default(2),
+  CONSOLIDATION_MINUTE: z.coerce
+    .number({ error: 'expected a minute from 0 to 59' })
+    .int('expected a minute from 0 to 59')
+    .min(0, 'expected a minute from 0 to 59')
+    .max(59, 'expected a minute from 0 to 59')
+    .default(0),
+  CONSOLIDATION_CATCHUP_HOURS: positiveInt(4, 24),
+  CONSOLIDATION_SIMILARITY: z.coerce
+    .number({ error: 'expected a cosine similarity in (0, 1]' })
+    .gt(0, 'expected a cosine similarity in (0, 1]')
+    .max(1, 'expected a cosine similarity in (0, 1]')
+    .default(0.95),
+  CONSOLIDATION_CONCURRENCY: positiveInt(2, 8),
+
+  WORKER_SYSTEM_CONCURRENCY: positiveInt(4, 1000),
+  WORKER_INDEXING_CONCURRENCY: positiveInt(8, 1000),
+  WORKER_NARRATIVE_CONCURRENCY: positiveInt(3, 1000),
+  WORKER_MAX_ACTIVITIES_PER_S: positiveInt(200, 100_000),
+  MODEL_QUEUE_ACTIVITIES_PER_S: positiveInt(2, 10_000),
+  WORKER_MAX_CACHED_WORKFLOWS: positiveInt(100, 100_000),
+  NODE_HEAP_MB: positiveInt(1024, 1_048_576),
+
+  NARRATIVE_MAX_IN_FLIGHT: positiveInt(3, 100),
+  NARRATIVE_MEMORY_POLL_S: positiveInt(10, 3600),
+  NARRATIVE_PAUSE_AT_PCT: positiveInt(70, 100),
+  NARRATIVE_RESUME_AT_PCT: positiveInt(65, 100),
+  NARRATIVE_MAX_QUEUED: positiveInt(10_000, 100_000),
+  NARRATIVE_COALESCE_MS: positiveInt(1000, 60_000),
+  NARRATIVE_FEED_INTERVAL_S: positiveInt(21_600, 7 * 86_400),
+  NARRATIVE_ACTIVE_WINDOW_H: positiveInt(48, 24 * 365),
 
   MEMORY_BUDGET_MB: positiveInt(2048, 1_048_576),
+  MEMORY_SAMPLE_INTERVAL_MS: positiveInt(1000, 60_000),
+  MEMORY_ALERT_WEBHOOK_URL: optionalUrl('an http(s) URL to POST memory alerts to'),
+  MEMORY_ALERT_WEBHOOK_TIMEOUT_MS: positiveInt(2000, 60_000),
+  METRICS_ENABLED: bool(true),
+  TEMPORAL_METRICS_PORT: port(0),
 
   ADMIN_API_KEY: optionalString.refine(
     (v) => v === undefined || v.length >= 16,
@@ -113,6 +174,14 @@ export const configSchema = z.object({
 
   EMBED_BATCH_WINDOW_MS: positiveInt(10, 1000),
   EMBED_BATCH_MAX: positiveInt(64, 1000),
+  EMBEDDER: z
+    .enum(['auto', 'local', 'gemini', 'hashing'], {
+      error: 'expected auto, local, gemini or hashing',
+    })
+    .default('auto'),
+  MINILM_MODEL_DIR: z.string().trim().min(1).default(DEFAULT_MINILM_DIR),
+  EMBED_THREADS: positiveInt(1, 64),
+  VECTOR_SPACE_REFRESH_MS: positiveInt(10_000, 3_600_000),
   INDEX_RECONCILE_INTERVAL_S: positiveInt(60, 86_400),
   INDEX_RECONCILE_AFTER_S: positiveInt(60, 86_400),
 
@@ -132,6 +201,8 @@ export interface Config extends RawConfig {
   dataDir: string;
   /** True when a model endpoint (Google or the emulator) is configured. */
   modelConfigured: boolean;
+  /** The embedder in use: `EMBEDDER`, with `auto` resolved (Gemini's when a model is configured). */
+  embedderKind: 'local' | 'gemini' | 'hashing';
   /** True when the project must start its own Temporal dev server. */
   embeddedTemporal: boolean;
   /** The Temporal frontend address the clients use. */
@@ -187,12 +258,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       message: 'required when Temporal TLS or an API key is configured',
     });
   }
+  if (raw.EMBEDDER === 'gemini' && !raw.GEMINI_API_KEY && !raw.GEMINI_BASE_URL) {
+    problems.push({
+      variable: 'EMBEDDER',
+      message: 'gemini needs GEMINI_API_KEY or GEMINI_BASE_URL',
+    });
+  }
+  if (raw.NARRATIVE_RESUME_AT_PCT >= raw.NARRATIVE_PAUSE_AT_PCT) {
+    problems.push({
+      variable: 'NARRATIVE_RESUME_AT_PCT',
+      message: `must be below NARRATIVE_PAUSE_AT_PCT (${raw.NARRATIVE_PAUSE_AT_PCT})`,
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
     ...raw,
     dataDir: path.resolve(raw.DATA_DIR),
     modelConfigured: Boolean(raw.GEMINI_API_KEY || raw.GEMINI_BASE_URL),
+    embedderKind:
+      raw.EMBEDDER === 'auto'
+        ? raw.GEMINI_API_KEY || raw.GEMINI_BASE_URL
+          ? ('gemini' as const)
+          : ('local' as const)
+        : raw.EMBEDDER,
     embeddedTemporal: !raw.TEMPORAL_ADDRESS,
     temporalAddress: raw.TEMPORAL_ADDRESS ?? `127.0.0.1:${raw.TEMPORAL_PORT}`,
   };

@@ -23,10 +23,18 @@ import { createSqlGraphStore } from './graph/sql-graph-store.ts';
 import { createModelAdapters } from './model/create-model-adapters.ts';
 import { createPgvectorIndex } from './vector/pgvector-index.ts';
 import { createQdrantIndex } from './vector/qdrant-index.ts';
+import {
+  openVectorSpaces,
+  spaceLocation,
+  type ManagedVectorSpaces,
+} from './vector/vector-spaces.ts';
 
 /** Every port the engine runs over, built from the configuration. */
 export interface EngineAdapters {
   store: RelationalStore;
+  /** The embedding spaces (see infra/vector/vector-spaces.ts). */
+  spaces: ManagedVectorSpaces;
+  /** The configured embedder's index (its space may still be building). */
   vectors: VectorIndex;
   graph: GraphStore;
   /** Null when no model is configured. */
@@ -82,23 +90,34 @@ export async function createEngineAdapters(
       maxBatch: config.EMBED_BATCH_MAX,
     });
 
-    const vectors = config.QDRANT_URL
-      ? await createQdrantIndex({
-          url: config.QDRANT_URL,
-          ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}),
-          collection: config.QDRANT_COLLECTION,
-          dimension: embedder.dimension,
-        })
-      : await createPgvectorIndex({ driver, dimension: embedder.dimension }).catch(
-          (cause: unknown) => {
+    const openIndex = (location: string, dimension: number): Promise<VectorIndex> =>
+      config.QDRANT_URL
+        ? createQdrantIndex({
+            url: config.QDRANT_URL,
+            ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}),
+            collection: location,
+            dimension,
+          })
+        : createPgvectorIndex({ driver, dimension, table: location }).catch((cause: unknown) => {
             throw new AppError(
               'dependency_unavailable',
               `the database has no usable pgvector (${cause instanceof Error ? cause.message : String(cause)}): install the vector extension there or set QDRANT_URL`,
               { cause },
             );
-          },
-        );
-    closers.push(() => vectors.close());
+          });
+    const spaces = await openVectorSpaces({
+      store,
+      target: embedder,
+      openIndex,
+      locationFor: (id) =>
+        spaceLocation(config.QDRANT_URL ? config.QDRANT_COLLECTION : 'vectors', id),
+      // Before spaces were registered, pgvector kept the local hashing embedder's vectors here.
+      ...(config.QDRANT_URL ? {} : { findLegacy: () => legacyPgvectorSpace(driver) }),
+      refreshMs: config.VECTOR_SPACE_REFRESH_MS,
+      onError: (error) => logger.warn({ err: error }, 'reading the vector space registry failed'),
+    });
+    closers.push(() => spaces.close());
+    const vectors = spaces.target().index;
 
     const graph = config.NEO4J_URL
       ? await createNeo4jGraphStore({
@@ -132,6 +151,7 @@ export async function createEngineAdapters(
     );
     return {
       store,
+      spaces,
       vectors,
       graph,
       model: models.model,
@@ -147,4 +167,18 @@ export async function createEngineAdapters(
     await close();
     throw error;
   }
+}
+
+/** The pgvector table from before the space registry, when it holds vectors. */
+async function legacyPgvectorSpace(driver: SqlDriver) {
+  const [table] = await driver.query<{ found: string | null }>(
+    "SELECT to_regclass('memory_vectors_384')::text AS found",
+  );
+  if (!table?.found) return null;
+  const [filled] = await driver.query<{ any: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM memory_vectors_384) AS any',
+  );
+  return filled?.any
+    ? { id: 'local:hashing@384', dimension: 384, location: 'memory_vectors_384' }
+    : null;
 }

@@ -3,12 +3,25 @@ import { bundleWorkflowCode, Worker, type NativeConnection } from '@temporalio/w
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 
+/** How much one worker may take on: what keeps it inside the 2 GB box. */
+export interface WorkerTuning {
+  /** Activities running at once on this worker. */
+  maxConcurrentActivityTaskExecutions?: number;
+  /** Activities this worker starts per second. */
+  maxActivitiesPerSecond?: number;
+  /** Activities started per second on the whole task queue, across workers (model quotas). */
+  maxTaskQueueActivitiesPerSecond?: number;
+  /** Workflow executions kept in memory between tasks (shared by the process's workers). */
+  maxCachedWorkflows?: number;
+}
+
 export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
   logger: Logger;
+  tuning?: WorkerTuning;
 }
 
 export interface RunningWorker {
@@ -48,6 +61,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(options.logger),
     activities: createActivities(options.deps),
+    ...definedOnly(options.tuning ?? {}),
   });
   let failure: unknown;
   const running = worker.run().catch((error: unknown) => {
@@ -59,7 +73,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   // Worker.run() only resolves on shutdown; wait until the poller is live.
   while (worker.getState() === 'INITIALIZED') await new Promise((r) => setTimeout(r, 20));
-  options.logger.info({ taskQueue: options.taskQueue }, 'worker polling');
+  options.logger.info({ taskQueue: options.taskQueue, ...options.tuning }, 'worker polling');
   return {
     state: () => (failure ? 'FAILED' : worker.getState()),
     async stop() {
@@ -67,4 +81,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await running;
     },
   };
+}
+
+// The SDK treats a key that is present but undefined differently from an absent one.
+function definedOnly(tuning: WorkerTuning): WorkerTuning {
+  return Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined));
 }

@@ -12,6 +12,8 @@ import type { Activities } from '../activities/index.ts';
 export interface IndexMemoryInput {
   userId: string;
   memoryId: string;
+  /** Re-embed even if the memory is marked indexed (a batched pass may have overwritten it). */
+  force?: boolean;
 }
 
 export interface IndexMemoryResult {
@@ -20,11 +22,14 @@ export interface IndexMemoryResult {
   passes: number;
 }
 
-/** The memory changed (edited or deleted) while its indexing ran: take another pass. */
-export const memoryChangedSignal = defineSignal('memoryChanged');
+/**
+ * The memory changed (edited or deleted) while its indexing ran: take another
+ * pass (forced: re-embed even if it is marked indexed).
+ */
+export const memoryChangedSignal = defineSignal<[{ force?: boolean }?]>('memoryChanged');
 
 // A store, index or model outage only delays indexing: retry with backoff, without limit.
-const indexingActivityOptions: ActivityOptions = {
+export const indexingActivityOptions: ActivityOptions = {
   // Short enough that a crashed worker's activity is retried elsewhere within seconds.
   startToCloseTimeout: '30 seconds',
   retry: {
@@ -40,7 +45,7 @@ const { indexVector, indexGraph, markIndexed, forgetMemory, markIndexFailed } =
 
 const MAX_PASSES = 20;
 
-function isBadInput(error: unknown): boolean {
+export function isBadInput(error: unknown): boolean {
   return (
     error instanceof ActivityFailure &&
     error.cause instanceof ApplicationFailure &&
@@ -56,31 +61,36 @@ function isBadInput(error: unknown): boolean {
  */
 export async function indexMemoryWorkflow(input: IndexMemoryInput): Promise<IndexMemoryResult> {
   let changed = false;
-  setHandler(memoryChangedSignal, () => {
+  let force = input.force ?? false;
+  setHandler(memoryChangedSignal, (options) => {
     changed = true;
+    force ||= options?.force ?? false;
   });
+  const target = { userId: input.userId, memoryId: input.memoryId };
 
   try {
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
       changed = false;
-      const plan = await indexVector(input);
+      const forced = force;
+      force = false;
+      const plan = await indexVector(target, forced);
       if (plan.kind === 'deleted') {
-        await forgetMemory(input);
+        await forgetMemory(target);
         return { outcome: 'deleted', passes: pass };
       }
       if (plan.kind === 'current') {
         if (!changed) return { outcome: 'current', revision: plan.revision, passes: pass };
         continue;
       }
-      await indexGraph(input);
-      const { stale } = await markIndexed(input, plan.revision);
+      await indexGraph(target);
+      const { stale } = await markIndexed(target, plan.revision);
       if (!stale && !changed) return { outcome: 'indexed', revision: plan.revision, passes: pass };
     }
   } catch (error) {
     // Content the indexes refuse will be refused on every retry: show it as failed.
-    if (isBadInput(error)) await markIndexFailed(input);
+    if (isBadInput(error)) await markIndexFailed(target);
     throw error;
   }
   // A memory edited faster than it can be indexed: start afresh with a short history.
-  return continueAsNew<typeof indexMemoryWorkflow>(input);
+  return continueAsNew<typeof indexMemoryWorkflow>({ ...target, force });
 }

@@ -19,7 +19,7 @@ const INSTRUCTIONS =
 
 /** What the tools need: the engine's services and the same schemas the REST routes validate with. */
 export interface McpToolDeps {
-  engine: Pick<Engine, 'context' | 'memories' | 'search'>;
+  engine: Pick<Engine, 'context' | 'memories' | 'search' | 'narratives'>;
   schemas: ApiSchemas;
   /** Called with errors that are not AppErrors (bugs); the caller sees `internal`. */
   onUnexpectedError?: (error: unknown, tool: string) => void;
@@ -83,7 +83,7 @@ const tagList = (tags: readonly string[]) => (tags.length > 0 ? ` [tags: ${tags.
 export function registerMemoryTools(server: McpServer, userId: string, deps: McpToolDeps): void {
   const s = deps.schemas;
   const routes = [
-    ...contextRoutes(s, deps.engine.context),
+    ...contextRoutes(s, deps.engine.context, deps.engine.narratives),
     ...memoryRoutes(s, deps.engine.memories, deps.engine.search),
   ];
   const route = (method: RouteSpec['method'], path: string) => {

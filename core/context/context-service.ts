@@ -1,7 +1,8 @@
 import { classifyMessage } from '../classification/query-classifier.ts';
 import { withTimeout, settleAll } from '../concurrency/limits.ts';
+import { AppError } from '../errors.ts';
 import type { ContextPlan } from '../planning/context-plan.ts';
-import type { CacheTier, PlanService } from '../planning/plan-service.ts';
+import type { CacheTier, PlanCache, PlanService } from '../planning/plan-service.ts';
 import type { Memory, Narrative } from '../ports/relational-store.ts';
 import { fuseRankings, type FusedHit, type RankedList } from '../retrieval/fusion.ts';
 import { assembleContext } from './assemble.ts';
@@ -39,11 +40,15 @@ export interface SearchCache {
 
 export interface ContextServiceDeps extends StrategyDeps {
   plans: PlanService;
+  /** Read for a cached plan when heavy work is refused (see `options.admitHeavy`). */
+  planCache?: PlanCache;
   searchCache: SearchCache;
   keys: {
     plan(userId: string, dataVersion: number, message: string): string;
     search(userId: string, dataVersion: number, parts: unknown[]): string;
   };
+  /** Asks for the user's narrative to be (re)built; never rejects. */
+  requestNarrative?(userId: string): void;
   /** Saves a message the plan found worth remembering (durable write path); never rejects. */
   remember(userId: string, content: string): Promise<void>;
   options: {
@@ -51,6 +56,11 @@ export interface ContextServiceDeps extends StrategyDeps {
     parallel: boolean;
     concurrency: number;
     strategyTimeoutMs: number;
+    /**
+     * Asked before a complex message is planned with the model; false (memory
+     * pressure) answers from a cached plan only, or refuses with `overloaded`.
+     */
+    admitHeavy?: () => boolean;
   };
 }
 
@@ -85,6 +95,58 @@ export function createContextService(deps: ContextServiceDeps) {
       }
     });
     return { hits: fuseRankings(lists), narrative: narrative as Narrative | null, degraded };
+  }
+
+  async function cachedPlanOnly(planKey: string) {
+    const cached = deps.planCache ? await deps.planCache.get(planKey) : null;
+    if (!cached?.value) {
+      throw new AppError(
+        'overloaded',
+        'the server is short of memory and refuses new complex queries for now; ' +
+          'simple and cached queries are still served, retry later',
+      );
+    }
+    return {
+      plan: { ...cached.value, source: 'cache' as const },
+      modelCalls: 0,
+      cache: cached.tier,
+    };
+  }
+
+  /**
+   * The first message of a conversation: the stored narrative and the most
+   * recent memories, no search and no model call. A missing or stale
+   * narrative is requested at high priority, never waited for.
+   */
+  async function newConversation(
+    userId: string,
+    dataVersion: number,
+    limit: number,
+    result: (plan: ContextPlan, extra: Partial<ContextResult>) => ContextResult,
+  ): Promise<ContextResult> {
+    const started = performance.now();
+    const [narrative, recent] = await Promise.all([
+      store.latestNarrative(userId),
+      store.recentMemories(userId, limit),
+    ]);
+    if (!narrative || narrative.dataVersion < dataVersion) deps.requestNarrative?.(userId);
+    const memories = recent.map((memory, i) => ({
+      memory,
+      score: Math.round((1 / (i + 1)) * 1e6) / 1e6,
+      sources: ['recent'],
+    }));
+    const answer = result(
+      {
+        strategy: 'relevant_context',
+        queries: [],
+        includeNarrative: true,
+        saveWorthy: false,
+        source: 'classifier',
+      },
+      { context: assembleContext(narrative, recent), memories },
+    );
+    answer.timings.retrieve = round(performance.now() - started);
+    return answer;
   }
 
   return {
@@ -132,6 +194,16 @@ export function createContextService(deps: ContextServiceDeps) {
         ...extra,
       });
 
+      if (request.isNewConversation && request.depth !== 0) {
+        const answer = await newConversation(userId, dataVersion, limit, (plan, extra) =>
+          result({ ...plan, saveWorthy: classified.saveHint }, classified.kind, extra),
+        );
+        // Saving must not slow the answer down; `remember` reports its own failures.
+        if (answer.plan.saveWorthy) void deps.remember(userId, request.message);
+        timings.total = round(performance.now() - started);
+        return answer;
+      }
+
       if (request.depth === 0 || (classified.kind === 'simple' && !classified.needsContext)) {
         timings.total = round(performance.now() - started);
         return result({ ...fastPlan('relevant_context'), queries: [] }, 'none', {});
@@ -141,17 +213,15 @@ export function createContextService(deps: ContextServiceDeps) {
       let plan: ContextPlan;
       let planCache: CacheTier = 'off';
       let modelCalls = 0;
-      const fast =
-        request.isNewConversation ||
-        request.depth === 1 ||
-        (request.depth === 2 && classified.kind === 'simple');
+      const fast = request.depth === 1 || (request.depth === 2 && classified.kind === 'simple');
       if (fast) {
         plan = fastPlan('relevant_context');
       } else {
-        const planned = await deps.plans.plan(
-          deps.keys.plan(userId, dataVersion, request.message),
-          request.message,
-        );
+        const planKey = deps.keys.plan(userId, dataVersion, request.message);
+        const planned =
+          options.admitHeavy && !options.admitHeavy()
+            ? await cachedPlanOnly(planKey)
+            : await deps.plans.plan(planKey, request.message);
         plan = planned.plan;
         planCache = planned.cache;
         modelCalls = planned.modelCalls;

@@ -1,16 +1,10 @@
-import { entitiesInText } from '../extraction/entity-extractor.ts';
-import type { Embedder } from '../ports/embedder.ts';
-import type { GraphStore } from '../ports/graph-store.ts';
 import type { Narrative, RelationalStore } from '../ports/relational-store.ts';
 import type { ContextPlan } from '../planning/context-plan.ts';
-import type { VectorSearcher } from '../retrieval/batched-vector-search.ts';
-import { graphLists, ranked, type RankedList } from '../retrieval/fusion.ts';
+import { ranked, type RankedList } from '../retrieval/fusion.ts';
+import { graphRanked, lexicalList, vectorList, type RetrievalDeps } from '../retrieval/hybrid.ts';
 
-export interface StrategyDeps {
+export interface StrategyDeps extends RetrievalDeps {
   store: RelationalStore;
-  graph: GraphStore;
-  embedder: Embedder;
-  vectors: VectorSearcher;
 }
 
 /** One retrieval step of a plan: its name and the ranked lists it yields. */
@@ -20,10 +14,10 @@ export interface Strategy {
 }
 
 /**
- * The independent retrieval steps a plan asks for: a vector search per
- * query, the user's recent memories, the entity graph around the names the
- * queries mention, and the narrative when the plan wants it. They share no
- * state, so they can run concurrently.
+ * The independent retrieval steps a plan asks for: a vector and a full-text
+ * search per query, the user's recent memories, the entity graph around the
+ * names the queries mention, and the narrative when the plan wants it. They
+ * share no state, so they can run concurrently; each fails on its own.
  */
 export function planStrategies(
   deps: StrategyDeps,
@@ -32,23 +26,21 @@ export function planStrategies(
   limit: number,
 ): Strategy[] {
   const pool = Math.max(limit * 2, 10);
-  const strategies: Strategy[] = plan.queries.map((query, i) => ({
-    name: `vector:${i + 1}`,
-    async run() {
-      const [vector] = await deps.embedder.embed([query]);
-      const hits = await deps.vectors.search({ userId, vector: vector!, limit: pool });
-      return { lists: [{ source: 'vector', weight: 1, items: ranked(hits.map((h) => h.id)) }] };
+  const strategies: Strategy[] = plan.queries.flatMap((query, i) => [
+    {
+      name: `vector:${i + 1}`,
+      run: async () => ({ lists: [await vectorList(deps, { userId, query, pool })] }),
     },
-  }));
+    {
+      name: `lexical:${i + 1}`,
+      run: async () => ({ lists: [await lexicalList(deps, { userId, query, pool })] }),
+    },
+  ]);
   strategies.push({
     name: 'graph',
-    async run() {
-      const names = await deps.graph.entityNames(userId, { limit: 5000 });
-      const named = entitiesInText(plan.queries.join(' \n '), names).slice(0, 8);
-      if (named.length === 0) return { lists: [] };
-      const hits = await deps.graph.findMemories(userId, named, { limit: pool, maxHops: 1 });
-      return { lists: graphLists(hits, pool) };
-    },
+    run: async () => ({
+      lists: await graphRanked(deps, { userId, query: plan.queries.join(' \n '), pool }),
+    }),
   });
   strategies.push({
     name: 'recent',

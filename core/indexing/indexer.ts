@@ -1,8 +1,7 @@
 import type { EntityExtractor } from '../extraction/entity-extractor.ts';
-import type { Embedder } from '../ports/embedder.ts';
 import type { GraphStore } from '../ports/graph-store.ts';
-import type { RelationalStore } from '../ports/relational-store.ts';
-import type { VectorIndex } from '../ports/vector-index.ts';
+import type { Memory, RelationalStore } from '../ports/relational-store.ts';
+import type { VectorSpaces } from '../ports/vector-space.ts';
 
 export interface IndexTarget {
   userId: string;
@@ -15,9 +14,8 @@ export type IndexPlan =
 
 export interface IndexerDeps {
   store: RelationalStore;
-  vectors: VectorIndex;
+  spaces: VectorSpaces;
   graph: GraphStore;
-  embedder: Embedder;
   extractor: EntityExtractor;
 }
 
@@ -26,16 +24,52 @@ export interface IndexerDeps {
  * re-executed step after a crash changes nothing twice. The workflow runs
  * them in order and loops while the memory keeps changing.
  */
-export function createIndexer({ store, vectors, graph, embedder, extractor }: IndexerDeps) {
+export function createIndexer({ store, spaces, graph, extractor }: IndexerDeps) {
   return {
-    /** Embeds the memory's current content and upserts its vector. */
-    async indexVector({ userId, memoryId }: IndexTarget): Promise<IndexPlan> {
+    /**
+     * Embeds the memory's current content into every kept space and upserts its
+     * vectors. An indexed memory is left alone unless `force` (its vectors may
+     * have been overwritten by a slower, older pass).
+     */
+    async indexVector({ userId, memoryId }: IndexTarget, force = false): Promise<IndexPlan> {
       const memory = await store.getMemory(userId, memoryId);
       if (!memory) return { kind: 'deleted' };
-      if (memory.indexState === 'indexed') return { kind: 'current', revision: memory.revision };
-      const [vector] = await embedder.embed([memory.content]);
-      await vectors.upsert([{ id: memory.id, userId, vector: vector!, tags: memory.tags }]);
+      if (memory.indexState === 'indexed' && !force) {
+        return { kind: 'current', revision: memory.revision };
+      }
+      for (const space of spaces.writing()) {
+        const [vector] = await space.embedder.embed([memory.content]);
+        await space.index.upsert([{ id: memory.id, userId, vector: vector!, tags: memory.tags }]);
+      }
       return { kind: 'index', revision: memory.revision };
+    },
+
+    /**
+     * {@link indexVector} for many memories at once: one embedding call and one
+     * upsert per space for all that need it. Plans come back in target order.
+     */
+    async indexVectors(targets: readonly IndexTarget[]): Promise<IndexPlan[]> {
+      const found = new Map<string, Memory>();
+      for (const [userId, ids] of groupByUser(targets)) {
+        for (const m of await store.getMemories(userId, ids)) found.set(m.id, m);
+      }
+      const due = [...new Set(targets.map((t) => t.memoryId))]
+        .map((id) => found.get(id))
+        .filter((m): m is Memory => m !== undefined && m.indexState !== 'indexed');
+      for (const space of spaces.writing()) {
+        if (due.length === 0) break;
+        const vectors = await space.embedder.embed(due.map((m) => m.content));
+        await space.index.upsert(
+          due.map((m, i) => ({ id: m.id, userId: m.userId, vector: vectors[i]!, tags: m.tags })),
+        );
+      }
+      return targets.map(({ memoryId }): IndexPlan => {
+        const memory = found.get(memoryId);
+        if (!memory) return { kind: 'deleted' };
+        return memory.indexState === 'indexed'
+          ? { kind: 'current', revision: memory.revision }
+          : { kind: 'index', revision: memory.revision };
+      });
     },
 
     /** Replaces the memory's entities and relations in the graph. */
@@ -58,7 +92,7 @@ export function createIndexer({ store, vectors, graph, embedder, extractor }: In
     /** Removes a deleted memory from the vector index and the graph, then its tombstone. */
     async forget({ userId, memoryId }: IndexTarget): Promise<void> {
       if (await store.getMemory(userId, memoryId)) return;
-      await vectors.delete(userId, [memoryId]);
+      for (const index of spaces.indexes()) await index.delete(userId, [memoryId]);
       await graph.deleteMemory(userId, memoryId);
       await store.clearTombstone(memoryId);
     },
@@ -66,3 +100,9 @@ export function createIndexer({ store, vectors, graph, embedder, extractor }: In
 }
 
 export type Indexer = ReturnType<typeof createIndexer>;
+
+function groupByUser(targets: readonly IndexTarget[]): Map<string, string[]> {
+  const byUser = new Map<string, string[]>();
+  for (const t of targets) byUser.set(t.userId, [...(byUser.get(t.userId) ?? []), t.memoryId]);
+  return byUser;
+}

@@ -46,12 +46,27 @@ export interface GraphStore {
   findMemories(
     userId: string,
     entityNames: readonly string[],
-    options: { limit: number; maxHops?: 0 | 1 },
+    options: {
+      limit: number;
+      maxHops?: 0 | 1;
+      /**
+       * Relations are not followed from or to an entity more memories than
+       * this mention: it tells no memory apart, and walking from it would
+       * reach most of the graph. Its own memories (hops 0) still count.
+       */
+      maxMentions?: number;
+    },
   ): Promise<GraphHit[]>;
   /** The entities a memory mentions. */
   entitiesOf(userId: string, memoryId: string): Promise<GraphEntity[]>;
   /** Entity names the user has, for matching entities in a query. */
   entityNames(userId: string, options: { limit: number }): Promise<string[]>;
+  /**
+   * Deletes the user's entities that no memory mentions any more (left
+   * behind when memories went without the graph hearing of it); returns how
+   * many it deleted.
+   */
+  deleteOrphanEntities(userId: string): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -6,5 +6,9 @@ import type { IndexTarget } from '../indexing/indexer.ts';
  * latest revision, never a second concurrent run.
  */
 export interface IndexingQueue {
-  request(targets: readonly IndexTarget[]): Promise<void>;
+  /**
+   * Several targets may be indexed together in one batched run. `force`
+   * makes each memory's own run re-embed it even if it is marked indexed.
+   */
+  request(targets: readonly IndexTarget[], options?: { force?: boolean }): Promise<void>;
 }

@@ -68,6 +68,40 @@ export interface InsertMemoryResult {
   created: boolean;
 }
 
+/** One embedding space: an embedder id and dimension, stored at `location`. */
+export interface VectorSpaceRecord {
+  id: string;
+  dimension: number;
+  /** The table (pgvector) or collection (Qdrant) holding the space's vectors. */
+  location: string;
+  state: 'building' | 'active' | 'retired';
+  createdAt: Date;
+  activatedAt: Date | null;
+}
+
+/** A memory as the re-embedding workflow pages through them (every user, by id). */
+export interface MemoryForEmbedding {
+  id: string;
+  userId: string;
+  content: string;
+  tags: string[];
+}
+
+/** One full-text query over a user's active memories. */
+export interface TextQuery {
+  userId: string;
+  query: string;
+  limit: number;
+  /** When given, only memories carrying at least one of these tags. */
+  tags?: string[];
+}
+
+export interface TextHit {
+  id: string;
+  /** BM25 relevance: higher is better; comparable within one result list. */
+  score: number;
+}
+
 export interface ListMemoriesInput extends MemoryFilter {
   limit: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
@@ -94,6 +128,26 @@ export interface NewNarrative {
   content: string;
   dataVersion: number;
   model: string;
+}
+
+/** One memory's part in a consolidation: archive it, or keep it with new tags or metadata. */
+export interface ConsolidationChange {
+  memoryId: string;
+  /** The revision the rules looked at; the change's group is skipped when it moved on. */
+  revision: number;
+  /** Archive the memory (state `archived`); it keeps its row, content and links. */
+  archive?: boolean;
+  /** The memory's new tags. */
+  tags?: string[];
+  /** Top-level keys merged into the memory's metadata. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface ConsolidationOutcome {
+  /** Per group, in order: applied (true), or skipped because a memory changed meanwhile. */
+  applied: boolean[];
+  /** Memories whose tags changed: they need indexing again. */
+  reindex: string[];
 }
 
 /** One end-to-end check of API, workflow engine, worker and store. */
@@ -142,6 +196,29 @@ export interface RelationalStore {
   /** The user's newest active memories. */
   recentMemories(userId: string, limit: number): Promise<Memory[]>;
   /**
+   * Full-text search, several queries in one round trip (results in query
+   * order): stemmed English terms, any term matches, ranked by BM25 over the
+   * user's active memories. A query with no searchable term finds nothing.
+   */
+  searchText(queries: readonly TextQuery[]): Promise<TextHit[][]>;
+  /** Every memory of every user, in id order after `afterId`: what a new vector space must hold. */
+  pageMemoriesForEmbedding(options: {
+    limit: number;
+    afterId?: string;
+  }): Promise<MemoryForEmbedding[]>;
+
+  /** The registered embedding spaces, oldest first. */
+  listVectorSpaces(): Promise<VectorSpaceRecord[]>;
+  /** Registers a space unless one with that id exists; returns the stored record either way. */
+  registerVectorSpace(space: {
+    id: string;
+    dimension: number;
+    location: string;
+    state: 'building' | 'active';
+  }): Promise<VectorSpaceRecord>;
+  /** Makes the space the one searches read and retires the previous one, atomically. */
+  activateVectorSpace(id: string): Promise<VectorSpaceRecord>;
+  /**
    * Applies an edit; a content change bumps the revision and marks the memory
    * pending. Null when the memory is not the user's. A content that another
    * memory of the user already has is a `conflict`.
@@ -169,6 +246,11 @@ export interface RelationalStore {
   /** Adds the next version of the user's narrative. */
   saveNarrative(userId: string, narrative: NewNarrative): Promise<Narrative>;
   latestNarrative(userId: string): Promise<Narrative | null>;
+  /**
+   * Ids of users active (saved or queried, see `touchUser`) at or after
+   * `since`, in id order: pass the last id of a page as `afterId` for the next.
+   */
+  activeUsersSince(since: Date, options: { limit: number; afterId?: string }): Promise<string[]>;
 
   /**
    * A cached plan (the plan cache's L3) by its cache key; null when there is
@@ -184,6 +266,26 @@ export interface RelationalStore {
   putCachedPlan(userId: string, key: string, value: unknown, ttlMs: number): Promise<void>;
   /** Deletes up to `limit` expired cached plans, oldest first; returns how many it deleted. */
   purgeExpiredPlans(limit: number): Promise<number>;
+
+  /** Every user's id, in id order after `afterId` (nightly consolidation walks them all). */
+  pageUsers(options: { limit: number; afterId?: string }): Promise<string[]>;
+  /** The user's active memories in id order after `afterId`: the pages consolidation works on. */
+  pageActiveMemories(
+    userId: string,
+    options: { limit: number; afterId?: string },
+  ): Promise<Memory[]>;
+  /**
+   * Applies consolidation's changes in one transaction, a group at a time: a
+   * group is applied whole, or skipped whole when any of its memories is no
+   * longer active at the revision the rules saw (edited, archived or deleted
+   * meanwhile). A tag change bumps the revision and marks the memory pending,
+   * so it is re-indexed (its ids are in `reindex`). Bumps the user's data
+   * version once when anything changed.
+   */
+  applyConsolidation(
+    userId: string,
+    groups: readonly (readonly ConsolidationChange[])[],
+  ): Promise<ConsolidationOutcome>;
 
   recordSelfCheck(input: { workflowId: string; note: string }): Promise<SelfCheck>;
   getSelfCheck(id: string): Promise<SelfCheck | null>;

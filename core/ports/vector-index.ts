@@ -38,6 +38,12 @@ export interface VectorIndex {
   searchBatch(queries: readonly VectorQuery[]): Promise<VectorHit[][]>;
   /** Ids stored for a user, in id order, after `afterId` (for orphan clean-up). */
   listIds(userId: string, options: { limit: number; afterId?: string }): Promise<string[]>;
+  /**
+   * The stored vectors of the user's memories among `ids` (unknown ids and
+   * other users' are left out), so a memory can be compared with its
+   * neighbours without embedding it again.
+   */
+  getVectors(userId: string, ids: readonly string[]): Promise<Map<string, number[]>>;
   count(userId?: string): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;

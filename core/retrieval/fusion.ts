@@ -32,6 +32,12 @@ export function fuseRankings(lists: readonly RankedList[]): FusedHit[] {
     .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
 }
 
+/**
+ * An entity leading to more than this many of `pool` candidates is generic:
+ * it tells nothing about which memory is meant.
+ */
+export const genericMentions = (pool: number) => Math.max(3, Math.floor(pool / 4));
+
 /** Ranks 1..n in list order. */
 export const ranked = (ids: readonly string[]) => ids.map((id, i) => ({ id, rank: i + 1 }));
 
@@ -46,7 +52,7 @@ export const ranked = (ids: readonly string[]) => ids.map((id, i) => ({ id, rank
 export function graphLists(hits: readonly GraphHit[], pool: number, weight = 1): RankedList[] {
   const perEntity = new Map<string, number>();
   for (const hit of hits) perEntity.set(hit.entity, (perEntity.get(hit.entity) ?? 0) + 1);
-  const generic = Math.max(3, Math.floor(pool / 4));
+  const generic = genericMentions(pool);
   const seen = new Set<string>();
   const kept = hits.filter(
     (hit) =>

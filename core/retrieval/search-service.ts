@@ -1,9 +1,6 @@
-import { entitiesInText } from '../extraction/entity-extractor.ts';
-import type { Embedder } from '../ports/embedder.ts';
-import type { GraphStore } from '../ports/graph-store.ts';
 import type { Memory, RelationalStore } from '../ports/relational-store.ts';
-import type { VectorIndex } from '../ports/vector-index.ts';
-import { fuseRankings, graphLists, ranked } from './fusion.ts';
+import { fuseRankings } from './fusion.ts';
+import { graphRanked, lexicalList, vectorList, type RetrievalDeps } from './hybrid.ts';
 
 export interface SearchInput {
   query: string;
@@ -16,45 +13,32 @@ export interface SearchHit {
   /** Fused relevance: higher is better; comparable within one result list. */
   score: number;
   /** Which retrievers found it. */
-  sources: ('vector' | 'graph')[];
+  sources: ('vector' | 'lexical' | 'graph')[];
 }
 
-export interface SearchDeps {
+export interface SearchDeps extends RetrievalDeps {
   store: RelationalStore;
-  vectors: VectorIndex;
-  graph: GraphStore;
-  embedder: Embedder;
 }
 
 /**
- * Finds a user's memories for a query: vector similarity and the entity
- * graph (entities named in the query pull in the memories that mention them
- * or a related entity), run in parallel and fused by reciprocal rank. Only
- * active memories that match the tag filter come back.
+ * Finds a user's memories for a query: vector similarity, full-text (BM25)
+ * and the entity graph (entities named in the query pull in the memories
+ * that mention them or a related entity), run in parallel and fused by
+ * reciprocal rank. Only active memories that match the tag filter come back.
  */
-export function createSearchService({ store, vectors, graph, embedder }: SearchDeps) {
+export function createSearchService(deps: SearchDeps) {
+  const { store } = deps;
   return {
     async search(userId: string, input: SearchInput): Promise<SearchHit[]> {
       const pool = Math.max(input.limit * 3, 20);
       const tags = input.tags && input.tags.length > 0 ? input.tags : undefined;
-      const [vectorHits, graphHits] = await Promise.all([
-        embedder
-          .embed([input.query])
-          .then(([vector]) =>
-            vectors.search({ userId, vector: vector!, limit: pool, ...(tags ? { tags } : {}) }),
-          ),
-        graph.entityNames(userId, { limit: 5000 }).then((names) => {
-          const named = entitiesInText(input.query, names).slice(0, 8);
-          return named.length > 0
-            ? graph.findMemories(userId, named, { limit: pool, maxHops: 1 })
-            : [];
-        }),
+      const query = { userId, query: input.query, pool, tags };
+      const [vector, lexical, graph] = await Promise.all([
+        vectorList(deps, query),
+        lexicalList(deps, query),
+        graphRanked(deps, query),
       ]);
-
-      const fused = fuseRankings([
-        { source: 'vector', weight: 1, items: ranked(vectorHits.map((h) => h.id)) },
-        ...graphLists(graphHits, pool),
-      ]);
+      const fused = fuseRankings([vector, lexical, ...graph]);
       const byId = new Map(fused.map((f) => [f.id, f]));
 
       const memories = await store.getMemories(userId, [...byId.keys()]);

@@ -143,6 +143,39 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX cached_plans_user ON cached_plans (user_id);
     `,
   },
+  {
+    version: 5,
+    name: 'full-text-search',
+    // Lexical retrieval beside the vector index (infra/db/sql-text-search.ts):
+    // English stemming with stop words dropped, kept in step with the content
+    // by PostgreSQL itself, and a GIN index for the "any query term" match.
+    sql: `
+      ALTER TABLE memories ADD COLUMN search_tsv tsvector
+        GENERATED ALWAYS AS (to_tsvector('english', content)) STORED;
+      CREATE INDEX memories_search_tsv ON memories USING gin (search_tsv);
+    `,
+  },
+  {
+    version: 6,
+    name: 'vector-spaces',
+    // Which embedding spaces exist and which one searches read
+    // (infra/vector/vector-spaces.ts). A space is one embedder id and
+    // dimension, stored in its own table or collection (location), so spaces
+    // never mix. At most one space is active; a new embedder's space is
+    // building until the re-embedding workflow has filled it.
+    sql: `
+      CREATE TABLE vector_spaces (
+        id text PRIMARY KEY,
+        dimension integer NOT NULL CHECK (dimension > 0),
+        location text NOT NULL,
+        state text NOT NULL CHECK (state IN ('building', 'active', 'retired')),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        activated_at timestamptz,
+        retired_at timestamptz
+      );
+      CREATE UNIQUE INDEX vector_spaces_one_active ON vector_spaces (state) WHERE state = 'active';
+    `,
+  },
 ];
 
 // An arbitrary constant: every process migrating the same database takes this lock.

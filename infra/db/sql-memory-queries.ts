@@ -19,6 +19,7 @@ import {
   isUuid,
   toMemory,
 } from './sql-rows.ts';
+import { searchText } from './sql-text-search.ts';
 
 const bumpVersion = (tx: SqlExecutor, userId: string, by = 1) =>
   tx.query(
@@ -73,6 +74,7 @@ type MemoryQueries = Pick<
   | 'getMemories'
   | 'listMemories'
   | 'recentMemories'
+  | 'searchText'
   | 'updateMemory'
   | 'deleteMemory'
   | 'markIndexed'
@@ -122,6 +124,8 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
       );
       return rows.map(toMemory);
     },
+
+    searchText: (queries) => searchText(driver, queries),
 
     async listMemories(userId, input: ListMemoriesInput): Promise<MemoryPage> {
       if (!isUuid(userId)) return { items: [], nextCursor: null };

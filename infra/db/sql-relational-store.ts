@@ -3,8 +3,11 @@ import { AppError } from '../../core/errors.ts';
 import type { NewNarrative, RelationalStore } from '../../core/ports/relational-store.ts';
 import { migrate } from './migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
+import { consolidationQueries } from './sql-consolidation-queries.ts';
 import { memoryQueries } from './sql-memory-queries.ts';
 import { planCacheQueries } from './sql-plan-cache-queries.ts';
+import { vectorSpaceQueries } from './sql-vector-space-queries.ts';
+import { userQueries } from './sql-user-queries.ts';
 import { isUuid, toApiKey, toNarrative, toSelfCheck, toUser } from './sql-rows.ts';
 
 export { contentHash, isUuid } from './sql-rows.ts';
@@ -19,7 +22,10 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
   return {
     kind: driver.kind,
     ...memoryQueries(driver),
+    ...consolidationQueries(driver),
     ...planCacheQueries(driver),
+    ...vectorSpaceQueries(driver),
+    ...userQueries(driver),
 
     async ping() {
       await driver.query('SELECT 1');
@@ -85,6 +91,14 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
       return driver.transaction(async (tx) => {
         const users = await tx.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [userId]);
         if (users.length === 0) throw new AppError('not_found', 'user not found');
+        // Under the user's row lock: a narrative built from this data version (or a later one)
+        // is already there, so a retried or racing generation adds no second version.
+        const current = await tx.query(
+          `SELECT * FROM narratives WHERE user_id = $1 AND data_version >= $2
+           ORDER BY version DESC LIMIT 1`,
+          [userId, narrative.dataVersion],
+        );
+        if (current[0]) return toNarrative(current[0]);
         const rows = await tx.query(
           `INSERT INTO narratives (user_id, version, content, data_version, model)
            SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM narratives WHERE user_id = $1

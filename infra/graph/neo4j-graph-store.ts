@@ -84,7 +84,12 @@ const FIND_MEMORIES = `
     RETURN q AS e, 0 AS hops
     UNION
     MATCH (q)-[:RELATED]-(n:Entity {userId: $userId})
-    WHERE $maxHops >= 1
+    WHERE $maxHops >= 1 AND (
+      $maxMentions IS NULL OR (
+        COUNT { (q)<-[:MENTIONS]-(:Memory) } <= $maxMentions
+        AND COUNT { (n)<-[:MENTIONS]-(:Memory) } <= $maxMentions
+      )
+    )
     RETURN n AS e, 1 AS hops
   }
   MATCH (e)<-[:MENTIONS]-(m:Memory {userId: $userId})
@@ -188,6 +193,7 @@ export async function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): Pr
           keys,
           maxHops: neo4j.int(options.maxHops ?? 0),
           limit: neo4j.int(limit),
+          maxMentions: options.maxMentions === undefined ? null : neo4j.int(options.maxMentions),
         }),
       );
       return result.records.map((r) => ({
@@ -228,6 +234,20 @@ export async function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): Pr
         ),
       );
       return result.records.map((r) => r.get('name') as string);
+    },
+
+    async deleteOrphanEntities(userId) {
+      return write(async (tx) => {
+        await tx.run(LOCK_USER, { userId });
+        const result = await tx.run(
+          `MATCH (e:Entity {userId: $userId})
+           WHERE NOT EXISTS { (e)<-[:MENTIONS]-(:Memory) }
+           DETACH DELETE e
+           RETURN count(*) AS deleted`,
+          { userId },
+        );
+        return (result.records[0]?.get('deleted') as number | undefined) ?? 0;
+      });
     },
 
     async ping() {

@@ -35,9 +35,18 @@ const FIND_MEMORIES_SQL = `
       JOIN graph_relations r ON r.user_id = $1 AND r.to_key = q.key
       WHERE $3::int >= 1
   ),
+  specific AS (
+    SELECT x.* FROM reach x
+    WHERE x.hops = 0 OR $5::int IS NULL OR (
+      (SELECT count(*) FROM graph_mentions c WHERE c.user_id = $1 AND c.entity_key = x.entity_key)
+        <= $5::int
+      AND (SELECT count(*) FROM graph_mentions c WHERE c.user_id = $1 AND c.entity_key = x.query_key)
+        <= $5::int
+    )
+  ),
   hits AS (
     SELECT m.memory_id, m.entity_key, x.query_key, x.hops
-    FROM reach x
+    FROM specific x
     JOIN graph_mentions m ON m.user_id = $1 AND m.entity_key = x.entity_key
   ),
   ranked AS (
@@ -173,7 +182,7 @@ export async function createSqlGraphStore(driver: SqlDriver): Promise<GraphStore
       if (!isUuid(userId) || keys.length === 0 || limit === 0) return [];
       const rows = await driver.query<{ memory_id: string; hops: number; entity: string }>(
         FIND_MEMORIES_SQL,
-        [userId, keys, options.maxHops ?? 0, limit],
+        [userId, keys, options.maxHops ?? 0, limit, options.maxMentions ?? null],
       );
       return rows.map((r) => ({
         memoryId: String(r.memory_id),
@@ -210,6 +219,22 @@ export async function createSqlGraphStore(driver: SqlDriver): Promise<GraphStore
         [userId, limit],
       );
       return rows.map((r) => r.name);
+    },
+
+    async deleteOrphanEntities(userId) {
+      if (!isUuid(userId)) return 0;
+      return driver.transaction(async (tx) => {
+        await lockUser(tx, userId);
+        const gone = await tx.query(
+          `DELETE FROM graph_entities e
+           WHERE e.user_id = $1 AND NOT EXISTS (
+             SELECT 1 FROM graph_mentions m WHERE m.user_id = e.user_id AND m.entity_key = e.key
+           )
+           RETURNING e.key`,
+          [userId],
+        );
+        return gone.length;
+      });
     },
 
     async ping() {

@@ -40,6 +40,16 @@ if (stamp !== lockHash) {
   fs.writeFileSync(stampFile, `${lockHash}\n`);
 }
 
+// The product's process gets the V8 heap limit of the 2 GB budget (NODE_HEAP_MB, validated
+// again by the configuration schema, which refuses a malformed value with a clear message).
+const env = { ...process.env };
+if (script === 'start') {
+  const heapMb = process.env.NODE_HEAP_MB?.trim() || '1024';
+  if (/^[1-9][0-9]*$/.test(heapMb)) {
+    env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${heapMb}`.trim();
+  }
+}
+
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 const child = spawn(
   tsx,
@@ -47,6 +57,7 @@ const child = spawn(
   {
     cwd: process.cwd(),
     stdio: 'inherit',
+    env,
   },
 );
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {

@@ -1,10 +1,14 @@
 import { ensureTemporalCli } from '../dev/temporal-cli.ts';
+import { ensureMiniLmModel } from '../local/minilm/install.ts';
 import { projectRoot } from './stack.ts';
 
 // `npm run setup`: install, once, what `npm start` needs beyond npm packages.
 async function main() {
-  const cliPath = await ensureTemporalCli({ projectRoot, log: (msg) => console.log(msg) });
+  const log = (msg: string) => console.log(msg);
+  const cliPath = await ensureTemporalCli({ projectRoot, log });
   console.log(`Temporal CLI ready: ${cliPath}`);
+  const minilm = await ensureMiniLmModel({ projectRoot, log });
+  console.log(`MiniLM sentence model ready: ${minilm.modelPath}`);
 }
 
 main().catch((error: unknown) => {

@@ -4,13 +4,18 @@ import type { Logger } from 'pino';
 import { createApp } from '../../api/app.ts';
 import type { ReadinessCheck } from '../../api/health.routes.ts';
 import { startServer } from '../../api/server.ts';
-import { startWorker, type RunningWorker } from '../../workers/worker.ts';
-import type { Config } from '../config.ts';
+import { startWorker, type RunningWorker, type WorkerTuning } from '../../workers/worker.ts';
+import { createNarrator } from '../../core/narrative/narrator.ts';
+import { DEFAULT_MINILM_DIR, type Config } from '../config.ts';
+import { ensureMiniLmModel } from '../local/minilm/install.ts';
 import { createV1 } from '../../api/v1.ts';
 import { createEngine } from '../../core/engine.ts';
 import { createEngineAdapters } from '../engine-adapters.ts';
 import { engineSettings } from '../engine-settings.ts';
 import { ensureTemporalCli } from '../dev/temporal-cli.ts';
+import { freePort } from '../dev/service-tools.ts';
+import { createMetrics } from '../metrics/metrics.ts';
+import { createMemoryMonitor, type ReliefCache } from '../monitoring/memory-monitor.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../dev/temporal-dev-server.ts';
 import {
   createTemporalClient,
@@ -19,8 +24,11 @@ import {
   pingTemporal,
 } from '../temporal/connection.ts';
 import { installTemporalRuntime } from '../temporal/runtime-logger.ts';
-import { ensureIndexReconcilerSchedule } from '../temporal/schedules.ts';
+import { ensureIndexReconcilerSchedule, startReembedding } from '../temporal/schedules.ts';
 import { createTemporalIndexingQueue } from '../temporal/temporal-indexing-queue.ts';
+import { ensureConsolidationSchedule } from '../temporal/consolidation-schedule.ts';
+import { ensureNarrativeFeederSchedule } from '../temporal/narrative-schedules.ts';
+import { createTemporalNarrativeQueue } from '../temporal/temporal-narrative-queue.ts';
 
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -52,7 +60,39 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
   };
 
   try {
-    installTemporalRuntime(logger);
+    // Worker processes have Temporal Core serve its metrics; /metrics appends them (an
+    // explicit TEMPORAL_METRICS_PORT binds on HOST, so a worker-only process can be scraped).
+    const temporalMetricsBind =
+      role === 'api' || !config.METRICS_ENABLED
+        ? undefined
+        : config.TEMPORAL_METRICS_PORT > 0
+          ? `${config.HOST}:${config.TEMPORAL_METRICS_PORT}`
+          : `127.0.0.1:${await freePort()}`;
+    const { metricsUrl: temporalMetricsUrl } = installTemporalRuntime(
+      logger,
+      temporalMetricsBind ? { prometheusBindAddress: temporalMetricsBind } : {},
+    );
+    const metrics = config.METRICS_ENABLED
+      ? createMetrics(temporalMetricsUrl ? { temporalMetricsUrl } : {})
+      : undefined;
+    // Filled once the API's engine exists: the caches the monitor clears under pressure.
+    let reliefCaches: ReliefCache[] = [];
+    const monitor = createMemoryMonitor({
+      budgetMb: config.MEMORY_BUDGET_MB,
+      logger,
+      intervalMs: config.MEMORY_SAMPLE_INTERVAL_MS,
+      webhookTimeoutMs: config.MEMORY_ALERT_WEBHOOK_TIMEOUT_MS,
+      ...(config.MEMORY_ALERT_WEBHOOK_URL ? { webhookUrl: config.MEMORY_ALERT_WEBHOOK_URL } : {}),
+      caches: () => reliefCaches,
+    });
+    monitor.start();
+    closers.push({
+      name: 'memory monitor',
+      close: async () => {
+        monitor.stop();
+        await monitor.flushWebhooks();
+      },
+    });
     let devServer: TemporalDevServer | undefined;
     if (role === 'all' && config.embeddedTemporal) {
       const log = (msg: string) => logger.info({ component: 'temporal-dev-server' }, msg);
@@ -69,30 +109,139 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
       closers.push({ name: 'temporal dev server', close: () => devServer!.stop() });
     }
 
-    const engine = await createEngineAdapters(config, logger);
-    closers.push({ name: 'engine adapters', close: () => engine.close() });
+    if (config.embedderKind === 'local' && config.MINILM_MODEL_DIR === DEFAULT_MINILM_DIR) {
+      // Installs the local sentence model on first start (a few minutes, once).
+      await ensureMiniLmModel({
+        projectRoot,
+        log: (msg) => logger.info({ component: 'minilm' }, msg),
+      });
+    }
+    const adapters = await createEngineAdapters(config, logger);
+    closers.push({ name: 'engine adapters', close: () => adapters.close() });
+    // Every model call (planning, extraction, narratives) is counted and timed.
+    const engine =
+      metrics && adapters.model
+        ? { ...adapters, model: metrics.instrumentModel(adapters.model) }
+        : adapters;
     const { store } = engine;
 
     const temporal = await createTemporalClient(config);
     closers.push({ name: 'temporal client', close: () => temporal.connection.close() });
     const indexingQueue = createTemporalIndexingQueue(temporal.client, config.TASK_QUEUE_INDEXING);
+    const narrativeQueue = createTemporalNarrativeQueue(
+      temporal.client,
+      config.TASK_QUEUE_NARRATIVES,
+      {
+        scheduler: {
+          maxInFlight: config.NARRATIVE_MAX_IN_FLIGHT,
+          memoryPollMs: config.NARRATIVE_MEMORY_POLL_S * 1000,
+          pauseAbove: config.NARRATIVE_PAUSE_AT_PCT / 100,
+          resumeBelow: config.NARRATIVE_RESUME_AT_PCT / 100,
+          maxQueued: config.NARRATIVE_MAX_QUEUED,
+        },
+        coalesceMs: config.NARRATIVE_COALESCE_MS,
+        onError: (error, requests) =>
+          logger.warn(
+            { err: error, users: requests.length },
+            'narrative request failed; the feeder will ask again',
+          ),
+      },
+    );
+    // Closed before the Temporal client (closers run in reverse), so coalesced requests go out.
+    closers.push({ name: 'narrative queue', close: () => narrativeQueue.close() });
+    metrics?.addSources({
+      narrativeQueueDepth: async () => (await narrativeQueue.status())?.queueLength ?? null,
+    });
 
     const workers: RunningWorker[] = [];
     if (role !== 'api') {
       const connection = await createWorkerConnection(config);
       closers.push({ name: 'worker connection', close: () => connection.close() });
-      const deps = { ...engine, indexingQueue };
-      for (const taskQueue of [config.TASK_QUEUE_SYSTEM, config.TASK_QUEUE_INDEXING]) {
+      const deps = {
+        ...engine,
+        indexingQueue,
+        narrativeQueue,
+        narrator: createNarrator({ model: engine.model, timeoutMs: config.GEMINI_TIMEOUT_MS }),
+        // The narrative scheduler pauses on the process's resident memory against its budget.
+        memoryUsage: () => ({
+          usedMb: monitor.latest().rss / 2 ** 20,
+          budgetMb: config.MEMORY_BUDGET_MB,
+        }),
+        // Load-test runs started from the Temporal UI run here (the CLI runs its own worker).
+        loadTest: {
+          adminApiKey: config.ADMIN_API_KEY,
+          reportsDir: path.join(config.dataDir, 'loadtests'),
+          assumptions: {
+            memoryBudgetMb: config.MEMORY_BUDGET_MB,
+            dbConnections: config.PG_POOL_SIZE,
+            modelQuotaPerMin: config.LOADTEST_MODEL_QUOTA_PER_MIN,
+            vectorDimension: engine.spaces.target().embedder.dimension,
+          },
+        },
+      };
+      const shared = {
+        maxActivitiesPerSecond: config.WORKER_MAX_ACTIVITIES_PER_S,
+        maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      };
+      const queues: [string, WorkerTuning][] = [
+        [config.TASK_QUEUE_LOADTESTS, { maxConcurrentActivityTaskExecutions: 4 }],
+        [
+          config.TASK_QUEUE_CONSOLIDATION,
+          { maxConcurrentActivityTaskExecutions: config.CONSOLIDATION_CONCURRENCY },
+        ],
+        [
+          config.TASK_QUEUE_SYSTEM,
+          { maxConcurrentActivityTaskExecutions: config.WORKER_SYSTEM_CONCURRENCY },
+        ],
+        [
+          config.TASK_QUEUE_INDEXING,
+          { maxConcurrentActivityTaskExecutions: config.WORKER_INDEXING_CONCURRENCY },
+        ],
+        [
+          config.TASK_QUEUE_NARRATIVES,
+          {
+            maxConcurrentActivityTaskExecutions: config.WORKER_NARRATIVE_CONCURRENCY,
+            // Narratives call the model: the whole queue stays under its quota.
+            maxTaskQueueActivitiesPerSecond: config.MODEL_QUEUE_ACTIVITIES_PER_S,
+          },
+        ],
+      ];
+      for (const [taskQueue, tuning] of queues) {
         const worker = await startWorker({
           connection,
           namespace: config.TEMPORAL_NAMESPACE,
           taskQueue,
           deps,
           logger,
+          tuning: { ...shared, ...tuning },
         });
         workers.push(worker);
         closers.push({ name: `worker ${taskQueue}`, close: () => worker.stop() });
       }
+      if (engine.spaces.targetState() === 'building') {
+        await startReembedding(temporal.client, {
+          spaceId: engine.spaces.target().id,
+          taskQueue: config.TASK_QUEUE_SYSTEM,
+        });
+        logger.info(
+          { space: engine.spaces.target().id, serving: engine.spaces.serving()?.id ?? 'none' },
+          'the embedder changed: re-embedding every memory into its space (searches read the old space until it is done)',
+        );
+      }
+      await ensureConsolidationSchedule(temporal.client, {
+        taskQueue: config.TASK_QUEUE_CONSOLIDATION,
+        timezone: config.CONSOLIDATION_TIMEZONE,
+        hour: config.CONSOLIDATION_HOUR,
+        minute: config.CONSOLIDATION_MINUTE,
+        catchupWindow: `${config.CONSOLIDATION_CATCHUP_HOURS} hours`,
+        threshold: config.CONSOLIDATION_SIMILARITY,
+        concurrency: config.CONSOLIDATION_CONCURRENCY,
+      });
+      await ensureNarrativeFeederSchedule(temporal.client, {
+        taskQueue: config.TASK_QUEUE_NARRATIVES,
+        everySeconds: config.NARRATIVE_FEED_INTERVAL_S,
+        activeWithinHours: config.NARRATIVE_ACTIVE_WINDOW_H,
+      });
       await ensureIndexReconcilerSchedule(temporal.client, {
         taskQueue: config.TASK_QUEUE_SYSTEM,
         everySeconds: config.INDEX_RECONCILE_INTERVAL_S,
@@ -122,8 +271,13 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
           },
         });
       }
-      const v1 = createV1({
-        engine: createEngine({ ...engine, indexingQueue }, engineSettings(config), {
+      const apiEngine = createEngine(
+        { ...engine, indexingQueue, narrativeQueue },
+        engineSettings(config),
+        {
+          onNarrativeRequestError: (error) =>
+            logger.warn({ err: error }, 'narrative request failed; the feeder will ask again'),
+          admitHeavy: () => monitor.admitHeavy(),
           onIndexRequestError: (error, targets) =>
             logger.warn(
               { err: error, memories: targets.map((t) => t.memoryId) },
@@ -132,7 +286,16 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
           onRememberError: (error) => logger.warn({ err: error }, 'auto-save failed'),
           onCacheError: (cache, tier, op, error) =>
             logger.debug({ err: error, cache, tier, op }, 'cache tier skipped'),
-        }),
+        },
+      );
+      // Least valuable first: search results before plans, which each cost a model call.
+      reliefCaches = [apiEngine.caches.search, apiEngine.caches.plan];
+      metrics?.addSources({
+        caches: [apiEngine.caches.plan, apiEngine.caches.search],
+        memory: monitor,
+      });
+      const v1 = createV1({
+        engine: apiEngine,
         store,
         limits: { maxMemoryChars: config.MAX_MEMORY_CHARS, maxTags: config.MAX_TAGS },
         adminApiKey: config.ADMIN_API_KEY,
@@ -145,6 +308,8 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
         bodyLimitKb: config.BODY_LIMIT_KB,
         memoryBudgetMb: config.MEMORY_BUDGET_MB,
         v1,
+        monitor,
+        ...(metrics ? { metrics } : {}),
       });
       const server = await startServer(app, config.HOST, config.PORT);
       closers.push({ name: 'api server', close: () => server.stop() });

@@ -6,15 +6,18 @@ import {
   createTestDatabase,
   dropTestDatabase,
 } from '../dev/local-postgres.ts';
+import { ensureChromium } from '../dev/chromium.ts';
 import { ensureNeo4j } from '../dev/neo4j-server.ts';
 import { ensurePgvectorServer } from '../dev/pgvector-server.ts';
 import { ensureRedisServer } from '../dev/redis-server.ts';
 import { ensureTemporalCli } from '../dev/temporal-cli.ts';
 import { freePort, startTemporalDevServer } from '../dev/temporal-dev-server.ts';
+import { ensureMiniLmModel } from '../local/minilm/install.ts';
 import { projectRoot } from './stack.ts';
 
 // `npm test [-- files...] [-- --no-checks]`: type check, lint and format check, then
-// start the real services the suite needs (Temporal dev server, PostgreSQL 15, PostgreSQL 18 with pgvector, Redis, Neo4j), run
+// start the real services the suite needs (Temporal dev server, PostgreSQL 15, PostgreSQL 18 with pgvector, Redis, Neo4j),
+// install the local sentence model (all-MiniLM-L6-v2 as ONNX) and Chromium, run
 // every test file with Node's test runner, and tear the services down again.
 
 const log = (msg: string) => console.log(`[test] ${msg}`);
@@ -55,6 +58,10 @@ async function main() {
 
   const started = Date.now();
   const cliPath = await ensureTemporalCli({ projectRoot, log });
+  // Installed before any service starts, so a failed install leaves nothing running.
+  const minilm = await ensureMiniLmModel({ projectRoot, log });
+  // The dashboard test drives the page in headless Chromium (playwright-core downloads no browser).
+  const chromiumPath = await ensureChromium({ log });
   const postgres = await ensureLocalPostgres({ projectRoot, log });
   const dbName = `memengine_test_${Date.now()}_${process.pid}`;
   const databaseUrl = await createTestDatabase(postgres.adminUrl, dbName);
@@ -93,6 +100,8 @@ async function main() {
         TEST_NEO4J_URL: neo4j.url,
         TEST_NEO4J_USER: neo4j.username,
         TEST_NEO4J_PASSWORD: neo4j.password,
+        TEST_MINILM_DIR: minilm.dir,
+        TEST_CHROMIUM_PATH: chromiumPath,
         TEST_RUN_DIR: runDir,
       },
     );

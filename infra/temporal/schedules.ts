@@ -1,5 +1,14 @@
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { indexReconcilerWorkflow } from '../../workflows/index.ts';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+} from '@temporalio/client';
+import {
+  indexReconcilerWorkflow,
+  reembedWorkflow,
+  reembedWorkflowId,
+} from '../../workflows/index.ts';
 
 /** One schedule per task queue, so several deployments can share a namespace. */
 export const scheduleId = (taskQueue: string) => `index-reconciler-${taskQueue}`;
@@ -35,5 +44,27 @@ export async function ensureIndexReconcilerSchedule(
     await client.schedule
       .getHandle(scheduleId(options.taskQueue))
       .update((previous) => ({ ...previous, spec, action }));
+  }
+}
+
+/**
+ * Starts the rebuild of a space unless it is already running (every process
+ * that finds the space building asks; one run does the work).
+ */
+export async function startReembedding(
+  client: Client,
+  options: { spaceId: string; taskQueue: string; pageSize?: number },
+): Promise<void> {
+  try {
+    await client.workflow.start(reembedWorkflow, {
+      workflowId: reembedWorkflowId(options.spaceId),
+      taskQueue: options.taskQueue,
+      args: [
+        { spaceId: options.spaceId, ...(options.pageSize ? { pageSize: options.pageSize } : {}) },
+      ],
+      staticSummary: `re-embed every memory into ${options.spaceId}, then serve searches from it`,
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
 }

@@ -177,6 +177,21 @@ export async function createPgvectorIndex(options: PgvectorIndexOptions): Promis
       return rows.map((r) => r.id);
     },
 
+    async getVectors(userId, ids) {
+      assertUuid(userId, 'userId');
+      ids.forEach((id, i) => assertUuid(id, `ids[${i}]`));
+      const vectors = new Map<string, number[]>();
+      if (ids.length === 0) return vectors;
+      // pgvector's text form, `[x,y,...]`, is a JSON array.
+      const rows = await driver.query<{ id: string; embedding: string }>(
+        `SELECT id, embedding::text AS embedding FROM ${table}
+         WHERE user_id = $1 AND id = ANY($2::uuid[])`,
+        [userId, ids],
+      );
+      for (const row of rows) vectors.set(row.id, JSON.parse(row.embedding) as number[]);
+      return vectors;
+    },
+
     async count(userId) {
       if (userId !== undefined) assertUuid(userId, 'userId');
       const rows = await driver.query<{ n: number }>(

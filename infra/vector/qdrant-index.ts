@@ -157,6 +157,27 @@ export async function createQdrantIndex(options: QdrantIndexOptions): Promise<Ve
         .slice(0, limit);
     },
 
+    async getVectors(userId, ids) {
+      assertUuid(userId, 'userId');
+      ids.forEach((id, i) => assertUuid(id, `ids[${i}]`));
+      const vectors = new Map<string, number[]>();
+      if (ids.length === 0) return vectors;
+      const user = userId.toLowerCase();
+      const points = await call('retrieve', () =>
+        client.retrieve(collection, {
+          ids: [...new Set(ids.map((id) => id.toLowerCase()))],
+          with_payload: ['user_id'],
+          with_vector: true,
+        }),
+      );
+      // Retrieve has no filter: another user's points are dropped here.
+      for (const point of points) {
+        if (point.payload?.user_id !== user || !Array.isArray(point.vector)) continue;
+        vectors.set(String(point.id), point.vector as number[]);
+      }
+      return vectors;
+    },
+
     async count(userId) {
       if (userId !== undefined) assertUuid(userId, 'userId');
       const result = await call('count', () =>

@@ -135,6 +135,31 @@ export function graphStoreContract(
       );
     });
 
+    it('follows no relation from or to an entity mentioned by more than `maxMentions` memories', async () => {
+      const user = await newUser();
+      const worksAt = await newMemory(user, mariaAtAcme);
+      const office = await newMemory(user, acmeInPorto);
+      const tea = await newMemory(user, mariaLikesTea);
+      // Acme is mentioned twice, Maria Silva twice: with a cap of 1 no hop is taken,
+      // but each entity's own memories still come back.
+      assert.deepEqual(
+        byMemory(
+          await store.findMemories(user, ['acme'], { limit: 10, maxHops: 1, maxMentions: 1 }),
+        ),
+        byMemory([
+          { memoryId: worksAt, entity: 'Acme', hops: 0 },
+          { memoryId: office, entity: 'Acme', hops: 0 },
+        ]),
+      );
+      // With a cap of 2 the walk goes on as before.
+      const walked = await store.findMemories(user, ['acme'], {
+        limit: 10,
+        maxHops: 1,
+        maxMentions: 2,
+      });
+      assert.ok(walked.some((h) => h.memoryId === tea && h.hops === 1));
+    });
+
     it('returns at most `limit` memories', async () => {
       const user = await newUser();
       for (let i = 0; i < 3; i++) await newMemory(user, only('Chess'));
@@ -287,6 +312,22 @@ export function graphStoreContract(
       await newMemory(user, only('Chess'));
       assert.deepEqual(await store.entityNames(user, { limit: 1 }), ['Chess']);
       assert.deepEqual(await store.entityNames(user, { limit: 10 }), ['Chess', 'Tennis']);
+    });
+
+    it('deletes no entity a memory still mentions when asked to clear orphans', async () => {
+      const user = await newUser();
+      const other = await newUser();
+      const gone = await newMemory(user, mariaAtAcme);
+      await newMemory(user, acmeInPorto);
+      await newMemory(other, mariaLikesTea);
+      await store.deleteMemory(user, gone);
+      assert.equal(await store.deleteOrphanEntities(user), 0);
+      assert.deepEqual((await store.entityNames(user, { limit: 10 })).sort(), ['Acme', 'Porto']);
+      assert.deepEqual((await store.entityNames(other, { limit: 10 })).sort(), [
+        'Maria Silva',
+        'green tea',
+      ]);
+      assert.equal(await store.deleteOrphanEntities(await newUser()), 0);
     });
   });
 }

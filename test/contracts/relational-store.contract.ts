@@ -198,6 +198,56 @@ export function relationalStoreContract(
       );
     });
 
+    it('searches text by stemmed terms with BM25, per user, active only, tag-filtered, in batches', async () => {
+      const user = await store.createUser({});
+      const other = await store.createUser({});
+      const save = async (content: string, tags: string[] = []) =>
+        (await store.insertMemory(user.id, { content, tags })).memory.id;
+      const hiking = await save('Went hiking in the Alps with my sister', ['travel']);
+      const hikes = await save('Hikes are my favourite weekend plan; the Alps most of all');
+      const sister = await save('My sister lives in Lisbon and teaches maths', ['family']);
+      const archived = await save('Hiking boots need new laces');
+      await store.updateMemory(user.id, archived, { state: 'archived' });
+      for (let i = 0; i < 6; i++) await save(`Plain note number ${i} about lunch`);
+      await store.insertMemory(other.id, { content: 'Hiking in the Alps, hiking every day' });
+
+      const [byStem, rare, tagged, stopWords, empty, foreign] = await store.searchText([
+        { userId: user.id, query: 'Where did I go hiking?', limit: 10 },
+        { userId: user.id, query: 'lunch in Lisbon', limit: 10 },
+        { userId: user.id, query: 'sister', limit: 10, tags: ['family'] },
+        { userId: user.id, query: 'the of and to', limit: 10 },
+        { userId: user.id, query: '   ', limit: 10 },
+        { userId: 'not-a-uuid', query: 'hiking', limit: 10 },
+      ]);
+      // "hiking" and "hikes" share the stem; the archived and the other user's memories never come back.
+      assert.deepEqual(new Set(byStem!.map((h) => h.id)), new Set([hiking, hikes]));
+      // "Lisbon" is rare among the user's memories and "lunch" is common: the rare term ranks first.
+      assert.equal(rare![0]!.id, sister);
+      assert.equal(rare!.length, 7);
+      assert.ok(rare!.every((h, i) => i === 0 || h.score <= rare![i - 1]!.score));
+      assert.deepEqual(
+        tagged!.map((h) => h.id),
+        [sister],
+      );
+      assert.deepEqual(stopWords, []);
+      assert.deepEqual(empty, []);
+      assert.deepEqual(foreign, []);
+
+      const limited = await store.searchText([{ userId: user.id, query: 'note lunch', limit: 2 }]);
+      assert.equal(limited[0]!.length, 2);
+      // Edits are searchable at once: the column follows the content.
+      await store.updateMemory(user.id, sister, { content: 'My brother lives in Porto' });
+      const [gone, found] = await store.searchText([
+        { userId: user.id, query: 'Lisbon', limit: 5 },
+        { userId: user.id, query: 'Porto brother', limit: 5 },
+      ]);
+      assert.deepEqual(gone, []);
+      assert.deepEqual(
+        found!.map((h) => h.id),
+        [sister],
+      );
+    });
+
     it('edits content with a new revision and a pending index, and refuses a duplicate content', async () => {
       const user = await store.createUser({});
       const { memory } = await store.insertMemory(user.id, { content: 'draft' });
@@ -351,6 +401,152 @@ export function relationalStoreContract(
       const retry = await store.recordSelfCheck({ workflowId: first.workflowId, note: 'b' });
       assert.equal(retry.id, first.id);
       assert.equal((await store.getSelfCheck(first.id))?.note, 'a');
+    });
+
+    it('saves one narrative per data version: a repeated or older save returns the current one', async () => {
+      const user = await store.createUser({});
+      const first = await store.saveNarrative(user.id, {
+        content: 'a',
+        dataVersion: 3,
+        model: 'local',
+      });
+      const again = await store.saveNarrative(user.id, {
+        content: 'b',
+        dataVersion: 3,
+        model: 'local',
+      });
+      const older = await store.saveNarrative(user.id, {
+        content: 'c',
+        dataVersion: 2,
+        model: 'local',
+      });
+      assert.equal(again.version, first.version);
+      assert.equal(older.version, first.version);
+      assert.equal((await store.latestNarrative(user.id))?.content, 'a');
+      const concurrent = await Promise.all(
+        [1, 2, 3].map((n) =>
+          store.saveNarrative(user.id, { content: `d${n}`, dataVersion: 5, model: 'local' }),
+        ),
+      );
+      assert.equal(new Set(concurrent.map((n) => n.version)).size, 1);
+      assert.equal((await store.latestNarrative(user.id))?.version, first.version + 1);
+    });
+
+    it('pages through the users active since a time, by id, leaving out inactive ones', async () => {
+      const since = new Date(Date.now() - 60_000);
+      const active = [];
+      for (let i = 0; i < 3; i++) {
+        const user = await store.createUser({});
+        await store.touchUser(user.id);
+        active.push(user.id);
+      }
+      const saver = await store.createUser({});
+      await store.insertMemory(saver.id, { content: 'saving counts as activity' });
+      active.push(saver.id);
+      const idle = await store.createUser({});
+
+      const seen: string[] = [];
+      let afterId: string | undefined;
+      for (;;) {
+        const page = await store.activeUsersSince(since, {
+          limit: 2,
+          ...(afterId ? { afterId } : {}),
+        });
+        assert.ok(page.length <= 2);
+        seen.push(...page);
+        if (page.length < 2) break;
+        afterId = page[page.length - 1];
+      }
+      assert.deepEqual(seen, [...seen].sort(), 'pages come in id order');
+      assert.equal(new Set(seen).size, seen.length, 'no user on two pages');
+      for (const id of active) assert.ok(seen.includes(id), `active user ${id} listed`);
+      assert.ok(!seen.includes(idle.id), 'a user never active is left out');
+      assert.deepEqual(
+        await store.activeUsersSince(new Date(Date.now() + 60_000), { limit: 10 }),
+        [],
+      );
+    });
+
+    it("pages every user, and a user's active memories, in id order", async () => {
+      const user = await store.createUser({});
+      const saved = await store.insertMemories(
+        user.id,
+        Array.from({ length: 5 }, (_, i) => ({ content: `paged memory ${i}` })),
+      );
+      const archived = saved[2]!.memory.id;
+      await store.updateMemory(user.id, archived, { state: 'archived' });
+      const seen: string[] = [];
+      let afterId: string | undefined;
+      for (;;) {
+        const page = await store.pageActiveMemories(user.id, {
+          limit: 2,
+          ...(afterId ? { afterId } : {}),
+        });
+        seen.push(...page.map((m) => m.id));
+        if (page.length < 2) break;
+        afterId = page[page.length - 1]!.id;
+      }
+      const active = saved.map((r) => r.memory.id).filter((id) => id !== archived);
+      assert.deepEqual(seen, [...active].sort());
+      assert.deepEqual(await store.pageActiveMemories('not-a-uuid', { limit: 5 }), []);
+
+      const users: string[] = [];
+      afterId = undefined;
+      for (;;) {
+        const page = await store.pageUsers({ limit: 50, ...(afterId ? { afterId } : {}) });
+        users.push(...page);
+        if (page.length < 50) break;
+        afterId = page[page.length - 1];
+      }
+      assert.deepEqual(users, [...users].sort());
+      assert.ok(users.includes(user.id));
+    });
+
+    it('applies consolidation a group at a time, skipping groups edited meanwhile', async () => {
+      const user = await store.createUser({});
+      const [a, b, c, d] = (
+        await store.insertMemories(user.id, [
+          { content: 'consolidated a', metadata: { source: 'chat' } },
+          { content: 'consolidated b', tags: ['x'] },
+          { content: 'consolidated c' },
+          { content: 'consolidated d' },
+        ])
+      ).map((r) => r.memory);
+      await store.updateMemory(user.id, c!.id, { content: 'consolidated c, edited' });
+      const version = (await store.getUser(user.id))!.dataVersion;
+      const groups = [
+        [
+          { memoryId: a!.id, revision: 1, archive: true, metadata: { merged_into: b!.id } },
+          { memoryId: b!.id, revision: 1, tags: ['x', 'y'], metadata: { merged_from: [a!.id] } },
+        ],
+        [{ memoryId: c!.id, revision: 1, archive: true }],
+        [{ memoryId: d!.id, revision: 1, archive: true, metadata: { retired_reason: 'expired' } }],
+      ];
+      const outcome = await store.applyConsolidation(user.id, groups);
+      assert.deepEqual(outcome, { applied: [true, false, true], reindex: [b!.id] });
+      assert.equal((await store.getUser(user.id))!.dataVersion, version + 1, 'bumped once');
+
+      const read = new Map(
+        (await store.getMemories(user.id, [a!.id, b!.id, c!.id, d!.id])).map((m) => [m.id, m]),
+      );
+      assert.equal(read.get(a!.id)?.state, 'archived');
+      assert.deepEqual(read.get(a!.id)?.metadata, { source: 'chat', merged_into: b!.id });
+      assert.equal(read.get(b!.id)?.state, 'active');
+      assert.deepEqual(read.get(b!.id)?.tags, ['x', 'y']);
+      assert.equal(read.get(b!.id)?.revision, 2, 'a tag change is a new revision');
+      assert.equal(read.get(b!.id)?.indexState, 'pending');
+      assert.equal(read.get(c!.id)?.state, 'active', 'edited meanwhile: left alone');
+      assert.equal(read.get(d!.id)?.state, 'archived');
+
+      const again = await store.applyConsolidation(user.id, groups);
+      assert.deepEqual(again, { applied: [false, false, false], reindex: [] });
+      assert.equal((await store.getUser(user.id))!.dataVersion, version + 1, 'nothing changed');
+      const stranger = await store.createUser({});
+      assert.deepEqual(await store.applyConsolidation(stranger.id, [groups[2]!]), {
+        applied: [false],
+        reindex: [],
+      });
+      assert.equal((await store.getMemory(user.id, d!.id))?.revision, 1);
     });
   });
 }

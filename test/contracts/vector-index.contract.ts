@@ -280,6 +280,22 @@ export function vectorIndexContract(
       const [batched] = await index.searchBatch([{ userId: target, vector: query, limit: 10 }]);
       assert.deepEqual(ids(batched ?? []), ids(expected));
     });
+
+    it("returns stored vectors by id, only the user's own, leaving unknown ids out", async () => {
+      const alice = randomUUID();
+      const bob = randomUUID();
+      const mine = record(alice, randomVector());
+      const other = record(alice, randomVector());
+      const bobs = record(bob, randomVector());
+      await index.upsert([mine, other, bobs]);
+      const vectors = await index.getVectors(alice, [mine.id, bobs.id, randomUUID()]);
+      assert.deepEqual([...vectors.keys()], [mine.id]);
+      const stored = vectors.get(mine.id)!;
+      assert.equal(stored.length, index.dimension);
+      stored.forEach((x, i) => assert.ok(Math.abs(x - mine.vector[i]!) < 1e-6, `component ${i}`));
+      assert.equal((await index.getVectors(alice, [])).size, 0);
+      await assert.rejects(index.getVectors(alice, ['not-a-uuid']), isBadRequest);
+    });
   });
 }
 

@@ -10,6 +10,7 @@ import {
   createModelAdapters,
   type ModelAdapters,
 } from '../../infra/model/create-model-adapters.ts';
+import { DEFAULT_MINILM_DIR } from '../../infra/config.ts';
 
 const memory = 'My sister Maria Silva works at Acme Labs in Lisbon.';
 
@@ -33,6 +34,9 @@ describe('entity extraction over the real Gemini client and the emulator', () =>
   before(async () => {
     emulator = await startGeminiEmulator({ port: 0 });
     adapters = await createModelAdapters({
+      embedderKind: 'gemini',
+      MINILM_MODEL_DIR: DEFAULT_MINILM_DIR,
+      EMBED_THREADS: 1,
       GEMINI_BASE_URL: emulator.url,
       GEMINI_API_KEY: undefined,
       GEMINI_MODEL: 'gemini-2.5-flash',
@@ -172,6 +176,9 @@ describe('entity extraction over the real Gemini client and the emulator', () =>
 describe('entity extraction with no model configured', () => {
   it('extracts locally without calling a model', async () => {
     const adapters = await createModelAdapters({
+      embedderKind: 'local',
+      MINILM_MODEL_DIR: DEFAULT_MINILM_DIR,
+      EMBED_THREADS: 1,
       GEMINI_API_KEY: undefined,
       GEMINI_BASE_URL: undefined,
       GEMINI_MODEL: 'gemini-2.5-flash',

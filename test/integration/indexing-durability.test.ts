@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { AppError } from '../../core/errors.ts';
 import type { VectorIndex } from '../../core/ports/vector-index.ts';
+import { singleSpace } from '../../core/ports/vector-space.ts';
 import { startGeminiEmulator, type GeminiEmulator } from '../../infra/gemini/emulator.ts';
 import { ADMIN_KEY, call, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
@@ -151,6 +152,7 @@ function withOutage(inner: VectorIndex) {
     search: (query) => guard(() => inner.search(query)),
     searchBatch: (queries) => guard(() => inner.searchBatch(queries)),
     listIds: (userId, options) => guard(() => inner.listIds(userId, options)),
+    getVectors: (userId, ids) => guard(() => inner.getVectors(userId, ids)),
     count: (userId) => guard(() => inner.count(userId)),
     ping: () => guard(() => inner.ping()),
     close: () => inner.close(),
@@ -172,7 +174,9 @@ describe('indexing while a dependency is down for a while', () => {
       GEMINI_EMBEDDING_DIMENSION: '64',
     });
     outage = withOutage(engine.vectors);
-    api = await startTestApi(engine, { deps: { vectors: outage.index } });
+    api = await startTestApi(engine, {
+      deps: { spaces: singleSpace(engine.embedder, outage.index) },
+    });
     user = (await call(api.url, 'POST', '/v1/admin/users', { key: ADMIN_KEY, body: {} })).body;
   });
   after(async () => {

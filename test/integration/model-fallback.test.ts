@@ -8,6 +8,7 @@ import {
   createModelAdapters,
   type ModelAdapters,
 } from '../../infra/model/create-model-adapters.ts';
+import { DEFAULT_MINILM_DIR } from '../../infra/config.ts';
 
 const memories: Memory[] = [
   {
@@ -38,6 +39,9 @@ describe('planner and narrator over the real Gemini client and the emulator', ()
   before(async () => {
     emulator = await startGeminiEmulator({ port: 0 });
     adapters = await createModelAdapters({
+      embedderKind: 'gemini',
+      MINILM_MODEL_DIR: DEFAULT_MINILM_DIR,
+      EMBED_THREADS: 1,
       GEMINI_BASE_URL: emulator.url,
       GEMINI_API_KEY: undefined,
       GEMINI_MODEL: 'gemini-2.5-flash',
@@ -114,6 +118,9 @@ describe('planner and narrator over the real Gemini client and the emulator', ()
 describe('model adapters with nothing configured', () => {
   it('has no model and embeds locally', async () => {
     const adapters = await createModelAdapters({
+      embedderKind: 'local',
+      MINILM_MODEL_DIR: DEFAULT_MINILM_DIR,
+      EMBED_THREADS: 1,
       GEMINI_API_KEY: undefined,
       GEMINI_BASE_URL: undefined,
       GEMINI_MODEL: 'gemini-2.5-flash',
@@ -122,7 +129,7 @@ describe('model adapters with nothing configured', () => {
       GEMINI_TIMEOUT_MS: 5000,
     });
     assert.equal(adapters.model, null);
-    assert.equal(adapters.embedder.id, 'local:hashing@384');
+    assert.equal(adapters.embedder.id, 'local:all-MiniLM-L6-v2@384');
     await adapters.close();
   });
 });

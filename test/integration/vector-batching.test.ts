@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { VectorIndex, VectorQuery } from '../../core/ports/vector-index.ts';
-import { createVectorSearcher } from '../../core/retrieval/batched-vector-search.ts';
+import { createTextSearcher, createVectorSearcher } from '../../core/retrieval/batched-search.ts';
+import type { RelationalStore, TextQuery } from '../../core/ports/relational-store.ts';
 import { createPgliteDriver } from '../../infra/db/pglite-driver.ts';
 import type { SqlDriver } from '../../infra/db/sql-driver.ts';
 import { createSqlRelationalStore } from '../../infra/db/sql-relational-store.ts';
@@ -89,5 +90,47 @@ describe('batched vector queries against pgvector in PGlite', () => {
     );
     assert.equal(calls.search, 3);
     assert.equal(calls.searchBatch, 0);
+  });
+});
+
+describe('batched full-text queries against PGlite', () => {
+  let driver: SqlDriver;
+  let store: RelationalStore;
+  let userId: string;
+
+  before(async () => {
+    driver = await createPgliteDriver('memory://');
+    store = await createSqlRelationalStore(driver);
+    userId = (await store.createUser({})).id;
+    for (const content of [
+      'morning run by the river',
+      'evening swim',
+      'tax return due',
+      'piano lesson',
+    ]) {
+      await store.insertMemory(userId, { content });
+    }
+  });
+  after(() => driver.close());
+
+  it('sends queries arriving within the window as one statement, and answers identical ones once', async () => {
+    const batches: number[] = [];
+    const searcher = createTextSearcher(
+      (queries) => {
+        batches.push(queries.length);
+        return store.searchText(queries);
+      },
+      { enabled: true, windowMs: 20, maxBatch: 10 },
+    );
+    const q = (query: string): TextQuery => ({ userId, query, limit: 3 });
+    const asked = [q('river run'), q('swim'), q('river run'), q('taxes'), q('river run')];
+    const results = await Promise.all(asked.map((query) => searcher.search(query)));
+    assert.deepEqual(batches, [3]);
+    assert.deepEqual(results[0], results[2]);
+    for (const [i, query] of asked.entries()) {
+      assert.deepEqual(results[i], (await store.searchText([query]))[0]);
+    }
+    assert.equal(results[3]!.length, 1, 'taxes finds "tax return" by its stem');
+    assert.deepEqual(searcher.stats(), { queries: 5, roundTrips: 1, deduplicated: 2 });
   });
 });

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createApp } from '../../api/app.ts';
+import { createApp, type AppDeps } from '../../api/app.ts';
 import { startServer } from '../../api/server.ts';
 import { createV1 } from '../../api/v1.ts';
-import { createEngine } from '../../core/engine.ts';
+import { createEngine, type Engine, type EngineHooks } from '../../core/engine.ts';
 import { engineSettings } from '../../infra/engine-settings.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { installTemporalRuntime } from '../../infra/temporal/runtime-logger.ts';
 import { createTemporalIndexingQueue } from '../../infra/temporal/temporal-indexing-queue.ts';
+import { createTemporalNarrativeQueue } from '../../infra/temporal/temporal-narrative-queue.ts';
 import { startWorker, type RunningWorker } from '../../workers/worker.ts';
+import type { VectorSpaces } from '../../core/ports/vector-space.ts';
 import type { TestEngine } from './test-engine.ts';
 import { requireTestEnv } from './test-env.ts';
 
@@ -17,6 +19,8 @@ export const ADMIN_KEY = 'test-admin-key-0123456789';
 
 export interface TestApi {
   url: string;
+  /** The engine the API serves (its caches, say). */
+  engine: Engine;
   client: Client;
   taskQueue: string;
   /** Starts the indexing worker (again, after `stopWorker`). */
@@ -31,7 +35,20 @@ export interface TestApi {
  */
 export async function startTestApi(
   engine: TestEngine,
-  options: { worker?: boolean; taskQueue?: string; deps?: Partial<TestEngine> } = {},
+  options: {
+    worker?: boolean;
+    taskQueue?: string;
+    deps?: Partial<Omit<TestEngine, 'spaces'>> & { spaces?: VectorSpaces };
+    /** Engine hooks, such as `admitHeavy` from a memory monitor. */
+    hooks?: EngineHooks;
+    /** The app's monitor and metrics, built over the engine once it exists. */
+    observe?: (engine: Engine) => Pick<AppDeps, 'monitor' | 'metrics'>;
+    /**
+     * Requests narratives through a real scheduler on a task queue of its own,
+     * with a worker for it (memory reading: 10 % of the budget).
+     */
+    narratives?: boolean;
+  } = {},
 ): Promise<TestApi> {
   const logger = createLogger('silent');
   installTemporalRuntime(logger);
@@ -40,14 +57,27 @@ export async function startTestApi(
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const indexingQueue = createTemporalIndexingQueue(client, taskQueue);
+  const narrativeTaskQueue = `test-narratives-${randomUUID()}`;
+  const narrativeQueue = options.narratives
+    ? createTemporalNarrativeQueue(client, narrativeTaskQueue, {
+        coalesceMs: 0,
+        scheduler: { memoryPollMs: 200 },
+      })
+    : undefined;
+  const narrativeDeps = narrativeQueue
+    ? { narrativeQueue, memoryUsage: () => ({ usedMb: 200, budgetMb: 2048 }) }
+    : {};
+  let narrativeWorker: RunningWorker | undefined;
   const workerConnection = await NativeConnection.connect({ address });
   let worker: RunningWorker | undefined;
 
+  const built = createEngine(
+    { ...engine, ...options.deps, indexingQueue, ...narrativeDeps },
+    engineSettings(engine.config),
+    options.hooks,
+  );
   const v1 = createV1({
-    engine: createEngine(
-      { ...engine, ...options.deps, indexingQueue },
-      engineSettings(engine.config),
-    ),
+    engine: built,
     store: engine.store,
     limits: { maxMemoryChars: 5000, maxTags: 10 },
     adminApiKey: ADMIN_KEY,
@@ -59,11 +89,13 @@ export async function startTestApi(
     bodyLimitKb: 1024,
     memoryBudgetMb: 2048,
     v1,
+    ...options.observe?.(built),
   });
   const server = await startServer(app, '127.0.0.1', 0);
 
   const api: TestApi = {
     url: server.url,
+    engine: built,
     client,
     taskQueue,
     async startWorker() {
@@ -71,7 +103,7 @@ export async function startTestApi(
         connection: workerConnection,
         namespace: 'default',
         taskQueue,
-        deps: { ...engine, ...options.deps, indexingQueue },
+        deps: { ...engine, ...options.deps, indexingQueue, ...narrativeDeps },
         logger,
       });
     },
@@ -82,12 +114,23 @@ export async function startTestApi(
     async stop() {
       await v1.mcp.close();
       await server.stop();
+      await narrativeQueue?.close();
+      await narrativeWorker?.stop();
       await api.stopWorker();
       await workerConnection.close();
       await connection.close();
     },
   };
   if (options.worker !== false) await api.startWorker();
+  if (narrativeQueue) {
+    narrativeWorker = await startWorker({
+      connection: workerConnection,
+      namespace: 'default',
+      taskQueue: narrativeTaskQueue,
+      deps: { ...engine, ...options.deps, indexingQueue, ...narrativeDeps },
+      logger,
+    });
+  }
   return api;
 }
 

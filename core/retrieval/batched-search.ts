@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { createMicroBatcher } from '../batching/micro-batcher.ts';
+import type { TextHit, TextQuery } from '../ports/relational-store.ts';
+import type { VectorHit, VectorIndex, VectorQuery } from '../ports/vector-index.ts';
+
+export interface BatchingOptions {
+  enabled: boolean;
+  windowMs: number;
+  maxBatch: number;
+}
+
+/** One retriever behind the batching window, with counts of what batching saved. */
+export interface BatchedSearcher<Q, H> {
+  search(query: Q): Promise<H[]>;
+  stats(): { queries: number; roundTrips: number; deduplicated: number };
+}
+
+export type VectorSearcher = BatchedSearcher<VectorQuery, VectorHit>;
+export type TextSearcher = BatchedSearcher<TextQuery, TextHit>;
+
+const digest = (text: string) => createHash('sha1').update(text).digest('base64url');
+
+/**
+ * Queries arriving within `windowMs` go to the backend as one batch request
+ * (at most `maxBatch`), and identical queries in flight are answered once.
+ * With `enabled` false every query is its own round trip.
+ */
+function createBatchedSearcher<Q, H>(
+  options: BatchingOptions,
+  backend: {
+    key(query: Q): string;
+    batch(queries: Q[]): Promise<H[][]>;
+    one(query: Q): Promise<H[]>;
+  },
+): BatchedSearcher<Q, H> {
+  let direct = 0;
+  const batcher = createMicroBatcher<Q, H[]>({
+    windowMs: options.windowMs,
+    maxBatch: options.maxBatch,
+    key: backend.key,
+    run: (queries) => backend.batch(queries),
+  });
+  return {
+    async search(query) {
+      if (options.enabled) return batcher.submit(query);
+      direct++;
+      return backend.one(query);
+    },
+    stats() {
+      const s = batcher.stats();
+      return {
+        queries: s.items + direct,
+        roundTrips: s.batches + direct,
+        deduplicated: s.deduplicated,
+      };
+    },
+  };
+}
+
+/** Vector queries through the batching window (one `searchBatch` per batch). */
+export function createVectorSearcher(index: VectorIndex, options: BatchingOptions): VectorSearcher {
+  return createBatchedSearcher(options, {
+    key: (q) => digest(`${q.userId}|${q.limit}|${(q.tags ?? []).join(',')}|${q.vector.join(',')}`),
+    batch: (queries) => index.searchBatch(queries),
+    one: (query) => index.search(query),
+  });
+}
+
+/** Full-text queries through the batching window (one SQL statement per batch). */
+export function createTextSearcher(
+  searchText: (queries: readonly TextQuery[]) => Promise<TextHit[][]>,
+  options: BatchingOptions,
+): TextSearcher {
+  return createBatchedSearcher(options, {
+    key: (q) => digest(JSON.stringify([q.userId, q.limit, q.tags ?? [], q.query])),
+    batch: (queries) => searchText(queries),
+    one: async (query) => (await searchText([query]))[0] ?? [],
+  });
+}

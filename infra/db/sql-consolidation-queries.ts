@@ -1,0 +1,101 @@
+import type {
+  ConsolidationChange,
+  ConsolidationOutcome,
+  RelationalStore,
+} from '../../core/ports/relational-store.ts';
+import type { SqlDriver } from './sql-driver.ts';
+import { isUuid, toMemory } from './sql-rows.ts';
+
+type ConsolidationQueries = Pick<
+  RelationalStore,
+  'pageUsers' | 'pageActiveMemories' | 'applyConsolidation'
+>;
+
+const clamp = (limit: number) => Math.max(1, Math.min(Math.trunc(limit) || 1, 1000));
+
+/** What nightly consolidation reads and writes, in SQL shared by PGlite and PostgreSQL. */
+export function consolidationQueries(driver: SqlDriver): ConsolidationQueries {
+  return {
+    async pageUsers({ limit, afterId }) {
+      const rows = await driver.query<{ id: string }>(
+        `SELECT id FROM users WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
+        [afterId && isUuid(afterId) ? afterId : null, clamp(limit)],
+      );
+      return rows.map((r) => String(r.id));
+    },
+
+    async pageActiveMemories(userId, { limit, afterId }) {
+      if (!isUuid(userId)) return [];
+      const rows = await driver.query(
+        `SELECT * FROM memories
+         WHERE user_id = $1 AND state = 'active' AND ($2::uuid IS NULL OR id > $2::uuid)
+         ORDER BY id LIMIT $3`,
+        [userId, afterId && isUuid(afterId) ? afterId : null, clamp(limit)],
+      );
+      return rows.map(toMemory);
+    },
+
+    async applyConsolidation(userId, groups): Promise<ConsolidationOutcome> {
+      const outcome: ConsolidationOutcome = { applied: groups.map(() => false), reindex: [] };
+      const ids = [...new Set(groups.flat().map((c) => c.memoryId))];
+      if (!isUuid(userId) || ids.length === 0 || !ids.every(isUuid)) return outcome;
+      return driver.transaction(async (tx) => {
+        // Row locks, taken in id order, hold the memories still until the commit, so an edit
+        // racing this transaction either lands before (and the group is skipped) or after.
+        const rows = await tx.query(
+          `SELECT * FROM memories WHERE user_id = $1 AND id = ANY($2::uuid[])
+           ORDER BY id FOR UPDATE`,
+          [userId, ids],
+        );
+        const current = new Map(rows.map((r) => [String(r.id), toMemory(r)]));
+        const unchanged = (c: ConsolidationChange) => {
+          const memory = current.get(c.memoryId);
+          return (
+            memory !== undefined && memory.state === 'active' && memory.revision === c.revision
+          );
+        };
+        for (const [i, group] of groups.entries()) {
+          if (group.length === 0 || !group.every(unchanged)) continue;
+          for (const change of group) {
+            const memory = current.get(change.memoryId)!;
+            const tags = change.tags ?? memory.tags;
+            const retag = tags.join('\u0000') !== memory.tags.join('\u0000');
+            await tx.query(
+              `UPDATE memories SET
+                 metadata = metadata || $3::jsonb,
+                 tags = $4,
+                 state = CASE WHEN $5::boolean THEN 'archived' ELSE state END,
+                 revision = revision + $6::int,
+                 index_state = CASE WHEN $6::int = 1 THEN 'pending' ELSE index_state END,
+                 updated_at = now()
+               WHERE id = $1 AND user_id = $2`,
+              [
+                change.memoryId,
+                userId,
+                JSON.stringify(change.metadata ?? {}),
+                tags,
+                change.archive === true,
+                retag ? 1 : 0,
+              ],
+            );
+            if (retag) outcome.reindex.push(change.memoryId);
+            // A later group naming this memory again sees it as changed, and is skipped.
+            current.set(change.memoryId, {
+              ...memory,
+              tags,
+              state: change.archive === true ? 'archived' : memory.state,
+              revision: memory.revision + (retag ? 1 : 0),
+            });
+          }
+          outcome.applied[i] = true;
+        }
+        if (outcome.applied.includes(true)) {
+          await tx.query('UPDATE users SET data_version = data_version + 1 WHERE id = $1', [
+            userId,
+          ]);
+        }
+        return outcome;
+      });
+    },
+  };
+}

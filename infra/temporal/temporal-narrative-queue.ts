@@ -1,0 +1,164 @@
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type {
+  NarrativePriority,
+  NarrativeQueue,
+  NarrativeRequest,
+} from '../../core/ports/narrative-queue.ts';
+import {
+  enqueueNarrativesSignal,
+  narrativeSchedulerId,
+  narrativeSchedulerWorkflow,
+  pauseUpdate,
+  resumeUpdate,
+  statusQuery,
+  type NarrativeSchedulerInput,
+  type NarrativeSchedulerStatus,
+} from '../../workflows/index.ts';
+
+export interface TemporalNarrativeQueueOptions {
+  /** The scheduler's settings when a request has to start it (it keeps its own once running). */
+  scheduler?: Omit<NarrativeSchedulerInput, 'carry'>;
+  /** Low-priority requests within this window go out as one signal (default 1000 ms; 0 sends at once). */
+  coalesceMs?: number;
+  /** A coalesced delivery that failed (nobody awaits it). */
+  onError?: (error: unknown, requests: NarrativeRequest[]) => void;
+}
+
+/** The narrative queue over Temporal, plus the operator's controls. */
+export interface TemporalNarrativeQueue extends NarrativeQueue {
+  readonly workflowId: string;
+  /** Stops new generations (running ones finish); starts the scheduler paused if it was not running. */
+  pause(reason?: string): Promise<NarrativeSchedulerStatus>;
+  resume(): Promise<NarrativeSchedulerStatus>;
+  /** The scheduler's state, or null when it is not running. */
+  status(): Promise<NarrativeSchedulerStatus | null>;
+  /** Delivers coalesced low-priority requests now. */
+  flush(): Promise<void>;
+  /** Flushes and stops the coalescing timer. */
+  close(): Promise<void>;
+}
+
+// Keeps each signal's payload small however many users a feed or a batch carries.
+const SIGNAL_BATCH = 500;
+const RANK: Record<NarrativePriority, number> = { high: 0, normal: 1, low: 2 };
+
+/** Drops repeats of a user, keeping their most urgent priority. */
+function dedupe(requests: readonly NarrativeRequest[]): NarrativeRequest[] {
+  const best = new Map<string, NarrativePriority>();
+  for (const { userId, priority } of requests) {
+    const seen = best.get(userId);
+    if (!seen || RANK[priority] < RANK[seen]) best.set(userId, priority);
+  }
+  return [...best].map(([userId, priority]) => ({ userId, priority }));
+}
+
+/**
+ * Requests narratives from the scheduler of `taskQueue` with signal-with-start,
+ * so the first request starts it (workflow id `narrative-scheduler-<task
+ * queue>`). Low-priority requests, one per saved memory, are coalesced.
+ */
+export function createTemporalNarrativeQueue(
+  client: Client,
+  taskQueue: string,
+  options: TemporalNarrativeQueueOptions = {},
+): TemporalNarrativeQueue {
+  const workflowId = narrativeSchedulerId(taskQueue);
+  const startInput: NarrativeSchedulerInput = { ...options.scheduler };
+  const coalesceMs = options.coalesceMs ?? 1000;
+  const staticSummary = `Narrative scheduler for task queue ${taskQueue}`;
+  const staticDetails =
+    'Priority queue of narrative generations (high, normal, low). ' +
+    'Query `status`; updates `pause` and `resume`; signal `enqueueNarratives`.';
+  let pending = new Map<string, NarrativePriority>();
+  let timer: NodeJS.Timeout | undefined;
+
+  async function send(requests: readonly NarrativeRequest[]): Promise<void> {
+    const users = dedupe(requests);
+    for (let i = 0; i < users.length; i += SIGNAL_BATCH) {
+      await client.workflow.signalWithStart(narrativeSchedulerWorkflow, {
+        workflowId,
+        taskQueue,
+        args: [startInput],
+        signal: enqueueNarrativesSignal,
+        signalArgs: [{ users: users.slice(i, i + SIGNAL_BATCH) }],
+        staticSummary,
+        staticDetails,
+      });
+    }
+  }
+
+  async function flush(): Promise<void> {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending.size === 0) return;
+    const requests = [...pending].map(([userId, priority]) => ({ userId, priority }));
+    pending = new Map();
+    try {
+      await send(requests);
+    } catch (error) {
+      options.onError?.(error, requests);
+      throw error;
+    }
+  }
+
+  const withStart = () =>
+    new WithStartWorkflowOperation(narrativeSchedulerWorkflow, {
+      workflowId,
+      taskQueue,
+      args: [startInput],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary,
+      staticDetails,
+    });
+
+  return {
+    workflowId,
+
+    async enqueue(requests) {
+      const now = requests.filter((r) => r.priority !== 'low' || coalesceMs <= 0);
+      for (const r of now) pending.delete(r.userId);
+      for (const r of requests) {
+        if (r.priority === 'low' && coalesceMs > 0) pending.set(r.userId, 'low');
+      }
+      if (pending.size > 0 && !timer) {
+        timer = setTimeout(() => {
+          timer = undefined;
+          flush().catch(() => undefined); // reported through onError
+        }, coalesceMs);
+        // A pending refresh must not keep a finished process alive; the feeder catches up.
+        timer.unref();
+      }
+      if (now.length > 0) await send(now);
+    },
+
+    pause: (reason) =>
+      client.workflow.executeUpdateWithStart(pauseUpdate, {
+        args: [reason === undefined ? {} : { reason }],
+        startWorkflowOperation: withStart(),
+      }),
+
+    resume: () =>
+      client.workflow.executeUpdateWithStart(resumeUpdate, {
+        args: [],
+        startWorkflowOperation: withStart(),
+      }),
+
+    async status() {
+      try {
+        const handle = client.workflow.getHandle(workflowId);
+        const { status } = await handle.describe();
+        if (status.name !== 'RUNNING') return null;
+        return await handle.query(statusQuery);
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return null;
+        throw error;
+      }
+    },
+
+    flush,
+
+    async close() {
+      await flush();
+    },
+  };
+}

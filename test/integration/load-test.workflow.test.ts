@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { LoadReport } from '../../core/loadtest/types.ts';
+import { startGeminiEmulator, type EmulatorGenerateRequest } from '../../infra/gemini/emulator.ts';
+import { createLogger } from '../../infra/logger.ts';
+import { createMetrics } from '../../infra/metrics/metrics.ts';
+import { createMemoryMonitor, type MemoryMonitor } from '../../infra/monitoring/memory-monitor.ts';
+import {
+  loadTestProgressQuery,
+  loadTestWorkflow,
+  loadTestWorkflowId,
+  type LoadTestInput,
+  type LoadTestProgress,
+} from '../../workflows/index.ts';
+import { startWorker, type RunningWorker } from '../../workers/worker.ts';
+import { ADMIN_KEY, startTestApi, type TestApi } from '../support/test-api.ts';
+import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { requireTestEnv } from '../support/test-env.ts';
+
+const address = requireTestEnv('TEST_TEMPORAL_ADDRESS');
+const logger = createLogger('silent');
+
+// Planning prompts get a plan (so some messages cost a model call); extraction an empty graph.
+const responder = (request: EmulatorGenerateRequest) =>
+  JSON.stringify(
+    request.system?.includes('You plan how')
+      ? {
+          strategy: 'deep_understanding',
+          queries: [request.prompt.slice(0, 200)],
+          include_narrative: false,
+          save_worthy: false,
+        }
+      : { entities: [], relations: [] },
+  );
+
+describe('load-test workflow against the real API, worker and dev server', () => {
+  let emulator: Awaited<ReturnType<typeof startGeminiEmulator>>;
+  let engine: TestEngine;
+  let api: TestApi;
+  let monitor: MemoryMonitor;
+  let workerConnection: NativeConnection;
+  let worker: RunningWorker;
+  let reportsDir: string;
+  const taskQueue = `test-loadtests-${randomUUID()}`;
+
+  before(async () => {
+    emulator = await startGeminiEmulator({ port: 0 });
+    emulator.configure({ responder });
+    engine = await createTestEngine('pglite', {
+      GEMINI_BASE_URL: emulator.url,
+      GEMINI_EMBEDDING_DIMENSION: '64',
+    });
+    const metrics = createMetrics();
+    api = await startTestApi(engine, {
+      observe: (built) => {
+        monitor = createMemoryMonitor({
+          budgetMb: 2048,
+          logger,
+          intervalMs: 250,
+          caches: [built.caches.search, built.caches.plan],
+        });
+        monitor.start();
+        metrics.addSources({ caches: [built.caches.plan, built.caches.search], memory: monitor });
+        return { monitor, metrics };
+      },
+    });
+    reportsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'loadtests-'));
+    workerConnection = await NativeConnection.connect({ address });
+    worker = await startWorker({
+      connection: workerConnection,
+      namespace: 'default',
+      taskQueue,
+      deps: {
+        ...engine,
+        indexingQueue: { request: async () => {} },
+        loadTest: { adminApiKey: ADMIN_KEY, reportsDir },
+      },
+      logger,
+    });
+  });
+
+  after(async () => {
+    await worker?.stop();
+    await workerConnection?.close();
+    monitor?.stop();
+    await api?.stop();
+    await engine?.close();
+    await emulator?.close();
+    if (reportsDir) await fs.rm(reportsDir, { recursive: true, force: true });
+  });
+
+  it('runs a short load test end to end and stores a report with the capacity projection', async () => {
+    const input: LoadTestInput = {
+      target: api.url,
+      users: 3,
+      memoriesPerUser: 8,
+      indexWaitMs: 60_000,
+      chat: { sessions: 3, durationMs: 5_000, thinkMs: 200 },
+      saves: { count: 5 },
+      // A threshold no test machine reaches: the ramp runs both of its steps.
+      ramp: {
+        startSessions: 2,
+        step: 2,
+        stepDurationMs: 2_000,
+        maxSessions: 4,
+        p95ThresholdMs: 60_000,
+      },
+      assumptions: { vectorDimension: 64 },
+    };
+    const workflowId = `${loadTestWorkflowId()}-${randomUUID().slice(0, 8)}`;
+    const handle = await api.client.workflow.start(loadTestWorkflow, {
+      taskQueue,
+      workflowId,
+      args: [input],
+    });
+    const phases = new Set<string>();
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const p: LoadTestProgress | null = await handle
+          .query(loadTestProgressQuery)
+          .catch(() => null);
+        if (p) phases.add(p.phase);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
+    const result = await handle.result().finally(() => (polling = false));
+    await poller;
+
+    assert.equal(result.workflowId, workflowId);
+    assert.ok(phases.size >= 1, 'the progress query answered while the run went on');
+    assert.equal(path.dirname(result.report.jsonPath), path.join(reportsDir, workflowId));
+    const md = await fs.readFile(result.report.markdownPath, 'utf8');
+    const report = JSON.parse(await fs.readFile(result.report.jsonPath, 'utf8')) as LoadReport;
+
+    for (const heading of [
+      '## Headline',
+      '## Success metrics',
+      '## Bottleneck',
+      '### Chat sessions',
+      '### Parallel memory saves',
+      '### Peak ramp',
+      '## Capacity projection',
+      '## Recommendations',
+    ]) {
+      assert.ok(md.includes(heading), `the Markdown report has ${heading}`);
+    }
+
+    const { chat, saves, ramp, prepare } = report.scenarios;
+    assert.equal(prepare.memoriesCreated, 24);
+    assert.ok(chat.requests > 0 && chat.errors === 0, JSON.stringify(chat.errorKinds));
+    assert.equal(chat.sessions, 3);
+    assert.equal(saves.count, 5);
+    assert.equal(saves.errors, 0, JSON.stringify(saves.errorKinds));
+    assert.deepEqual(
+      ramp.steps.map((s) => s.sessions),
+      [2, 4],
+    );
+    assert.ok(report.bottleneck.dominantStage, 'a stage is named as dominating p95');
+    assert.equal(report.successMetrics.length, 5);
+    assert.ok(report.recommendations.length > 0);
+
+    // A figure per resource: a finite, positive number of users, or explicitly not limiting.
+    const resources = report.capacity.resources;
+    for (const name of [
+      'memory budget',
+      'CPU',
+      'vector index (Qdrant MICRO',
+      'vector index (Qdrant SMALL',
+      'model quota',
+      'database connections',
+    ]) {
+      const row = resources.find((r) => r.resource.startsWith(name));
+      assert.ok(row, `the projection covers ${name}`);
+      assert.ok(
+        row.notLimiting || (Number.isFinite(row.limitUsers) && row.limitUsers! > 0),
+        `${name}: ${JSON.stringify(row)}`,
+      );
+    }
+    assert.equal(report.capacity.perUser.cpuSource, 'process_cpu_seconds_total');
+    assert.ok(report.capacity.timeline.length > 0);
+    assert.deepEqual(result.report.capacity, resources);
+    assert.match(
+      md,
+      /\| vector index \(Qdrant MICRO, 1024 MB RAM, \$9\.68\/month\) \| (≈\d+ stored users|not limiting) \|/,
+    );
+
+    const final = await handle.query(loadTestProgressQuery);
+    assert.equal(final.phase, 'done');
+    assert.deepEqual(final.completed, ['prepare', 'chat', 'saves', 'ramp', 'report']);
+  });
+
+  it('refuses a target that is not on loopback, without retrying', async () => {
+    const handle = await api.client.workflow.start(loadTestWorkflow, {
+      taskQueue,
+      workflowId: `${loadTestWorkflowId()}-${randomUUID().slice(0, 8)}`,
+      args: [{ target: 'http://example.com:8080' }],
+    });
+    await assert.rejects(handle.result(), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError);
+      assert.match(String((error.cause?.cause as Error | undefined)?.message), /loopback/);
+      return true;
+    });
+    const history = await handle.fetchHistory();
+    const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
+    assert.equal(attempts.length, 1);
+  });
+});

@@ -26,6 +26,7 @@ import {
 import { installTemporalRuntime } from '../temporal/runtime-logger.ts';
 import { ensureIndexReconcilerSchedule, startReembedding } from '../temporal/schedules.ts';
 import { createTemporalIndexingQueue } from '../temporal/temporal-indexing-queue.ts';
+import { createTemporalLoadTests } from '../temporal/temporal-load-tests.ts';
 import { ensureConsolidationSchedule } from '../temporal/consolidation-schedule.ts';
 import { ensureNarrativeFeederSchedule } from '../temporal/narrative-schedules.ts';
 import { createTemporalNarrativeQueue } from '../temporal/temporal-narrative-queue.ts';
@@ -250,6 +251,7 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
     }
 
     let apiUrl: string | null = null;
+    let selfUrl: string | null = null;
     if (role !== 'worker') {
       const probe = createTemporalProbe(config);
       closers.push({ name: 'temporal probe', close: () => probe.close() });
@@ -300,6 +302,11 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
         limits: { maxMemoryChars: config.MAX_MEMORY_CHARS, maxTags: config.MAX_TAGS },
         adminApiKey: config.ADMIN_API_KEY,
         onUnexpectedError: (error, tool) => logger.error({ err: error, tool }, 'MCP tool failed'),
+        loadTests: {
+          service: createTemporalLoadTests(temporal.client, config.TASK_QUEUE_LOADTESTS),
+          // Known once the server listens (PORT may be 0).
+          selfUrl: () => selfUrl,
+        },
       });
       const app = createApp({
         logger,
@@ -312,6 +319,7 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
         ...(metrics ? { metrics } : {}),
       });
       const server = await startServer(app, config.HOST, config.PORT);
+      selfUrl = `http://127.0.0.1:${new URL(server.url).port}`;
       closers.push({ name: 'api server', close: () => server.stop() });
       // Runs first on shutdown: open MCP streams would otherwise hold the server's close.
       closers.push({ name: 'mcp sessions', close: () => v1.mcp.close() });

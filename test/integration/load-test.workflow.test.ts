@@ -19,7 +19,7 @@ import {
   type LoadTestProgress,
 } from '../../workflows/index.ts';
 import { startWorker, type RunningWorker } from '../../workers/worker.ts';
-import { ADMIN_KEY, startTestApi, type TestApi } from '../support/test-api.ts';
+import { ADMIN_KEY, call, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
@@ -58,6 +58,7 @@ describe('load-test workflow against the real API, worker and dev server', () =>
     });
     const metrics = createMetrics();
     api = await startTestApi(engine, {
+      loadTestsQueue: taskQueue,
       observe: (built) => {
         monitor = createMemoryMonitor({
           budgetMb: 2048,
@@ -93,6 +94,47 @@ describe('load-test workflow against the real API, worker and dev server', () =>
     await engine?.close();
     await emulator?.close();
     if (reportsDir) await fs.rm(reportsDir, { recursive: true, force: true });
+  });
+
+  it('starts and follows a run through /v1/admin/loadtests, refusing non-loopback targets', async () => {
+    const start = (body: unknown, key: string | null = ADMIN_KEY) =>
+      call(api.url, 'POST', '/v1/admin/loadtests', { ...(key ? { key } : {}), body });
+    assert.equal((await start({}, null)).status, 401);
+    assert.equal((await start({}, 'not-the-admin-key-000000')).status, 401);
+    const remote = await start({ target: 'http://93.184.216.34:8080' });
+    assert.equal(remote.status, 400);
+    assert.match(remote.body.error.message, /body\.target: expected a loopback target/);
+    assert.equal((await start({ sessions: 0 })).status, 400);
+
+    const started = await start({
+      users: 2,
+      memories_per_user: 3,
+      sessions: 2,
+      duration_s: 2,
+      saves: 3,
+      ramp_max_sessions: 2,
+      p95_threshold_ms: 60_000,
+    });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const id = started.body.workflow_id as string;
+    assert.match(id, /^loadtest-/);
+    let run: { status: string; result: any } | undefined;
+    await eventually(
+      'the run completes',
+      async () => {
+        const res = await call(api.url, 'GET', `/v1/admin/loadtests/${id}`, { key: ADMIN_KEY });
+        assert.equal(res.status, 200);
+        run = res.body;
+        assert.ok(['RUNNING', 'COMPLETED'].includes(res.body.status), JSON.stringify(res.body));
+        return res.body.status === 'COMPLETED';
+      },
+      300_000,
+    );
+    assert.ok(run!.result.report.capacity.length > 0);
+    const missing = await call(api.url, 'GET', '/v1/admin/loadtests/loadtest-nope', {
+      key: ADMIN_KEY,
+    });
+    assert.equal(missing.status, 404);
   });
 
   it('runs a short load test end to end and stores a report with the capacity projection', async () => {

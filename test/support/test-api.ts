@@ -9,6 +9,7 @@ import { engineSettings } from '../../infra/engine-settings.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { installTemporalRuntime } from '../../infra/temporal/runtime-logger.ts';
 import { createTemporalIndexingQueue } from '../../infra/temporal/temporal-indexing-queue.ts';
+import { createTemporalLoadTests } from '../../infra/temporal/temporal-load-tests.ts';
 import { createTemporalNarrativeQueue } from '../../infra/temporal/temporal-narrative-queue.ts';
 import { startWorker, type RunningWorker } from '../../workers/worker.ts';
 import type { VectorSpaces } from '../../core/ports/vector-space.ts';
@@ -48,6 +49,8 @@ export async function startTestApi(
      * with a worker for it (memory reading: 10 % of the budget).
      */
     narratives?: boolean;
+    /** Serves `/v1/admin/loadtests`, starting runs on this task queue (against this API by default). */
+    loadTestsQueue?: string;
   } = {},
 ): Promise<TestApi> {
   const logger = createLogger('silent');
@@ -81,7 +84,16 @@ export async function startTestApi(
     store: engine.store,
     limits: { maxMemoryChars: 5000, maxTags: 10 },
     adminApiKey: ADMIN_KEY,
+    ...(options.loadTestsQueue
+      ? {
+          loadTests: {
+            service: createTemporalLoadTests(client, options.loadTestsQueue),
+            selfUrl: () => selfUrl,
+          },
+        }
+      : {}),
   });
+  let selfUrl: string | null = null;
   const app = createApp({
     logger,
     readinessChecks: [],
@@ -92,6 +104,7 @@ export async function startTestApi(
     ...options.observe?.(built),
   });
   const server = await startServer(app, '127.0.0.1', 0);
+  selfUrl = server.url;
 
   const api: TestApi = {
     url: server.url,

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { AppError } from '../core/errors.ts';
+import type { LoadTests } from '../core/ports/load-tests.ts';
+import { defineRoute, type RouteSpec } from './route-registry.ts';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+const startBody = z.strictObject({
+  target: z
+    .url({ error: 'expected an http(s) URL' })
+    .refine((v) => /^https?:$/.test(new URL(v).protocol), 'expected an http(s) URL')
+    .refine(
+      (v) => LOOPBACK.has(new URL(v).hostname),
+      'expected a loopback target (127.0.0.1, localhost or ::1): load tests never leave this machine',
+    )
+    .optional()
+    .describe('the API under test; default: this API'),
+  sessions: z.number().int().min(1).max(1000).optional().describe('concurrent chat sessions (100)'),
+  duration_s: z.number().int().min(1).max(3600).optional().describe('chat scenario length (60)'),
+  saves: z.number().int().min(1).max(1000).optional().describe('parallel memory saves (50)'),
+  users: z.number().int().min(1).max(10_000).optional().describe('users seeded (= sessions)'),
+  memories_per_user: z.number().int().min(1).max(1000).optional().describe('memories each (20)'),
+  ramp_max_sessions: z.number().int().min(1).max(5000).optional(),
+  p95_threshold_ms: z.number().int().min(1).max(600_000).optional(),
+});
+const startOut = z.object({ workflow_id: z.string(), status_url: z.string() });
+const statusOut = z.object({
+  workflow_id: z.string(),
+  status: z.string().describe('RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED or TIMED_OUT'),
+  progress: z.unknown().describe('the running scenario and its counts'),
+  result: z.unknown().describe('report summary and file paths, once completed'),
+  failure: z.string().nullable(),
+});
+const idParam = z.strictObject({
+  id: z.string().regex(/^loadtest-[A-Za-z0-9-]{1,80}$/, 'expected a load-test id (loadtest-…)'),
+});
+
+/**
+ * `/v1/admin/loadtests`: start a load-test run (a Temporal workflow, also
+ * visible in the Temporal UI) and follow it, with the admin key.
+ */
+export function loadTestRoutes(loadTests: LoadTests, selfUrl: () => string | null): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/admin/loadtests',
+      tag: 'admin',
+      auth: 'admin',
+      summary: 'Start a load test against a loopback API (default: this one)',
+      body: startBody,
+      responses: { 202: { description: 'started', schema: startOut } },
+      async handler({ body }) {
+        const target = body.target ?? selfUrl();
+        if (!target) throw new AppError('bad_request', 'body.target: required here');
+        const { workflowId } = await loadTests.start({
+          target,
+          ...(body.sessions ? { sessions: body.sessions } : {}),
+          ...(body.duration_s ? { durationS: body.duration_s } : {}),
+          ...(body.saves ? { saves: body.saves } : {}),
+          ...(body.users ? { users: body.users } : {}),
+          ...(body.memories_per_user ? { memoriesPerUser: body.memories_per_user } : {}),
+          ...(body.ramp_max_sessions ? { rampMaxSessions: body.ramp_max_sessions } : {}),
+          ...(body.p95_threshold_ms ? { p95ThresholdMs: body.p95_threshold_ms } : {}),
+        });
+        return {
+          status: 202,
+          body: { workflow_id: workflowId, status_url: `/v1/admin/loadtests/${workflowId}` },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/admin/loadtests/:id',
+      tag: 'admin',
+      auth: 'admin',
+      summary: 'A load test: its progress while it runs, its report summary when done',
+      params: idParam,
+      responses: { 200: { description: 'the run', schema: statusOut } },
+      async handler({ params }) {
+        const run = await loadTests.get(params.id);
+        if (!run) throw new AppError('not_found', `load test ${params.id} not found`);
+        return {
+          status: 200,
+          body: {
+            workflow_id: run.workflowId,
+            status: run.status,
+            progress: run.progress,
+            result: run.result,
+            failure: run.failure,
+          },
+        };
+      },
+    }),
+  ];
+}

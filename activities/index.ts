@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { settleAll } from '../core/concurrency/limits.ts';
 import { AppError } from '../core/errors.ts';
 import type { EntityExtractor } from '../core/extraction/entity-extractor.ts';
 import { createIndexer, type IndexTarget } from '../core/indexing/indexer.ts';
@@ -39,6 +40,20 @@ export interface RecordSelfCheckInput {
   note: string;
 }
 
+/** Memories whose graphs one batched activity extracts at once. */
+const GRAPH_CONCURRENCY = 8;
+
+/** Heartbeats every few seconds while `work` runs, for activities with a heartbeat timeout. */
+async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const timer = setInterval(() => context.heartbeat(), 5_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 // Bad input will fail the same way on every retry: stop retrying at once.
 async function nonRetryableOnBadInput<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -75,19 +90,28 @@ export function createActivities(deps: ActivityDeps) {
     indexVector: (target: IndexTarget, force?: boolean) =>
       nonRetryableOnBadInput(() => indexer.indexVector(target, force)),
     indexVectors: (targets: IndexTarget[]) =>
-      nonRetryableOnBadInput(() => indexer.indexVectors(targets)),
+      heartbeating(() => nonRetryableOnBadInput(() => indexer.indexVectors(targets))),
+    /** Extracts several memories' graphs at once: extraction may wait on the model. */
     async indexGraphs(targets: IndexTarget[]) {
-      let entities = 0;
-      for (const target of targets) {
-        entities += (await nonRetryableOnBadInput(() => indexer.indexGraph(target))).entities;
-        Context.current().heartbeat();
-      }
-      return { entities };
+      const settled = await settleAll(
+        targets.map((target) => async () => {
+          const { entities } = await nonRetryableOnBadInput(() => indexer.indexGraph(target));
+          Context.current().heartbeat();
+          return entities;
+        }),
+        GRAPH_CONCURRENCY,
+      );
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return {
+        entities: settled.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value : 0), 0),
+      };
     },
     async markIndexedBatch(items: { target: IndexTarget; revision: number }[]) {
       const stale: IndexTarget[] = [];
       for (const { target, revision } of items) {
         if ((await indexer.markIndexed(target, revision)).stale) stale.push(target);
+        Context.current().heartbeat();
       }
       return { stale };
     },

@@ -108,8 +108,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
  * A fresh run directory (removed at clean-up) with the stack's data directory
  * and log in it; pins this process to core 1 when the product will run pinned to core 0.
  */
-export function prepareRun(prefix: string) {
-  const pin = hasTaskset() && os.cpus().length > 1;
+export function prepareRun(prefix: string, options: { allowPin?: boolean } = {}) {
+  const pin = (options.allowPin ?? true) && hasTaskset() && os.cpus().length > 1;
   if (pin) spawnSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
   forceKill.dirs.add(runDir);

@@ -65,6 +65,8 @@ export interface QualityBenchOptions {
   env?: Record<string, string>;
   /** Questions in flight at once (default 4). */
   concurrency?: number;
+  /** Let the product use every core instead of pinning it to core 0 (default false). */
+  noPin?: boolean;
   /** An existing Temporal to use instead of starting a dev server. */
   temporalAddress?: string;
   /** The command line to record in the report. */
@@ -239,7 +241,9 @@ export async function runQualityBench(options: QualityBenchOptions) {
 
   const base = path.join(outDir, `quality-${startedAt.toISOString().replace(/[:.]/g, '-')}`);
   fs.mkdirSync(outDir, { recursive: true });
-  const { pin, runDir, dataDir, stackLog } = prepareRun('quality-bench');
+  const { pin, runDir, dataDir, stackLog } = prepareRun('quality-bench', {
+    allowPin: !options.noPin,
+  });
   try {
     const temporalAddress =
       options.temporalAddress ?? (await startBenchTemporal(projectRoot, runDir, pin)).address;

@@ -14,8 +14,14 @@ export interface IndexBatchResult {
   handedOff: number;
 }
 
+// A batch embeds and extracts up to 100 memories (extraction may wait on the model), so it
+// gets minutes, not the per-memory 30 s; heartbeats still notice a dead worker within 30 s.
 const { indexVectors, indexGraphs, markIndexedBatch, requestIndexing } =
-  proxyActivities<Activities>({ ...indexingActivityOptions, heartbeatTimeout: '30 seconds' });
+  proxyActivities<Activities>({
+    ...indexingActivityOptions,
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '30 seconds',
+  });
 
 /**
  * Indexes the memories of one batch save together (workflow id

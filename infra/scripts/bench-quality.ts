@@ -14,7 +14,8 @@ const USAGE = `usage: npm run bench:quality -- (--data <file> | --fixture) [opti
   --limit-conversations <n>   only the first n conversations
   --out <dir>                 where the reports go (default bench/reports)
   --env KEY=VALUE             passed to the product; repeatable (e.g. to switch the embedder)
-  --concurrency <n>           questions in flight at once (default 4)`;
+  --concurrency <n>           questions in flight at once (default 4)
+  --no-pin                    let the product use every core (default: pinned to core 0)`;
 
 /** A bad command line: said in one line, exit code 2. */
 class UsageError extends Error {}
@@ -54,6 +55,9 @@ function parseArgs(argv: string[]): QualityBenchOptions {
         break;
       case '--out':
         o.outDir = value();
+        break;
+      case '--no-pin':
+        o.noPin = true;
         break;
       case '--concurrency':
         o.concurrency = positive(flag, value());

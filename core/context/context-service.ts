@@ -2,6 +2,7 @@ import { classifyMessage } from '../classification/query-classifier.ts';
 import { withTimeout, settleAll } from '../concurrency/limits.ts';
 import { AppError } from '../errors.ts';
 import type { ContextPlan } from '../planning/context-plan.ts';
+import { searchQueries } from '../planning/heuristic-planner.ts';
 import type { CacheTier, PlanCache, PlanService } from '../planning/plan-service.ts';
 import type { Memory, Narrative } from '../ports/relational-store.ts';
 import { fuseRankings, type FusedHit, type RankedList } from '../retrieval/fusion.ts';
@@ -174,7 +175,7 @@ export function createContextService(deps: ContextServiceDeps) {
       const limit = LIMITS[request.depth];
       const fastPlan = (strategy: ContextPlan['strategy']): ContextPlan => ({
         strategy,
-        queries: [request.message],
+        queries: searchQueries(request.message),
         includeNarrative: request.isNewConversation,
         saveWorthy: classified.saveHint,
         source: 'classifier',

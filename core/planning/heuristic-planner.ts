@@ -20,12 +20,25 @@ function keywords(message: string): string[] {
 }
 
 /**
+ * The searches a message asks for without a model: the message itself and,
+ * when it has more than three content words, those words alone (a query the
+ * embedding is not diluted by phrasing in). The classifier's fast path uses
+ * the same, so skipping the planner loses no recall.
+ */
+export function searchQueries(message: string): string[] {
+  const text = message.trim();
+  const words = keywords(text);
+  const queries = [text.slice(0, 300)];
+  if (words.length > 3) queries.push(words.slice(0, 6).join(' '));
+  return queries;
+}
+
+/**
  * A deterministic plan from the message alone: used when no model is
  * configured, and whenever the model fails, times out or answers badly.
  */
 export function heuristicPlan(message: string): ContextPlan {
   const text = message.trim();
-  const words = keywords(text);
   const reflective = REFLECTIVE.test(text);
   const long = text.length > 240;
   const strategy =
@@ -34,8 +47,7 @@ export function heuristicPlan(message: string): ContextPlan {
       : reflective
         ? 'deep_understanding'
         : 'relevant_context';
-  const queries = [text.slice(0, 300)];
-  if (words.length > 3) queries.push(words.slice(0, 6).join(' '));
+  const queries = searchQueries(text);
   return {
     strategy,
     queries,

@@ -16,6 +16,7 @@ import {
   simpleMessage,
 } from '../bench/context-corpus.ts';
 import { analyze } from '../core/loadtest/analyze.ts';
+import { loadTestTargetProblem } from '../core/loadtest/loopback.ts';
 import { LOAD_TEST_PROGRESS_SIGNAL, type LiveProgress } from '../core/loadtest/progress.ts';
 import { renderMarkdown } from '../core/loadtest/render.ts';
 import { runChat, runRamp } from '../core/loadtest/chat-load.ts';
@@ -102,25 +103,14 @@ export interface StoredLoadReport {
 
 const HEARTBEAT_EVERY_MS = 2_000;
 const SIGNAL_EVERY_MS = 3_000;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 const badInput = (message: string) => ApplicationFailure.nonRetryable(message, 'BadInput');
 
 /** The target's origin; refuses anything but http(s) on a loopback host (a load test is an attack elsewhere). */
 export function loopbackTarget(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw badInput(`target ${JSON.stringify(raw)} is not a URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw badInput(`target must be http(s), got ${url.protocol}`);
-  }
-  if (!LOOPBACK.has(url.hostname)) {
-    throw badInput(`target host must be loopback (127.0.0.1, localhost, ::1), got ${url.hostname}`);
-  }
-  return url.origin;
+  const problem = loadTestTargetProblem(raw);
+  if (problem) throw badInput(problem);
+  return new URL(raw).origin;
 }
 
 /** The context benchmark's synthetic people (bench/context-corpus.ts), seeded per user. */

@@ -73,7 +73,8 @@ export function loadTestSettings(input: LoadTestInput) {
     chat: { sessions, durationMs: input.chat?.durationMs ?? 60_000, thinkMs },
     saves: { count: input.saves?.count ?? 50 },
     ramp: {
-      startSessions: input.ramp?.startSessions ?? 10,
+      // Starts at 10 sessions, or at the ceiling when that is lower.
+      startSessions: input.ramp?.startSessions ?? Math.min(10, input.ramp?.maxSessions ?? 300),
       step: input.ramp?.step ?? 20,
       stepDurationMs: input.ramp?.stepDurationMs ?? 15_000,
       p95ThresholdMs: input.ramp?.p95ThresholdMs ?? 1000,

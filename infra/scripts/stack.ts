@@ -150,8 +150,21 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
     );
     // Closed before the Temporal client (closers run in reverse), so coalesced requests go out.
     closers.push({ name: 'narrative queue', close: () => narrativeQueue.close() });
+    // Scrapes and every open dashboard ask for the depth: one workflow query per 5 s serves them.
+    let depth: { at: number; value: Promise<number | null> } | undefined;
     metrics?.addSources({
-      narrativeQueueDepth: async () => (await narrativeQueue.status())?.queueLength ?? null,
+      narrativeQueueDepth: () => {
+        if (!depth || Date.now() - depth.at > 5_000) {
+          depth = {
+            at: Date.now(),
+            value: narrativeQueue.status().then(
+              (status) => status?.queueLength ?? null,
+              () => null,
+            ),
+          };
+        }
+        return depth.value;
+      },
     });
 
     const workers: RunningWorker[] = [];

@@ -17,13 +17,7 @@ export function loadTestInput(request: LoadTestRequest): LoadTestInput {
     ...(request.durationS ? { durationMs: request.durationS * 1000 } : {}),
   };
   const ramp = {
-    // The ramp starts at 10 sessions unless its ceiling is lower.
-    ...(request.rampMaxSessions
-      ? {
-          maxSessions: request.rampMaxSessions,
-          startSessions: Math.min(10, request.rampMaxSessions),
-        }
-      : {}),
+    ...(request.rampMaxSessions ? { maxSessions: request.rampMaxSessions } : {}),
     ...(request.p95ThresholdMs ? { p95ThresholdMs: request.p95ThresholdMs } : {}),
   };
   return {

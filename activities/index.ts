@@ -1,5 +1,4 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { settleAll } from '../core/concurrency/limits.ts';
 import { AppError } from '../core/errors.ts';
 import type { EntityExtractor } from '../core/extraction/entity-extractor.ts';
 import { createIndexer, type IndexTarget } from '../core/indexing/indexer.ts';
@@ -91,30 +90,16 @@ export function createActivities(deps: ActivityDeps) {
       nonRetryableOnBadInput(() => indexer.indexVector(target, force)),
     indexVectors: (targets: IndexTarget[]) =>
       heartbeating(() => nonRetryableOnBadInput(() => indexer.indexVectors(targets))),
-    /** Extracts several memories' graphs at once: extraction may wait on the model. */
-    async indexGraphs(targets: IndexTarget[]) {
-      const settled = await settleAll(
-        targets.map((target) => async () => {
-          const { entities } = await nonRetryableOnBadInput(() => indexer.indexGraph(target));
-          Context.current().heartbeat();
-          return entities;
+    /** Extracts several memories' graphs at once (extraction may wait on the model), writes them together. */
+    indexGraphs: (targets: IndexTarget[]) =>
+      nonRetryableOnBadInput(() =>
+        indexer.indexGraphs(targets, {
+          concurrency: GRAPH_CONCURRENCY,
+          onExtracted: () => Context.current().heartbeat(),
         }),
-        GRAPH_CONCURRENCY,
-      );
-      const failed = settled.find((r) => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      return {
-        entities: settled.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value : 0), 0),
-      };
-    },
-    async markIndexedBatch(items: { target: IndexTarget; revision: number }[]) {
-      const stale: IndexTarget[] = [];
-      for (const { target, revision } of items) {
-        if ((await indexer.markIndexed(target, revision)).stale) stale.push(target);
-        Context.current().heartbeat();
-      }
-      return { stale };
-    },
+      ),
+    markIndexedBatch: (items: { target: IndexTarget; revision: number }[]) =>
+      indexer.markIndexedMany(items),
     /** Hands memories to their own indexing runs (forced: they re-embed even if marked indexed). */
     requestIndexing: (input: { targets: IndexTarget[]; force: boolean }) =>
       indexingQueue.request(input.targets, { force: input.force }),

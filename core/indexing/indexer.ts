@@ -1,3 +1,4 @@
+import { settleAll } from '../concurrency/limits.ts';
 import type { EntityExtractor } from '../extraction/entity-extractor.ts';
 import type { GraphStore } from '../ports/graph-store.ts';
 import type { Memory, RelationalStore } from '../ports/relational-store.ts';
@@ -81,12 +82,76 @@ export function createIndexer({ store, spaces, graph, extractor }: IndexerDeps) 
       return { entities: extracted.entities.length };
     },
 
+    /**
+     * {@link indexGraph} for many memories: extracts their graphs (at most
+     * `concurrency` at once, extraction may wait on a model; `onExtracted`
+     * after each) and writes each user's in one graph transaction.
+     */
+    async indexGraphs(
+      targets: readonly IndexTarget[],
+      options: { concurrency: number; onExtracted?: () => void },
+    ): Promise<{ entities: number }> {
+      let entities = 0;
+      for (const [userId, ids] of groupByUser(targets)) {
+        const memories = await store.getMemories(userId, [...new Set(ids)]);
+        const settled = await settleAll(
+          memories.map((memory) => async () => {
+            const { graph: extracted } = await extractor.extract(memory.content);
+            options.onExtracted?.();
+            return { memoryId: memory.id, graph: extracted };
+          }),
+          options.concurrency,
+        );
+        const failed = settled.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
+        const items = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        await graph.upsertMemoryGraphs(userId, items);
+        entities += items.reduce((sum, item) => sum + item.graph.entities.length, 0);
+      }
+      return { entities };
+    },
+
     /** Records the revision as indexed; `stale` when the memory changed meanwhile. */
     async markIndexed({ userId, memoryId }: IndexTarget, revision: number) {
       const recorded = await store.markIndexed(userId, memoryId, revision);
       if (recorded) return { stale: false };
       const memory = await store.getMemory(userId, memoryId);
       return { stale: memory !== null && memory.revision !== revision };
+    },
+
+    /**
+     * {@link markIndexed} for many memories, one transaction per user; returns
+     * those that changed meanwhile.
+     */
+    async markIndexedMany(
+      items: readonly { target: IndexTarget; revision: number }[],
+    ): Promise<{ stale: IndexTarget[] }> {
+      const stale: IndexTarget[] = [];
+      const byUser = new Map<string, { memoryId: string; revision: number }[]>();
+      for (const { target, revision } of items) {
+        byUser.set(target.userId, [
+          ...(byUser.get(target.userId) ?? []),
+          { memoryId: target.memoryId, revision },
+        ]);
+      }
+      for (const [userId, marks] of byUser) {
+        const recorded = new Set(await store.markIndexedMany(userId, marks));
+        const missed = marks.filter((m) => !recorded.has(m.memoryId));
+        if (missed.length === 0) continue;
+        const current = new Map(
+          (
+            await store.getMemories(
+              userId,
+              missed.map((m) => m.memoryId),
+            )
+          ).map((m) => [m.id, m]),
+        );
+        for (const { memoryId, revision } of missed) {
+          const memory = current.get(memoryId);
+          if (memory && memory.revision !== revision) stale.push({ userId, memoryId });
+        }
+      }
+      return { stale };
     },
 
     /** Removes a deleted memory from the vector index and the graph, then its tombstone. */

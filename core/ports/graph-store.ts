@@ -37,6 +37,15 @@ export interface GraphStore {
   /** `sql` or `neo4j`. */
   readonly kind: string;
   upsertMemoryGraph(userId: string, memoryId: string, graph: MemoryGraph): Promise<void>;
+  /**
+   * {@link upsertMemoryGraph} for several memories of one user in one
+   * transaction, as if written one after another in `items` order. A memory
+   * that no longer exists is skipped.
+   */
+  upsertMemoryGraphs(
+    userId: string,
+    items: readonly { memoryId: string; graph: MemoryGraph }[],
+  ): Promise<void>;
   /** Removes the memory's links, and entities no memory mentions any more. */
   deleteMemory(userId: string, memoryId: string): Promise<void>;
   /**

@@ -236,6 +236,15 @@ export interface RelationalStore {
    * that revision was already recorded).
    */
   markIndexed(userId: string, memoryId: string, revision: number): Promise<boolean>;
+  /**
+   * {@link markIndexed} for several memories of one user in one transaction,
+   * bumping the data version once by how many were recorded; returns the ids
+   * recorded.
+   */
+  markIndexedMany(
+    userId: string,
+    items: readonly { memoryId: string; revision: number }[],
+  ): Promise<string[]>;
   /** Marks the memory's pending revision as refused by the indexes (bad input). */
   markIndexFailed(userId: string, memoryId: string): Promise<void>;
   /** Removes the tombstone once the indexes forgot the memory. */

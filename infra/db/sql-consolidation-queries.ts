@@ -4,7 +4,7 @@ import type {
   RelationalStore,
 } from '../../core/ports/relational-store.ts';
 import type { SqlDriver } from './sql-driver.ts';
-import { isUuid, toMemory } from './sql-rows.ts';
+import { isUuid, MEMORY_COLUMNS, toMemory } from './sql-rows.ts';
 
 type ConsolidationQueries = Pick<
   RelationalStore,
@@ -27,7 +27,7 @@ export function consolidationQueries(driver: SqlDriver): ConsolidationQueries {
     async pageActiveMemories(userId, { limit, afterId }) {
       if (!isUuid(userId)) return [];
       const rows = await driver.query(
-        `SELECT * FROM memories
+        `SELECT ${MEMORY_COLUMNS} FROM memories
          WHERE user_id = $1 AND state = 'active' AND ($2::uuid IS NULL OR id > $2::uuid)
          ORDER BY id LIMIT $3`,
         [userId, afterId && isUuid(afterId) ? afterId : null, clamp(limit)],
@@ -43,7 +43,7 @@ export function consolidationQueries(driver: SqlDriver): ConsolidationQueries {
         // Row locks, taken in id order, hold the memories still until the commit, so an edit
         // racing this transaction either lands before (and the group is skipped) or after.
         const rows = await tx.query(
-          `SELECT * FROM memories WHERE user_id = $1 AND id = ANY($2::uuid[])
+          `SELECT ${MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id = ANY($2::uuid[])
            ORDER BY id FOR UPDATE`,
           [userId, ids],
         );

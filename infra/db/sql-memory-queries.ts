@@ -17,6 +17,7 @@ import {
   decodeCursor,
   encodeCursor,
   isUuid,
+  MEMORY_COLUMNS,
   toMemory,
 } from './sql-rows.ts';
 import { searchText } from './sql-text-search.ts';
@@ -34,36 +35,54 @@ async function lockUser(tx: SqlExecutor, userId: string): Promise<void> {
   if (users.length === 0) throw new AppError('not_found', 'user not found');
 }
 
-async function insertOne(
+/** Inserts the user's memories with one statement; content the user already has is not stored twice. */
+async function insertBatch(
   tx: SqlExecutor,
   userId: string,
-  memory: NewMemory,
-  position: number,
-): Promise<InsertMemoryResult> {
-  const hash = contentHash(memory.content);
+  memories: readonly NewMemory[],
+): Promise<InsertMemoryResult[]> {
+  const rows = memories.map((memory) => ({
+    id: randomUUID(),
+    hash: contentHash(memory.content),
+    ...memory,
+  }));
   const inserted = await tx.query(
     // clock_timestamp, not now(), plus the position in the batch: memories saved together
-    // keep their order even where the clock is coarser than a microsecond (PGlite).
+    // keep their order even where the clock is coarser than a microsecond (PGlite). In
+    // position order, so of two equal contents the first is stored.
     `INSERT INTO memories (id, user_id, content, content_hash, tags, metadata, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + $7 * interval '1 microsecond')
+     SELECT t.id, $1, t.content, t.content_hash,
+       ARRAY(SELECT jsonb_array_elements_text(t.tags)), t.metadata,
+       clock_timestamp() + (t.position - 1) * interval '1 microsecond'
+     FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])
+       WITH ORDINALITY AS t(id, content, content_hash, tags, metadata, position)
+     ORDER BY t.position
      ON CONFLICT (user_id, content_hash) DO NOTHING
-     RETURNING *`,
+     RETURNING ${MEMORY_COLUMNS}`,
     [
-      randomUUID(),
       userId,
-      memory.content,
-      hash,
-      memory.tags ?? [],
-      JSON.stringify(memory.metadata ?? {}),
-      position,
+      rows.map((r) => r.id),
+      rows.map((r) => r.content),
+      rows.map((r) => r.hash),
+      rows.map((r) => JSON.stringify(r.tags ?? [])),
+      rows.map((r) => JSON.stringify(r.metadata ?? {})),
     ],
   );
-  if (inserted[0]) return { memory: toMemory(inserted[0]), created: true };
-  const existing = await tx.query(
-    'SELECT * FROM memories WHERE user_id = $1 AND content_hash = $2',
-    [userId, hash],
-  );
-  return { memory: toMemory(existing[0]!), created: false };
+  const created = new Map(inserted.map((row) => [String(row.id), toMemory(row)]));
+  const missing = rows.filter((r) => !created.has(r.id)).map((r) => r.hash);
+  const existing = new Map<string, Memory>();
+  if (missing.length > 0) {
+    const found = await tx.query(
+      `SELECT ${MEMORY_COLUMNS}, content_hash FROM memories
+       WHERE user_id = $1 AND content_hash = ANY($2::text[])`,
+      [userId, [...new Set(missing)]],
+    );
+    for (const row of found) existing.set(String(row.content_hash), toMemory(row));
+  }
+  return rows.map((r) => {
+    const memory = created.get(r.id);
+    return memory ? { memory, created: true } : { memory: existing.get(r.hash)!, created: false };
+  });
 }
 
 type MemoryQueries = Pick<
@@ -78,6 +97,7 @@ type MemoryQueries = Pick<
   | 'updateMemory'
   | 'deleteMemory'
   | 'markIndexed'
+  | 'markIndexedMany'
   | 'markIndexFailed'
   | 'clearTombstone'
   | 'staleIndexTasks'
@@ -89,10 +109,7 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
     driver.transaction(async (tx) => {
       // The user row lock serialises a user's writes, so duplicates resolve the same way.
       await lockUser(tx, userId);
-      const results: InsertMemoryResult[] = [];
-      for (const [i, memory] of memories.entries()) {
-        results.push(await insertOne(tx, userId, memory, i));
-      }
+      const results = memories.length > 0 ? await insertBatch(tx, userId, memories) : [];
       const created = results.filter((r) => r.created).length;
       if (created > 0) await bumpVersion(tx, userId, created);
       return results;
@@ -108,10 +125,10 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
 
     async getMemory(userId, memoryId) {
       if (!isUuid(userId) || !isUuid(memoryId)) return null;
-      const rows = await driver.query('SELECT * FROM memories WHERE id = $1 AND user_id = $2', [
-        memoryId,
-        userId,
-      ]);
+      const rows = await driver.query(
+        `SELECT ${MEMORY_COLUMNS} FROM memories WHERE id = $1 AND user_id = $2`,
+        [memoryId, userId],
+      );
       return rows[0] ? toMemory(rows[0]) : null;
     },
 
@@ -119,7 +136,7 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
       const valid = ids.filter(isUuid);
       if (!isUuid(userId) || valid.length === 0) return [];
       const rows = await driver.query(
-        'SELECT * FROM memories WHERE user_id = $1 AND id = ANY($2::uuid[])',
+        `SELECT ${MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id = ANY($2::uuid[])`,
         [userId, valid],
       );
       return rows.map(toMemory);
@@ -131,7 +148,7 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
       if (!isUuid(userId)) return { items: [], nextCursor: null };
       const after = input.cursor ? decodeCursor(input.cursor) : null;
       const rows = await driver.query(
-        `SELECT *, ${CREATED_CURSOR_SQL} FROM memories
+        `SELECT ${MEMORY_COLUMNS}, ${CREATED_CURSOR_SQL} FROM memories
          WHERE user_id = $1
            AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
            AND ($4::text IS NULL OR $4::text = ANY(tags))
@@ -165,7 +182,7 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
     async recentMemories(userId, limit) {
       if (!isUuid(userId)) return [];
       const rows = await driver.query(
-        `SELECT * FROM memories WHERE user_id = $1 AND state = 'active'
+        `SELECT ${MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND state = 'active'
          ORDER BY created_at DESC, id DESC LIMIT $2`,
         [userId, limit],
       );
@@ -176,7 +193,7 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
       if (!isUuid(userId) || !isUuid(memoryId)) return null;
       return driver.transaction(async (tx) => {
         const rows = await tx.query(
-          'SELECT * FROM memories WHERE id = $1 AND user_id = $2 FOR UPDATE',
+          `SELECT ${MEMORY_COLUMNS} FROM memories WHERE id = $1 AND user_id = $2 FOR UPDATE`,
           [memoryId, userId],
         );
         if (!rows[0]) return null;
@@ -204,7 +221,7 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
              state = $7, updated_at = now(),
              revision = revision + $8::int,
              index_state = CASE WHEN $8::int = 1 THEN 'pending' ELSE index_state END
-           WHERE id = $1 AND user_id = $2 RETURNING *`,
+           WHERE id = $1 AND user_id = $2 RETURNING ${MEMORY_COLUMNS}`,
           [
             memoryId,
             userId,
@@ -252,6 +269,24 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
         if (rows.length === 0) return false;
         await bumpVersion(tx, userId);
         return true;
+      });
+    },
+
+    async markIndexedMany(userId, items) {
+      const valid = isUuid(userId) ? items.filter((item) => isUuid(item.memoryId)) : [];
+      if (valid.length === 0) return [];
+      return driver.transaction(async (tx) => {
+        const rows = await tx.query<{ id: string }>(
+          `UPDATE memories m SET index_state = 'indexed', indexed_revision = t.revision,
+             index_count = m.index_count + 1
+           FROM unnest($2::uuid[], $3::int[]) AS t(id, revision)
+           WHERE m.id = t.id AND m.user_id = $1 AND m.revision = t.revision
+             AND m.indexed_revision < t.revision
+           RETURNING m.id`,
+          [userId, valid.map((item) => item.memoryId), valid.map((item) => item.revision)],
+        );
+        if (rows.length > 0) await bumpVersion(tx, userId, rows.length);
+        return rows.map((row) => row.id);
       });
     },
 

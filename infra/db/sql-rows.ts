@@ -33,6 +33,13 @@ export const toUser = (r: Row): User => ({
   lastActiveAt: toDateOrNull(r.last_active_at),
 });
 
+/**
+ * The columns `toMemory` reads. Never `SELECT *` from memories: the generated
+ * `search_tsv` column is as long as the content and costs a parse per row.
+ */
+export const MEMORY_COLUMNS =
+  'id, user_id, content, tags, metadata, state, index_state, revision, created_at, updated_at';
+
 export const toMemory = (r: Row): Memory => ({
   id: String(r.id),
   userId: String(r.user_id),

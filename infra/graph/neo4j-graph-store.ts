@@ -147,6 +147,24 @@ export async function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): Pr
     return (result.records[0]?.get('keys') as string[] | undefined) ?? [];
   };
 
+  /** Writes a memory's graph in place of what it contributed before (the user is locked). */
+  const replaceContribution = async (
+    tx: ManagedTransaction,
+    userId: string,
+    memoryId: string,
+    graph: MemoryGraph,
+  ) => {
+    const { entities, relations } = prepareMemoryGraph(graph);
+    const previous = await removeContribution(tx, userId, memoryId);
+    if (entities.length > 0) {
+      await tx.run(WRITE_MENTIONS, { userId, memoryId, entities });
+      if (relations.length > 0) {
+        await tx.run(WRITE_RELATIONS, { userId, memoryId, relations });
+      }
+    }
+    if (previous.length > 0) await tx.run(REMOVE_ORPHANS, { userId, keys: previous });
+  };
+
   try {
     await withSession(async (session) => {
       // Schema commands cannot share a transaction with each other.
@@ -161,17 +179,19 @@ export async function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): Pr
     kind: 'neo4j',
 
     async upsertMemoryGraph(userId: string, memoryId: string, graph: MemoryGraph) {
-      const { entities, relations } = prepareMemoryGraph(graph);
       await write(async (tx) => {
         await tx.run(LOCK_USER, { userId });
-        const previous = await removeContribution(tx, userId, memoryId);
-        if (entities.length > 0) {
-          await tx.run(WRITE_MENTIONS, { userId, memoryId, entities });
-          if (relations.length > 0) {
-            await tx.run(WRITE_RELATIONS, { userId, memoryId, relations });
-          }
+        await replaceContribution(tx, userId, memoryId, graph);
+      });
+    },
+
+    async upsertMemoryGraphs(userId, items) {
+      if (items.length === 0) return;
+      await write(async (tx) => {
+        await tx.run(LOCK_USER, { userId });
+        for (const { memoryId, graph } of items) {
+          await replaceContribution(tx, userId, memoryId, graph);
         }
-        if (previous.length > 0) await tx.run(REMOVE_ORPHANS, { userId, keys: previous });
       });
     },
 

@@ -8,7 +8,7 @@ import type {
 import { migrate } from '../db/migrations.ts';
 import type { SqlDriver, SqlExecutor } from '../db/sql-driver.ts';
 import { isUuid } from '../db/sql-relational-store.ts';
-import { clampLimit, entityKey, prepareMemoryGraph } from './memory-graph.ts';
+import { clampLimit, entityKey, prepareMemoryGraph, type PreparedEntity } from './memory-graph.ts';
 
 // Graph writes of one user take this advisory lock (with a hash of the user id),
 // so removing an entity no memory mentions cannot race a write that mentions it again.
@@ -102,66 +102,118 @@ export async function createSqlGraphStore(driver: SqlDriver): Promise<GraphStore
       [userId, keys],
     );
 
+  /**
+   * Replaces the graphs of `items` (memories of one user) with a fixed number
+   * of statements however many there are. Named entities are written first,
+   * the last memory naming one setting its name and type; then entities only
+   * related to, which keep any name already there: the same result as writing
+   * the memories one after another, except that an entity one of them stops
+   * naming keeps its name while another in the batch still relates to it.
+   */
+  const writeGraphs = async (
+    tx: SqlExecutor,
+    userId: string,
+    items: readonly { memoryId: string; graph: MemoryGraph }[],
+  ) => {
+    // A memory given twice ends with its last graph, as with writes one after another.
+    const latest = new Map(items.map((item) => [item.memoryId, item.graph]));
+    const memoryIds = [...latest.keys()];
+    const graphs = [...latest].map(([memoryId, graph]) => ({
+      memoryId,
+      ...prepareMemoryGraph(graph),
+    }));
+    await lockUser(tx, userId);
+    await tx.query(
+      'DELETE FROM graph_relations WHERE user_id = $1 AND memory_id = ANY($2::uuid[])',
+      [userId, memoryIds],
+    );
+    const gone = await tx.query<{ entity_key: string }>(
+      `DELETE FROM graph_mentions WHERE user_id = $1 AND memory_id = ANY($2::uuid[])
+       RETURNING entity_key`,
+      [userId, memoryIds],
+    );
+    const named = new Map<string, PreparedEntity>();
+    const implied = new Map<string, PreparedEntity>();
+    for (const { entities } of graphs) {
+      for (const e of entities) {
+        if (e.explicit) named.set(e.key, e);
+        else if (!implied.has(e.key)) implied.set(e.key, e);
+      }
+    }
+    for (const [group, onConflict] of [
+      [[...named.values()], 'DO UPDATE SET name = EXCLUDED.name, type = EXCLUDED.type'],
+      [[...implied.values()].filter((e) => !named.has(e.key)), 'DO NOTHING'],
+    ] as const) {
+      if (group.length === 0) continue;
+      await tx.query(
+        `INSERT INTO graph_entities (user_id, key, name, type)
+         SELECT $1, t.key, t.name, t.type
+         FROM unnest($2::text[], $3::text[], $4::text[]) AS t(key, name, type)
+         ON CONFLICT (user_id, key) ${onConflict}`,
+        [userId, group.map((e) => e.key), group.map((e) => e.name), group.map((e) => e.type)],
+      );
+    }
+    const mentions = graphs.flatMap((g) => g.entities.map((e) => [g.memoryId, e.key] as const));
+    if (mentions.length > 0) {
+      await tx.query(
+        `INSERT INTO graph_mentions (user_id, memory_id, entity_key)
+         SELECT $1, t.memory_id, t.entity_key
+         FROM unnest($2::uuid[], $3::text[]) AS t(memory_id, entity_key)`,
+        [userId, mentions.map((m) => m[0]), mentions.map((m) => m[1])],
+      );
+    }
+    const relations = graphs.flatMap((g) =>
+      g.relations.map((r) => ({ ...r, memoryId: g.memoryId })),
+    );
+    if (relations.length > 0) {
+      await tx.query(
+        `INSERT INTO graph_relations (user_id, memory_id, from_key, to_key, type)
+         SELECT $1, t.memory_id, t.from_key, t.to_key, t.type
+         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[])
+           AS t(memory_id, from_key, to_key, type)`,
+        [
+          userId,
+          relations.map((r) => r.memoryId),
+          relations.map((r) => r.fromKey),
+          relations.map((r) => r.toKey),
+          relations.map((r) => r.type),
+        ],
+      );
+    }
+    const previous = [...new Set(gone.map((r) => r.entity_key))];
+    if (previous.length > 0) await removeOrphans(tx, userId, previous);
+  };
+
+  const upsertMemoryGraph = async (userId: string, memoryId: string, graph: MemoryGraph) => {
+    if (!isUuid(userId) || !isUuid(memoryId)) throw memoryNotFound(memoryId);
+    try {
+      await driver.transaction((tx) => writeGraphs(tx, userId, [{ memoryId, graph }]));
+    } catch (error) {
+      if ((error as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) {
+        throw memoryNotFound(memoryId, error);
+      }
+      throw error;
+    }
+  };
+
   return {
     kind: 'sql',
 
-    async upsertMemoryGraph(userId: string, memoryId: string, graph: MemoryGraph) {
-      if (!isUuid(userId) || !isUuid(memoryId)) throw memoryNotFound(memoryId);
-      const { entities, relations } = prepareMemoryGraph(graph);
+    upsertMemoryGraph,
+
+    async upsertMemoryGraphs(userId, items) {
+      const valid = isUuid(userId) ? items.filter((item) => isUuid(item.memoryId)) : [];
+      if (valid.length === 0) return;
       try {
-        await driver.transaction(async (tx) => {
-          await lockUser(tx, userId);
-          const previous = await removeContribution(tx, userId, memoryId);
-          if (entities.length > 0) {
-            const named = entities.filter((e) => e.explicit);
-            const implied = entities.filter((e) => !e.explicit);
-            // A memory that names an entity sets its display name and type; one
-            // that only relates to it keeps what earlier memories said.
-            for (const [group, onConflict] of [
-              [named, 'DO UPDATE SET name = EXCLUDED.name, type = EXCLUDED.type'],
-              [implied, 'DO NOTHING'],
-            ] as const) {
-              if (group.length === 0) continue;
-              await tx.query(
-                `INSERT INTO graph_entities (user_id, key, name, type)
-                 SELECT $1, t.key, t.name, t.type
-                 FROM unnest($2::text[], $3::text[], $4::text[]) AS t(key, name, type)
-                 ON CONFLICT (user_id, key) ${onConflict}`,
-                [
-                  userId,
-                  group.map((e) => e.key),
-                  group.map((e) => e.name),
-                  group.map((e) => e.type),
-                ],
-              );
-            }
-            await tx.query(
-              `INSERT INTO graph_mentions (user_id, memory_id, entity_key)
-               SELECT $1, $2, unnest($3::text[])`,
-              [userId, memoryId, entities.map((e) => e.key)],
-            );
-          }
-          if (relations.length > 0) {
-            await tx.query(
-              `INSERT INTO graph_relations (user_id, memory_id, from_key, to_key, type)
-               SELECT $1, $2, t.from_key, t.to_key, t.type
-               FROM unnest($3::text[], $4::text[], $5::text[]) AS t(from_key, to_key, type)`,
-              [
-                userId,
-                memoryId,
-                relations.map((r) => r.fromKey),
-                relations.map((r) => r.toKey),
-                relations.map((r) => r.type),
-              ],
-            );
-          }
-          if (previous.length > 0) await removeOrphans(tx, userId, previous);
-        });
+        await driver.transaction((tx) => writeGraphs(tx, userId, valid));
       } catch (error) {
-        if ((error as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) {
-          throw memoryNotFound(memoryId, error);
+        if ((error as { code?: unknown }).code !== FOREIGN_KEY_VIOLATION) throw error;
+        // A memory went meanwhile: write the others one by one and skip the gone ones.
+        for (const { memoryId, graph } of valid) {
+          await upsertMemoryGraph(userId, memoryId, graph).catch((e: unknown) => {
+            if (!(e instanceof AppError && e.code === 'not_found')) throw e;
+          });
         }
-        throw error;
       }
     },
 

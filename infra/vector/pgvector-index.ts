@@ -314,5 +314,7 @@ $fn$`;
 
 /** `[x,y,...]`, pgvector's text form. */
 function vectorLiteral(vector: readonly number[]): string {
-  return `[${vector.join(',')}]`;
+  // pgvector keeps float32: nine significant digits name that float exactly, in about
+  // half the text of a float64's shortest form, which PostgreSQL then parses per value.
+  return `[${vector.map((v) => Math.fround(v).toPrecision(9)).join(',')}]`;
 }

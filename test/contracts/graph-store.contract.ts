@@ -224,6 +224,49 @@ export function graphStoreContract(
       ]);
     });
 
+    it('writes several memories’ graphs at once as if one after another', async () => {
+      const user = await newUser();
+      const [worksAt, office, tea] = await Promise.all(
+        [1, 2, 3].map(() => fixture.createMemory(user)),
+      );
+      await store.upsertMemoryGraph(user, tea!, only('Chess'));
+      await store.upsertMemoryGraphs(user, [
+        { memoryId: worksAt!, graph: mariaAtAcme },
+        { memoryId: office!, graph: acmeInPorto },
+        // Written again: replaces its earlier graph, and the later naming sets the type.
+        {
+          memoryId: tea!,
+          graph: { ...mariaLikesTea, entities: [{ name: 'maria silva', type: 'friend' }] },
+        },
+      ]);
+      const hits = await store.findMemories(user, ['Maria Silva'], { limit: 10, maxHops: 1 });
+      assert.deepEqual(byMemory(hits), [
+        ...byMemory([
+          { memoryId: worksAt!, entity: 'maria silva', hops: 0 },
+          { memoryId: tea!, entity: 'maria silva', hops: 0 },
+        ]),
+        { memoryId: office!, entity: 'Acme', hops: 1 },
+      ]);
+      assert.deepEqual(await store.entitiesOf(user, tea!), [
+        { name: 'maria silva', type: 'friend' },
+      ]);
+      assert.deepEqual((await store.entityNames(user, { limit: 10 })).sort(), [
+        'Acme',
+        'Porto',
+        'maria silva',
+      ]);
+      await store.upsertMemoryGraphs(user, []);
+      // A memory given twice ends with the later graph.
+      await store.upsertMemoryGraphs(user, [
+        { memoryId: office!, graph: only('Chess') },
+        { memoryId: office!, graph: acmeInPorto },
+      ]);
+      assert.deepEqual((await store.entitiesOf(user, office!)).map((e) => e.name).sort(), [
+        'Acme',
+        'Porto',
+      ]);
+    });
+
     it('deletes a memory with its links and the entities no other memory mentions', async () => {
       const user = await newUser();
       const worksAt = await newMemory(user, mariaAtAcme);

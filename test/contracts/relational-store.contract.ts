@@ -278,6 +278,47 @@ export function relationalStoreContract(
       assert.equal(await store.markIndexed(user.id, memory.id, 2), true);
     });
 
+    it('marks many revisions indexed in one call: each once, none after a newer edit', async () => {
+      const user = await store.createUser({});
+      const saved = await store.insertMemories(user.id, [
+        { content: 'first to index' },
+        { content: 'second to index' },
+        { content: 'edited before marking' },
+      ]);
+      const [a, b, c] = saved.map((r) => r.memory);
+      await store.updateMemory(user.id, c!.id, { content: 'edited meanwhile' });
+      const version = (await store.getUser(user.id))!.dataVersion;
+      const marks = [a!, b!, c!].map((m) => ({ memoryId: m.id, revision: 1 }));
+      assert.deepEqual((await store.markIndexedMany(user.id, marks)).sort(), [a!.id, b!.id].sort());
+      assert.equal((await store.getUser(user.id))?.dataVersion, version + 2);
+      assert.deepEqual(await store.markIndexedMany(user.id, marks), []);
+      assert.equal((await store.getMemory(user.id, c!.id))?.indexState, 'pending');
+      assert.equal((await store.getMemory(user.id, a!.id))?.indexState, 'indexed');
+      assert.deepEqual(await store.markIndexedMany((await store.createUser({})).id, marks), []);
+    });
+
+    it('stores content repeated within one batch once, in batch order', async () => {
+      const user = await store.createUser({});
+      const [old] = await store.insertMemories(user.id, [{ content: 'Already here' }]);
+      const saved = await store.insertMemories(user.id, [
+        { content: 'new one', tags: ['a', 'b'], metadata: { n: 1 } },
+        { content: 'already  HERE' },
+        { content: 'New one' },
+        { content: 'another' },
+      ]);
+      assert.deepEqual(
+        saved.map((r) => r.created),
+        [true, false, false, true],
+      );
+      assert.equal(saved[1]!.memory.id, old!.memory.id);
+      assert.equal(saved[2]!.memory.id, saved[0]!.memory.id);
+      assert.deepEqual(saved[0]!.memory.tags, ['a', 'b']);
+      assert.deepEqual(saved[0]!.memory.metadata, { n: 1 });
+      const listed = (await store.listMemories(user.id, { limit: 10 })).items.map((m) => m.content);
+      assert.deepEqual(listed, ['another', 'new one', 'Already here']);
+      assert.equal((await store.getUser(user.id))?.dataVersion, 3);
+    });
+
     it('lists unfinished index work: stale pending memories and tombstones until cleared', async () => {
       const user = await store.createUser({});
       const { memory } = await store.insertMemory(user.id, { content: 'pending work' });

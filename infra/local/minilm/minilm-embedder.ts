@@ -9,8 +9,13 @@ const DIMENSION = 384;
 /** all-MiniLM-L6-v2 was trained on sequences of at most 256 tokens (the architecture allows 512). */
 const DEFAULT_MAX_TOKENS = 256;
 const POSITION_LIMIT = 512;
-/** Texts per model call: large enough to amortise the call, small enough to keep padding and memory low. */
-const SUB_BATCH = 32;
+/**
+ * Texts per model call. Small calls keep a call's activations (8 × 50 tokens ×
+ * 1536 floats in the feed-forward layer) within a core's L2 cache: on LoCoMo
+ * turns (~50 tokens) 8 took 21 s of CPU for 3,435 texts where 32 took 29 s,
+ * and 2 or 4 gained nothing more. Length-sorted calls also pad less.
+ */
+const SUB_BATCH = 8;
 
 /** Options of {@link createMiniLmEmbedder}. */
 export interface MiniLmEmbedderOptions {

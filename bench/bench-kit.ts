@@ -3,9 +3,13 @@
 // started is stopped however it ends.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import nodeHttp from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createTestDatabase, dropTestDatabase } from '../infra/dev/local-postgres.ts';
+import { withClient } from '../infra/dev/pg-cluster-tools.ts';
+import { ensurePgvectorServer } from '../infra/dev/pgvector-server.ts';
 import { ensureTemporalCli } from '../infra/dev/temporal-cli.ts';
 import { freePort, startTemporalDevServer } from '../infra/dev/temporal-dev-server.ts';
 
@@ -24,30 +28,60 @@ export function percentile(sorted: number[], p: number): number {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- loosely typed JSON bodies
 export type Json = Record<string, any>;
 
+// node:http with kept-alive connections, not fetch: the load generator shares a core with
+// the database, and fetch costs it several times the CPU per request.
+const agent = new nodeHttp.Agent({ keepAlive: true, maxSockets: 1024 });
+
 /** One JSON request; the body is parsed when it is JSON, else kept (shortened) as `raw`. */
-export async function http(
+export function http(
   base: string,
   method: string,
   route: string,
   options: { key?: string; body?: unknown; timeoutMs?: number } = {},
 ): Promise<{ status: number; body: Json | undefined }> {
-  const res = await fetch(`${base}${route}`, {
-    method,
-    headers: {
-      ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    signal: AbortSignal.timeout(options.timeoutMs ?? REQUEST_TIMEOUT_MS),
+  const payload = options.body !== undefined ? JSON.stringify(options.body) : undefined;
+  const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const req = nodeHttp.request(
+      new URL(route, base),
+      {
+        method,
+        agent,
+        headers: {
+          ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+          ...(payload !== undefined
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+            : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', fail);
+        res.on('end', () => {
+          clearTimeout(timer);
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: Json | undefined;
+          try {
+            body = text ? (JSON.parse(text) as Json) : undefined;
+          } catch {
+            body = { raw: text.slice(0, 200) };
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    const timer = setTimeout(
+      () => req.destroy(new Error(`${method} ${route}: no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    function fail(error: Error) {
+      clearTimeout(timer);
+      reject(error);
+    }
+    req.on('error', fail);
+    req.end(payload);
   });
-  const text = await res.text();
-  let body: Json | undefined;
-  try {
-    body = text ? (JSON.parse(text) as Json) : undefined;
-  } catch {
-    body = { raw: text.slice(0, 200) };
-  }
-  return { status: res.status, body };
 }
 
 /** True when `taskset` can pin processes to a core here. */
@@ -143,6 +177,34 @@ export async function startBenchTemporal(projectRoot: string, runDir: string, pi
   if (pin) spawnSync('taskset', ['-pc', '1', String(temporal.pid)], { stdio: 'ignore' });
   log(`Temporal dev server on ${temporal.address}`);
   return temporal;
+}
+
+/**
+ * The production layout's relational store and vector index: the project's
+ * PostgreSQL 18 with pgvector (installed and started like in `npm test`), a
+ * fresh database for this run, dropped at clean-up. With `pin` the server
+ * (and every backend it forks) runs on core 1, off the product's core, as a
+ * managed database would. Returns the `DATABASE_URL` for the product.
+ */
+export async function startBenchPostgres(projectRoot: string, pin: boolean): Promise<string> {
+  const server = await ensurePgvectorServer({ projectRoot, log });
+  cleanups.push({ name: 'PostgreSQL 18', run: () => server.stop() });
+  checkInterrupted();
+  const name = `bench_${process.pid}_${Date.now().toString(36)}`;
+  const url = await createTestDatabase(server.adminUrl, name);
+  cleanups.push({ name: `database ${name}`, run: () => dropTestDatabase(server.adminUrl, name) });
+  if (pin) {
+    // The postmaster is the parent of this connection's backend; backends fork from it.
+    const postmaster = await withClient(server.adminUrl, async (client) => {
+      const r = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      // Read while the connection (so its backend) is still open.
+      const stat = fs.readFileSync(`/proc/${r.rows[0]!.pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    });
+    spawnSync('taskset', ['-apc', '1', String(postmaster)], { stdio: 'ignore' });
+  }
+  log(`PostgreSQL 18 with pgvector: database ${name}${pin ? ' (server on core 1)' : ''}`);
+  return url;
 }
 
 /** Latency figures (ms, two decimals) of a list of samples; NaN fields when empty. */

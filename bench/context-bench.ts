@@ -14,18 +14,29 @@
  *
  * Run: npm run bench -- [--users 1000] [--memories 100] [--sessions 100]
  *        [--think-ms 500] [--duration-s 60] [--floor-s 10] [--seed-budget-s 300]
+ *        [--narrative-budget-s 300]
  *        [--embed-ms 0] [--seed-with-latency] [--warmup-s 5] [--naive-model-limit]
- *        [--only optimized|naive] [--seed 1]
+ *        [--only optimized|naive] [--store postgres|pglite] [--seed 1]
+ *
+ * `--store postgres` (the default) is the production layout the targets are
+ * measured in: the product's relational store, vectors and graph in the
+ * project's PostgreSQL 18 with pgvector (started like in `npm test`, a fresh
+ * database per run), running off the product's core like a managed database.
+ * `--store pglite` measures the embedded default of `npm start`, whose SQL
+ * runs inside the stack process on its one core.
  *
  * The naive pipeline has the five optimisation switches off and, unless
  * `--naive-model-limit`, no model token bucket either (MODEL_RATE_PER_S and
  * MODEL_BURST 10000), so it plans every message with the model as the
  * unoptimised design did; with the product's default bucket (5/s, burst 10)
  * most naive messages fall back to the heuristic planner and make no model call.
+ * `BENCH_STACK_NODE_ARGS` adds Node options to the stack child, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it (Node refuses those in NODE_OPTIONS).
  * The first `--warmup-s` seconds of each pipeline are driven but not counted.
  * Quick: npx tsx bench/context-bench.ts --users 30 --memories 30 --sessions 20 --duration-s 20
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Client, Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,6 +54,7 @@ import {
   prepareRun,
   REQUEST_TIMEOUT_MS,
   sleep,
+  startBenchPostgres,
   startBenchTemporal,
   type Json,
 } from './bench-kit.ts';
@@ -78,6 +90,7 @@ const NAIVE_SWITCHES = {
   SEARCH_CACHE_ENABLED: 'false',
   PARALLEL_STRATEGIES: 'false',
   VECTOR_BATCHING_ENABLED: 'false',
+  QUERY_EMBED_CACHE_ENABLED: 'false',
 };
 
 // ---------------------------------------------------------------- options
@@ -90,11 +103,13 @@ interface Options {
   durationS: number;
   floorS: number;
   seedBudgetS: number;
+  narrativeBudgetS: number;
   embedMs: number;
   seedWithLatency: boolean;
   warmupS: number;
   naiveModelLimit: boolean;
   only: 'both' | 'optimized' | 'naive';
+  store: 'postgres' | 'pglite';
   seed: number;
 }
 
@@ -107,11 +122,13 @@ function parseArgs(argv: string[]): Options {
     durationS: 60,
     floorS: 10,
     seedBudgetS: 300,
+    narrativeBudgetS: 300,
     embedMs: 0,
     seedWithLatency: false,
     warmupS: 5,
     naiveModelLimit: false,
     only: 'both',
+    store: 'postgres',
     seed: 1,
   };
   const numeric: Record<string, keyof Options> = {
@@ -122,6 +139,7 @@ function parseArgs(argv: string[]): Options {
     '--duration-s': 'durationS',
     '--floor-s': 'floorS',
     '--seed-budget-s': 'seedBudgetS',
+    '--narrative-budget-s': 'narrativeBudgetS',
     '--embed-ms': 'embedMs',
     '--seed': 'seed',
     '--warmup-s': 'warmupS',
@@ -142,6 +160,13 @@ function parseArgs(argv: string[]): Options {
       process.exit(0);
     }
     const value = inline ?? argv[++i];
+    if (flag === '--store') {
+      if (value !== 'postgres' && value !== 'pglite') {
+        throw new Error('--store expects postgres or pglite');
+      }
+      o.store = value;
+      continue;
+    }
     if (flag === '--only') {
       if (value !== 'optimized' && value !== 'naive' && value !== 'both') {
         throw new Error('--only expects optimized, naive or both');
@@ -253,6 +278,7 @@ async function startStackChild(opts: {
   switches: Record<string, string>;
   logFile: string;
   pin: boolean;
+  databaseUrl: string | undefined;
 }): Promise<StackChild> {
   checkInterrupted();
   const port = await freePort();
@@ -267,9 +293,11 @@ async function startStackChild(opts: {
     ADMIN_API_KEY: opts.adminKey,
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
     ...opts.switches,
   };
-  const nodeArgs = ['--import', 'tsx', 'infra/scripts/start.ts'];
+  const extra = (process.env.BENCH_STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...extra, '--import', 'tsx', 'infra/scripts/start.ts'];
   const [command, args] = opts.pin
     ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]]
     : [process.execPath, nodeArgs];
@@ -475,6 +503,77 @@ async function seed(url: string, adminKey: string, o: Options, random: Random) {
     clearInterval(progress);
     await poller;
   }
+}
+
+/**
+ * Waits until the narrative scheduler's queue is empty: bulk seeding leaves
+ * every user's portrait stale, and that one-off backlog would otherwise run
+ * on the product's core during the measured load. Reads the queue depth from
+ * `/metrics` (a query of the scheduler every 5 s).
+ */
+async function drainNarratives(url: string, budgetS: number) {
+  const started = Date.now();
+  let depth: number | null = null;
+  let last = 0;
+  while (Date.now() - started < budgetS * 1000) {
+    checkInterrupted();
+    const res = await fetch(`${url}/metrics`).catch(() => null);
+    const text = res?.ok ? await res.text() : '';
+    const m = /^\S*narrative_queue_depth\s+(\S+)$/m.exec(text);
+    depth = m ? Number(m[1]) : null;
+    if (depth === 0) break;
+    if (Date.now() - last > 5000) {
+      log(`narratives: ${depth ?? 'unknown'} users queued after seeding; waiting`);
+      last = Date.now();
+    }
+    await sleep(2000);
+  }
+  // The last few generations run after the queue empties (at most the scheduler's concurrency).
+  if (depth === 0) await sleep(6000);
+  const seconds = Math.round((Date.now() - started) / 100) / 10;
+  log(
+    `narratives: queue ${depth === 0 ? 'drained' : `still ${depth ?? 'unknown'}`} after ${seconds} s`,
+  );
+  return { drained: depth === 0, remaining: depth, seconds };
+}
+
+/** Running workflows by type on the bench's dev server (visibility list). */
+async function runningWorkflows(address: string): Promise<Record<string, number>> {
+  const connection = await Connection.connect({ address });
+  try {
+    const client = new Client({ connection });
+    const byType: Record<string, number> = {};
+    for await (const run of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+      byType[run.type] = (byType[run.type] ?? 0) + 1;
+    }
+    return byType;
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * Waits until no memory is being indexed: what the seeding's indexing hands
+ * back to per-memory runs (or the reconciler re-requests) must not run on the
+ * product's core during the measured load.
+ */
+async function drainIndexing(address: string, budgetS: number) {
+  const started = Date.now();
+  let running: Record<string, number> = {};
+  const indexing = () =>
+    Object.entries(running)
+      .filter(([type]) => type.startsWith('index'))
+      .reduce((n, [, c]) => n + c, 0);
+  while (Date.now() - started < budgetS * 1000) {
+    checkInterrupted();
+    running = await runningWorkflows(address);
+    if (indexing() === 0) break;
+    log(`indexing runs still going: ${JSON.stringify(running)}`);
+    await sleep(3000);
+  }
+  const seconds = Math.round((Date.now() - started) / 100) / 10;
+  log(`running workflows before measuring: ${JSON.stringify(running)} (${seconds} s)`);
+  return { running, seconds, drained: indexing() === 0 };
 }
 
 function pick3(i: number): string {
@@ -759,7 +858,11 @@ function markdown(report: Json): string {
   out.push(`Command: \`${m.command}\``, '');
   out.push(
     `Machine: ${m.machine.cpus} × ${m.machine.cpuModel}, ${m.machine.memGb} GB, ${m.machine.platform}, Node ${m.machine.node}. ` +
-      `Stack child pinned to core 0: ${m.pinned ? 'yes (taskset -c 0)' : 'no'}.`,
+      `Stack child (API and worker in one process) pinned to core 0: ${m.pinned ? 'yes (taskset -c 0)' : 'no'}.`,
+    '',
+    m.options.store === 'postgres'
+      ? `Store: PostgreSQL 18 with pgvector (the production layout: DATABASE_URL, graph and vectors in it), a separate server${m.pinned ? ' on core 1 with the Temporal dev server and this load generator' : ''}.`
+      : "Store: embedded PGlite inside the stack process (the `npm start` default), so its SQL runs on the stack's core.",
     '',
   );
   out.push(
@@ -775,6 +878,10 @@ function markdown(report: Json): string {
     `${s.users} users × ≤${m.options.memories} memories = **${s.submitted} memories** (requested ${m.options.users} users${s.stoppedEarly ? `; stopped early to fit the ${m.options.seedBudgetS} s seeding budget` : ''}). ` +
       `Saved in ${s.saveSeconds} s, indexed ${s.indexed} (${s.failed} failed) in ${s.seconds} s: **${s.indexedPerSecond} memories/s** end to end ` +
       `(model latency during seeding: ${m.options.seedWithLatency ? 'real' : 'none'}).`,
+    '',
+    report.narratives.drained
+      ? `The portraits the seeding left stale were regenerated before measuring (narrative queue drained in ${report.narratives.seconds} s).`
+      : `The narrative queue was not drained within ${m.options.narrativeBudgetS} s (${report.narratives.remaining ?? 'unknown'} users still queued): their generation ran during the measurement.`,
     '',
   );
   out.push('## Comparison', '', '| check | target | measured | |', '|---|---|---|---|');
@@ -829,6 +936,8 @@ async function main() {
   log(`Gemini emulator on ${emulator.url}`);
 
   const temporal = await startBenchTemporal(projectRoot, runDir, pin);
+  const databaseUrl =
+    o.store === 'postgres' ? await startBenchPostgres(projectRoot, pin) : undefined;
 
   const adminKey = randomBytes(24).toString('hex');
   const stackOptions = {
@@ -838,6 +947,7 @@ async function main() {
     adminKey,
     logFile: stackLog,
     pin,
+    databaseUrl,
   };
 
   log('starting the optimized stack (seeding runs against it)');
@@ -850,6 +960,8 @@ async function main() {
     `corpus: ${seeded.users.length} users, ${seeded.submitted} memories, ${seeded.indexed} indexed in ${seeded.seconds} s` +
       ` (${seeded.indexedPerSecond}/s)${seeded.stoppedEarly ? ', stopped early to fit the budget' : ''}`,
   );
+  const narratives = await drainNarratives(stack.url, o.narrativeBudgetS);
+  const background = await drainIndexing(temporal.address, o.narrativeBudgetS);
   setEmulatorLatency(emulator, true, o.embedMs);
 
   const pipelines: Record<string, Json> = {};
@@ -913,6 +1025,8 @@ async function main() {
       zipfS: ZIPF_S,
     },
     seeding: { ...seeded, users: seeded.users.length },
+    narratives,
+    background,
     floor,
     pipelines,
     comparisons: comparisons(

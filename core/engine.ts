@@ -1,8 +1,10 @@
+import { LRUCache } from 'lru-cache';
 import { createByteLruCache, measureEntry } from './cache/byte-lru-cache.ts';
 import { cacheKey, normalizeMessage } from './cache/cache-keys.ts';
 import { createTieredCache, relationalPlanTier, type TieredCache } from './cache/tiered-cache.ts';
 import { createTokenBucket } from './concurrency/token-bucket.ts';
 import { createContextService } from './context/context-service.ts';
+import { entityMatcher, type EntityMatcher } from './extraction/entity-extractor.ts';
 import type { IndexTarget } from './indexing/indexer.ts';
 import {
   createAdminService,
@@ -12,6 +14,7 @@ import {
 import type { ContextPlan } from './planning/context-plan.ts';
 import { createPlanService } from './planning/plan-service.ts';
 import type { CacheStore } from './ports/cache-store.ts';
+import type { Embedder } from './ports/embedder.ts';
 import type { GraphStore } from './ports/graph-store.ts';
 import type { IndexingQueue } from './ports/indexing-queue.ts';
 import type { LanguageModel } from './ports/language-model.ts';
@@ -23,13 +26,18 @@ import {
   createVectorSearcher,
   type VectorSearcher,
 } from './retrieval/batched-search.ts';
+import { ENTITY_NAMES_LIMIT } from './retrieval/hybrid.ts';
 import type { FusedHit } from './retrieval/fusion.ts';
+import { cachingQueryEmbedder } from './retrieval/query-embeddings.ts';
 import { createSearchService } from './retrieval/search-service.ts';
 
 // Heap bytes per byte of JSON, measured with --expose-gc on Node 20 (heapUsed growth after
 // a full GC): plans take about 1.15x their JSON, lists of search hits about 1.7x. The
 // byte bounds hold real memory, not JSON length.
 const PLAN_HEAP_FACTOR = 1.15;
+/** Entity matchers cached for the query path: about 2 bytes a character, so about 16 MB. */
+const ENTITY_MATCHERS_MAX_CHARS = 8_000_000;
+const ENTITY_MATCHERS_TTL_MS = 10 * 60_000;
 const SEARCH_HEAP_FACTOR = 1.7;
 
 /** The ports the engine runs over. */
@@ -51,6 +59,8 @@ export interface EngineSettings {
   classifierEnabled: boolean;
   planCache: { enabled: boolean; maxBytes: number; ttlMs: number; l3: boolean };
   searchCache: { enabled: boolean; maxBytes: number; ttlMs: number };
+  /** Query vectors by text, per embedding space (l1 only: recomputing one is cheap). */
+  embeddingCache: { enabled: boolean; maxBytes: number; ttlMs: number };
   parallelStrategies: boolean;
   strategyConcurrency: number;
   strategyTimeoutMs: number;
@@ -132,6 +142,31 @@ export function createEngine(
     onError: onError('search'),
   });
 
+  const embeddingCache: TieredCache<number[]> = createTieredCache<number[]>({
+    name: 'embedding',
+    enabled: settings.embeddingCache.enabled,
+    ttlMs: settings.embeddingCache.ttlMs,
+    l1: createByteLruCache<number[]>({
+      name: 'embedding',
+      maxBytes: settings.embeddingCache.maxBytes,
+      ttlMs: settings.embeddingCache.ttlMs,
+      // A packed double array (8 bytes a component), and the key's UTF-16 characters.
+      sizeOf: (value, key) => value.length * 8 + key.length * 2 + 64,
+    }),
+    l2: null,
+    l3: null,
+    onError: onError('embedding'),
+  });
+  const queryEmbedders = new Map<string, Embedder>();
+  const queryEmbedderFor = (space: VectorSpace) => {
+    let embedder = queryEmbedders.get(space.id);
+    if (!embedder) {
+      embedder = cachingQueryEmbedder(space.embedder, space.id, embeddingCache);
+      queryEmbedders.set(space.id, embedder);
+    }
+    return embedder;
+  };
+
   // One batching window per space: a batch never mixes spaces.
   const vectorSearchers = new Map<string, VectorSearcher>();
   const searcherFor = (space: VectorSpace) => {
@@ -146,12 +181,28 @@ export function createEngine(
     (queries) => ports.store.searchText(queries),
     settings.vectorBatching,
   );
+  // A user's entity names as of a data version (any save or index change bumps it), ready to
+  // match: the query path would otherwise read and normalise them all on every message.
+  const matchers = new LRUCache<string, { match: EntityMatcher }, string>({
+    maxSize: ENTITY_MATCHERS_MAX_CHARS,
+    sizeCalculation: (value) => value.match.size + 64,
+    ttl: ENTITY_MATCHERS_TTL_MS,
+    fetchMethod: async (_key, _stale, { context: userId }) => ({
+      match: entityMatcher(await ports.graph.entityNames(userId, { limit: ENTITY_NAMES_LIMIT })),
+    }),
+  });
   const retrieval = {
     store: ports.store,
     graph: ports.graph,
+    async entities(userId: string, dataVersion: number) {
+      const entry = await matchers.fetch(`${userId}\u0000${dataVersion}`, { context: userId });
+      return entry!.match;
+    },
     space() {
       const space = ports.spaces.serving();
-      return space ? { id: space.id, embedder: space.embedder, vectors: searcherFor(space) } : null;
+      return space
+        ? { id: space.id, embedder: queryEmbedderFor(space), vectors: searcherFor(space) }
+        : null;
     },
     text: textSearcher,
   };
@@ -210,7 +261,7 @@ export function createEngine(
         return { narrative, stale };
       },
     },
-    caches: { plan: planCache, search: searchCache },
+    caches: { plan: planCache, search: searchCache, embedding: embeddingCache },
     stats: () => ({
       vectorQueries: sumStats([...vectorSearchers.values()].map((s) => s.stats())),
       textQueries: textSearcher.stats(),

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -162,6 +163,9 @@ export const configSchema = z.object({
   SEARCH_CACHE_ENABLED: bool(true),
   SEARCH_CACHE_MB: positiveInt(100, 65_536),
   SEARCH_CACHE_TTL_S: positiveInt(600, 86_400),
+  QUERY_EMBED_CACHE_ENABLED: bool(true),
+  QUERY_EMBED_CACHE_MB: positiveInt(16, 4096),
+  QUERY_EMBED_CACHE_TTL_S: positiveInt(86_400, 604_800),
   PARALLEL_STRATEGIES: bool(true),
   STRATEGY_CONCURRENCY: positiveInt(6, 64),
   STRATEGY_TIMEOUT_MS: positiveInt(2000, 60_000),
@@ -180,7 +184,9 @@ export const configSchema = z.object({
     })
     .default('auto'),
   MINILM_MODEL_DIR: z.string().trim().min(1).default(DEFAULT_MINILM_DIR),
-  EMBED_THREADS: positiveInt(1, 64),
+  // The cores this process may use (a `taskset` pin counts), at most 4: one model call
+  // then uses them all, and a small sentence model gains little from more.
+  EMBED_THREADS: positiveInt(Math.min(os.availableParallelism(), 4), 64),
   VECTOR_SPACE_REFRESH_MS: positiveInt(10_000, 3_600_000),
   INDEX_RECONCILE_INTERVAL_S: positiveInt(60, 86_400),
   INDEX_RECONCILE_AFTER_S: positiveInt(60, 86_400),

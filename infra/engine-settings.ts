@@ -16,6 +16,11 @@ export function engineSettings(config: Config): EngineSettings {
       maxBytes: config.SEARCH_CACHE_MB * 1024 * 1024,
       ttlMs: config.SEARCH_CACHE_TTL_S * 1000,
     },
+    embeddingCache: {
+      enabled: config.QUERY_EMBED_CACHE_ENABLED,
+      maxBytes: config.QUERY_EMBED_CACHE_MB * 1024 * 1024,
+      ttlMs: config.QUERY_EMBED_CACHE_TTL_S * 1000,
+    },
     parallelStrategies: config.PARALLEL_STRATEGIES,
     strategyConcurrency: config.STRATEGY_CONCURRENCY,
     strategyTimeoutMs: config.STRATEGY_TIMEOUT_MS,

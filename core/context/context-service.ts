@@ -66,6 +66,8 @@ export interface ContextServiceDeps extends StrategyDeps {
 }
 
 const LIMITS = { 0: 0, 1: 5, 2: 8, 3: 15 } as const;
+const TOUCH_EVERY_MS = 60_000;
+const TOUCH_MEMO_MAX = 100_000;
 
 /**
  * The call assistants make before they answer. A message is classified
@@ -76,8 +78,20 @@ const LIMITS = { 0: 0, 1: 5, 2: 8, 3: 15 } as const;
 export function createContextService(deps: ContextServiceDeps) {
   const { store, options } = deps;
 
-  async function retrieve(userId: string, plan: ContextPlan, limit: number) {
-    const strategies = planStrategies(deps, userId, plan, limit);
+  // Activity matters by the minute (narratives follow users active in the last 48 h):
+  // one write a minute per user from this process, not one per query.
+  const touchedAt = new Map<string, number>();
+  function touch(userId: string) {
+    const now = Date.now();
+    const last = touchedAt.get(userId);
+    if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
+    if (touchedAt.size >= TOUCH_MEMO_MAX) touchedAt.clear();
+    touchedAt.set(userId, now);
+    void store.touchUser(userId).catch(() => touchedAt.delete(userId));
+  }
+
+  async function retrieve(userId: string, plan: ContextPlan, limit: number, dataVersion: number) {
+    const strategies = planStrategies(deps, userId, plan, limit, dataVersion);
     const settled = await settleAll(
       strategies.map((s) => () => withTimeout(s.run(), options.strategyTimeoutMs, s.name)),
       options.parallel ? options.concurrency : 1,
@@ -159,7 +173,7 @@ export function createContextService(deps: ContextServiceDeps) {
 
       const user = await store.getUser(userId);
       // Querying counts as activity (narratives are kept fresh for users active lately).
-      void store.touchUser(userId).catch(() => undefined);
+      touch(userId);
       const dataVersion = user?.dataVersion ?? 0;
       let t = performance.now();
       const classified = options.classifierEnabled
@@ -242,7 +256,7 @@ export function createContextService(deps: ContextServiceDeps) {
       let narrative: Narrative | null = null;
       let degraded: string[] = [];
       if (!hits) {
-        const retrieved = await retrieve(userId, plan, limit);
+        const retrieved = await retrieve(userId, plan, limit, dataVersion);
         hits = retrieved.hits;
         narrative = retrieved.narrative;
         degraded = retrieved.degraded;

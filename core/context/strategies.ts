@@ -24,6 +24,7 @@ export function planStrategies(
   userId: string,
   plan: ContextPlan,
   limit: number,
+  dataVersion?: number,
 ): Strategy[] {
   const pool = Math.max(limit * 2, 10);
   const strategies: Strategy[] = plan.queries.flatMap((query, i) => [
@@ -39,7 +40,12 @@ export function planStrategies(
   strategies.push({
     name: 'graph',
     run: async () => ({
-      lists: await graphRanked(deps, { userId, query: plan.queries.join(' \n '), pool }),
+      lists: await graphRanked(deps, {
+        userId,
+        query: plan.queries.join(' \n '),
+        pool,
+        ...(dataVersion === undefined ? {} : { dataVersion }),
+      }),
     }),
   });
   strategies.push({

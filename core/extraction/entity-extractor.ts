@@ -132,15 +132,36 @@ export function entityKey(name: string): string {
   return name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
+/** Finds known entity names in texts; built once per name list (each name normalised once). */
+export interface EntityMatcher {
+  (text: string): string[];
+  /** Characters held, to bound a cache of matchers. */
+  readonly size: number;
+}
+
+/** A matcher of `knownNames`: those that occur in a text as whole words, longest first. */
+export function entityMatcher(knownNames: readonly string[]): EntityMatcher {
+  const known = knownNames
+    .map((name) => ({
+      name,
+      key: entityKey(name)
+        .replace(/[^\p{L}\p{N}]+/gu, ' ')
+        .trim(),
+    }))
+    .filter((k) => k.key.length > 1)
+    .map((k) => ({ name: k.name, needle: ` ${k.key} ` }));
+  const match = (text: string) => {
+    const haystack = ` ${entityKey(text).replace(/[^\p{L}\p{N}]+/gu, ' ')} `;
+    return known
+      .filter((k) => haystack.includes(k.needle))
+      .map((k) => k.name)
+      .sort((a, b) => b.length - a.length);
+  };
+  const size = known.reduce((sum, k) => sum + k.name.length + k.needle.length, 0);
+  return Object.assign(match, { size });
+}
+
 /** Known entity names that occur in `text` as whole words, longest first. */
 export function entitiesInText(text: string, knownNames: readonly string[]): string[] {
-  const haystack = ` ${entityKey(text).replace(/[^\p{L}\p{N}]+/gu, ' ')} `;
-  return [...knownNames]
-    .filter((name) => {
-      const key = entityKey(name)
-        .replace(/[^\p{L}\p{N}]+/gu, ' ')
-        .trim();
-      return key.length > 1 && haystack.includes(` ${key} `);
-    })
-    .sort((a, b) => b.length - a.length);
+  return entityMatcher(knownNames)(text);
 }

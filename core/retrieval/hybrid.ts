@@ -1,4 +1,4 @@
-import { entitiesInText } from '../extraction/entity-extractor.ts';
+import { entityMatcher, type EntityMatcher } from '../extraction/entity-extractor.ts';
 import type { Embedder } from '../ports/embedder.ts';
 import type { GraphStore } from '../ports/graph-store.ts';
 import type { TextSearcher, VectorSearcher } from './batched-search.ts';
@@ -14,6 +14,11 @@ export interface RetrievalDeps {
   space(): { id: string; embedder: Embedder; vectors: VectorSearcher } | null;
   text: TextSearcher;
   graph: GraphStore;
+  /**
+   * The user's entity names as of a data version, ready to match (cached by
+   * the engine); without it, or without a version, every query reads them.
+   */
+  entities?(userId: string, dataVersion: number): Promise<EntityMatcher>;
 }
 
 /** What one query asks of a retriever: the user, the text, how many candidates, the tag filter. */
@@ -22,6 +27,8 @@ export interface RetrievalQuery {
   query: string;
   pool: number;
   tags?: string[] | undefined;
+  /** The user's data version when the caller knows it: lets cached per-user state serve. */
+  dataVersion?: number;
 }
 
 /**
@@ -29,6 +36,9 @@ export interface RetrievalQuery {
  * words (BM25) count the same: on LoCoMo each finds evidence the other misses.
  */
 export const FUSION_WEIGHTS = { vector: 1, lexical: 1, graph: 1 } as const;
+
+/** How many of a user's entities (most mentioned first) a query is matched against. */
+export const ENTITY_NAMES_LIMIT = 5000;
 
 const tagFilter = (tags: string[] | undefined) => (tags && tags.length > 0 ? { tags } : {});
 
@@ -69,8 +79,11 @@ export async function graphRanked(
   deps: RetrievalDeps,
   q: Omit<RetrievalQuery, 'tags'>,
 ): Promise<RankedList[]> {
-  const names = await deps.graph.entityNames(q.userId, { limit: 5000 });
-  const named = entitiesInText(q.query, names).slice(0, 8);
+  const match =
+    deps.entities && q.dataVersion !== undefined
+      ? await deps.entities(q.userId, q.dataVersion)
+      : entityMatcher(await deps.graph.entityNames(q.userId, { limit: ENTITY_NAMES_LIMIT }));
+  const named = match(q.query).slice(0, 8);
   if (named.length === 0) return [];
   const hits = await deps.graph.findMemories(q.userId, named, {
     limit: q.pool,

@@ -304,9 +304,9 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
         },
       );
       // Least valuable first: search results before plans, which each cost a model call.
-      reliefCaches = [apiEngine.caches.search, apiEngine.caches.plan];
+      reliefCaches = [apiEngine.caches.embedding, apiEngine.caches.search, apiEngine.caches.plan];
       metrics?.addSources({
-        caches: [apiEngine.caches.plan, apiEngine.caches.search],
+        caches: [apiEngine.caches.plan, apiEngine.caches.search, apiEngine.caches.embedding],
         memory: monitor,
       });
       const v1 = createV1({

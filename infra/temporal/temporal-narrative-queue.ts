@@ -20,6 +20,13 @@ export interface TemporalNarrativeQueueOptions {
   scheduler?: Omit<NarrativeSchedulerInput, 'carry'>;
   /** Low-priority requests within this window go out as one signal (default 1000 ms; 0 sends at once). */
   coalesceMs?: number;
+  /**
+   * A user delivered at a priority is not sent again at that priority or a
+   * lower one for this long (default 30 000 ms; 0 sends every request): the
+   * scheduler has them queued already, and every new conversation of a user
+   * with a stale portrait would otherwise cost a signal and a workflow task.
+   */
+  repeatWindowMs?: number;
   /** A coalesced delivery that failed (nobody awaits it). */
   onError?: (error: unknown, requests: NarrativeRequest[]) => void;
 }
@@ -69,11 +76,42 @@ export function createTemporalNarrativeQueue(
   const staticDetails =
     'Priority queue of narrative generations (high, normal, low). ' +
     'Query `status`; updates `pause` and `resume`; signal `enqueueNarratives`.';
+  const repeatWindowMs = options.repeatWindowMs ?? 30_000;
   let pending = new Map<string, NarrativePriority>();
   let timer: NodeJS.Timeout | undefined;
+  /** Users delivered lately: when, and at which priority. */
+  const delivered = new Map<string, { at: number; priority: NarrativePriority }>();
+
+  const deliveredLately = (r: NarrativeRequest, now: number) => {
+    const seen = delivered.get(r.userId);
+    return (
+      seen !== undefined &&
+      now - seen.at < repeatWindowMs &&
+      RANK[seen.priority] <= RANK[r.priority]
+    );
+  };
 
   async function send(requests: readonly NarrativeRequest[]): Promise<void> {
-    const users = dedupe(requests);
+    const now = Date.now();
+    const users = dedupe(requests).filter((r) => !deliveredLately(r, now));
+    if (users.length === 0) return;
+    if (repeatWindowMs > 0) {
+      if (delivered.size > 50_000) {
+        for (const [id, seen] of delivered)
+          if (now - seen.at >= repeatWindowMs) delivered.delete(id);
+      }
+      for (const r of users) delivered.set(r.userId, { at: now, priority: r.priority });
+    }
+    try {
+      await deliver(users);
+    } catch (error) {
+      // Not delivered: the next request for these users must go out.
+      for (const r of users) delivered.delete(r.userId);
+      throw error;
+    }
+  }
+
+  async function deliver(users: readonly NarrativeRequest[]): Promise<void> {
     for (let i = 0; i < users.length; i += SIGNAL_BATCH) {
       await client.workflow.signalWithStart(narrativeSchedulerWorkflow, {
         workflowId,

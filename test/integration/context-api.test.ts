@@ -221,3 +221,32 @@ describe('POST /v1/context with Redis down', () => {
     assert.equal(again.cache.search, 'l1');
   });
 });
+
+describe('graph retrieval after new entities are indexed', () => {
+  let s: Awaited<ReturnType<typeof setup>>;
+  before(async () => {
+    s = await setup({});
+    // Extraction names every capitalised word of the memory as an entity.
+    s.emulator.configure({
+      responder: (request) =>
+        request.system?.includes('You plan how')
+          ? JSON.stringify(PLAN)
+          : JSON.stringify({
+              entities: [...new Set(request.prompt.match(/\b[A-Z][a-z]{3,}\b/g) ?? [])].map(
+                (name) => ({ name, type: 'person' }),
+              ),
+              relations: [],
+            }),
+    });
+  });
+  after(() => s.stop());
+
+  it('matches a query against entities indexed after the previous query (no stale name list)', async () => {
+    const graphHit = (res: any, id: string) =>
+      res.memories.some((m: any) => m.id === id && m.sources.includes('graph'));
+    const oriana = await s.save('Lunch with Oriana at the harbour');
+    assert.ok(graphHit(await s.ask('where did I see Oriana?', { depth: 1 }), oriana));
+    const zephyrine = await s.save('Zephyrine called about the flat lease');
+    assert.ok(graphHit(await s.ask('what did Zephyrine want?', { depth: 1 }), zephyrine));
+  });
+});

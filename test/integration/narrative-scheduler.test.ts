@@ -95,7 +95,11 @@ async function startHarness(scheduler: NarrativeSchedulerInput): Promise<Harness
   const taskQueue = `test-narratives-${randomUUID()}`;
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
-  const queue = createTemporalNarrativeQueue(client, taskQueue, { scheduler, coalesceMs: 50 });
+  const queue = createTemporalNarrativeQueue(client, taskQueue, {
+    scheduler,
+    coalesceMs: 50,
+    repeatWindowMs: 0,
+  });
   const gate = gatedNarrator();
   const memory: MemoryUsage = { usedMb: 100, budgetMb: 1000 };
   const workerConnection = await NativeConnection.connect({ address });
@@ -515,6 +519,7 @@ describe('narrative scheduler when its worker process is killed mid-batch', () =
       users.push(user.id);
     }
     const queue = createTemporalNarrativeQueue(client, taskQueue, {
+      repeatWindowMs: 0,
       // A dead worker's generations are noticed within seconds.
       scheduler: { memoryPollMs: 1000, generation: { heartbeatSeconds: 3, retryInitialMs: 200 } },
     });

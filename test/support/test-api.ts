@@ -64,6 +64,7 @@ export async function startTestApi(
   const narrativeQueue = options.narratives
     ? createTemporalNarrativeQueue(client, narrativeTaskQueue, {
         coalesceMs: 0,
+        repeatWindowMs: 0,
         scheduler: { memoryPollMs: 200 },
       })
     : undefined;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createBatchingEmbedder } from '../../core/batching/batching-embedder.ts';
 import { createMicroBatcher } from '../../core/batching/micro-batcher.ts';
-import type { Embedder } from '../../core/ports/embedder.ts';
 import { createHashingEmbedder } from '../../infra/local/hashing-embedder.ts';
+import { countingEmbedder } from '../support/counting-embedder.ts';
 
 /** A `run` that records every batch it receives and answers each item with `answer(item)`. */
 function recordingRun<I, O>(answer: (item: I) => O) {
@@ -13,20 +13,6 @@ function recordingRun<I, O>(answer: (item: I) => O) {
     run: (items: I[]) => {
       batches.push([...items]);
       return Promise.resolve(items.map(answer));
-    },
-  };
-}
-
-/** Wraps an embedder and records the texts of every call that reaches it. */
-function countingEmbedder(inner: Embedder): Embedder & { calls: string[][] } {
-  const calls: string[][] = [];
-  return {
-    id: inner.id,
-    dimension: inner.dimension,
-    calls,
-    embed(texts) {
-      calls.push([...texts]);
-      return inner.embed(texts);
     },
   };
 }

@@ -38,6 +38,23 @@ describe('heuristic planner', () => {
   it('marks a self-disclosure as worth saving', () => {
     assert.equal(heuristicPlan("I'm allergic to peanuts, remember that").saveWorthy, true);
     assert.equal(heuristicPlan('what is the weather like').saveWorthy, false);
+    // Questions and requests that mention the user ask; they tell nothing to keep.
+    for (const asking of [
+      'How can I balance running with my job at Acme without burning out?',
+      'Help me prepare for my trip to Lisbon in May, considering what I like.',
+      'Can you suggest a weekly plan that fits my job and my dog?',
+      'Based on my habits, how could I sleep better?',
+      'do you know where I work',
+    ]) {
+      assert.equal(heuristicPlan(asking).saveWorthy, false, asking);
+    }
+    for (const telling of [
+      'I moved to Porto last month.',
+      'My dog is called Rex, remember that',
+      'Quick one: I work at Acme now. Can you help me plan my week?',
+    ]) {
+      assert.equal(heuristicPlan(telling).saveWorthy, true, telling);
+    }
   });
 
   it('is deterministic', () => {

@@ -23,6 +23,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MINILM_DIR } from '../infra/config.ts';
+import { createMiniLmEmbedder } from '../infra/local/minilm/minilm-embedder.ts';
 import {
   checkInterrupted,
   cleanup,
@@ -225,6 +227,34 @@ function analyse(results: QuestionResult[]) {
 export type QualityReport = Awaited<ReturnType<typeof runQualityBench>>;
 
 /** Runs the benchmark end to end and writes its reports; rejects on any failed request. */
+/**
+ * What query-side embedding costs a search: each question embedded alone by
+ * the local model on one thread, as a search does (the query-vector cache
+ * off), after a warm-up. Null when the product was told to use another
+ * embedder.
+ */
+async function measureQueryEmbedding(questions: string[], env: Record<string, string> = {}) {
+  const embedder = env.EMBEDDER ?? 'auto';
+  if (embedder !== 'auto' && embedder !== 'local') return null;
+  if (embedder === 'auto' && env.GEMINI_API_KEY) return null;
+  const model = await createMiniLmEmbedder({
+    modelDir: env.MINILM_MODEL_DIR ?? DEFAULT_MINILM_DIR,
+    threads: 1,
+  });
+  try {
+    for (const q of questions.slice(0, 20)) await model.embed([q]);
+    const ms: number[] = [];
+    for (const q of questions) {
+      const started = performance.now();
+      await model.embed([q]);
+      ms.push(performance.now() - started);
+    }
+    return { embedder: model.id, threads: 1, ...summarizeMs(ms) };
+  } finally {
+    await model.close();
+  }
+}
+
 export async function runQualityBench(options: QualityBenchOptions) {
   const log = options.log ?? kitLog;
   const concurrency = options.concurrency ?? 4;
@@ -291,6 +321,11 @@ export async function runQualityBench(options: QualityBenchOptions) {
       }
     });
     const askSeconds = (performance.now() - askStarted) / 1000;
+    log('timing query-side embedding');
+    const queryEmbedding = await measureQueryEmbedding(
+      results.map((r) => r.question),
+      options.env,
+    );
 
     const report = {
       meta: {
@@ -336,6 +371,7 @@ export async function runQualityBench(options: QualityBenchOptions) {
         memoriesPerSecond: round2(states.indexed / indexSeconds),
       },
       querying: { questions: results.length, seconds: round2(askSeconds) },
+      queryEmbedding,
       ...analyse(results),
       questions: results.map((r) => ({
         conversation: r.conversation,
@@ -432,6 +468,14 @@ function markdown(report: Json): string {
     out.push(`| ${label} | ${l.count} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.mean} | ${l.max} |`);
   }
   out.push('');
+  const qe = report.queryEmbedding as Json | null;
+  if (qe) {
+    out.push(
+      `Query-side embedding (${qe.embedder}, ${qe.threads} thread, each question alone, this process's core): ` +
+        `p50 ${qe.p50} ms, p95 ${qe.p95} ms, p99 ${qe.p99} ms over ${qe.count} questions.`,
+      '',
+    );
+  }
   out.push(
     `Categories: ${[1, 2, 3, 4].map((n) => `${n} ${CATEGORY_NAMES[n]}`).join(', ')}. ` +
       `Recall@k: the share of a question's evidence turns among the first k results, averaged over questions.`,

@@ -235,10 +235,33 @@ export async function mapLimit<T>(
   );
 }
 
+/** Resident and peak resident memory of a process, from /proc; null once it is gone. */
+export function readProcStatus(pid: number): { rssKb: number; hwmKb: number } | null {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1]);
+    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+/** A running product child: where it listens, its memory peak so far, and how to stop it. */
+export interface ProductChild {
+  url: string;
+  pid: number;
+  pinned: boolean;
+  peak(): { rssKb: number; hwmKb: number };
+  stop(): Promise<void>;
+}
+
 /**
  * The whole product (`infra/scripts/start.ts`) as a child process on a free loopback
- * port against `temporalAddress`, with no model unless `env` names one; stopped at
- * clean-up. Resolves once `/readyz` answers 200; rejects if the child exits first.
+ * port against `temporalAddress`, with no model unless `env` names one; stopped by
+ * `stop()` or at clean-up. Its RSS is sampled every 500 ms for `peak()`.
+ * `BENCH_STACK_NODE_ARGS` adds Node options (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`;
+ * Node refuses those in NODE_OPTIONS). Resolves once `/readyz` answers 200; rejects if
+ * the child exits first.
  */
 export async function startProductChild(opts: {
   dataDir: string;
@@ -247,7 +270,7 @@ export async function startProductChild(opts: {
   logFile: string;
   pin: boolean;
   env?: Record<string, string>;
-}): Promise<{ url: string; pid: number }> {
+}): Promise<ProductChild> {
   checkInterrupted();
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -264,7 +287,8 @@ export async function startProductChild(opts: {
     GEMINI_BASE_URL: '',
     ...opts.env,
   };
-  const nodeArgs = ['--import', 'tsx', 'infra/scripts/start.ts'];
+  const extra = (process.env.BENCH_STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...extra, '--import', 'tsx', 'infra/scripts/start.ts'];
   const [command, args] = opts.pin
     ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]]
     : [process.execPath, nodeArgs];
@@ -280,19 +304,32 @@ export async function startProductChild(opts: {
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exit.then(() => (exited = true));
-  cleanups.push({
-    name: `product child ${pid}`,
-    run: async () => {
-      forceKill.pids.delete(pid);
-      if (exited) return;
-      child.kill('SIGTERM');
-      const done = await Promise.race([exit.then(() => true), sleep(30_000).then(() => false)]);
-      if (!done) {
-        child.kill('SIGKILL');
-        await exit;
-      }
-    },
-  });
+
+  let peakRss = 0;
+  let hwm = 0;
+  const sample = () => {
+    const s = readProcStatus(pid);
+    if (s) {
+      peakRss = Math.max(peakRss, s.rssKb);
+      hwm = Math.max(hwm, s.hwmKb);
+    }
+  };
+  const sampler = setInterval(sample, 500);
+
+  const terminate = async () => {
+    clearInterval(sampler);
+    forceKill.pids.delete(pid);
+    if (exited) return;
+    sample();
+    child.kill('SIGTERM');
+    const done = await Promise.race([exit.then(() => true), sleep(30_000).then(() => false)]);
+    if (!done) {
+      child.kill('SIGKILL');
+      await exit;
+    }
+  };
+  const cleanupEntry = { name: `product child ${pid}`, run: terminate };
+  cleanups.push(cleanupEntry);
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 180_000;
@@ -307,7 +344,17 @@ export async function startProductChild(opts: {
     if (Date.now() > deadline) throw new Error(`the product was not ready within 180 s (${url})`);
     await sleep(250);
   }
-  return { url, pid };
+  return {
+    url,
+    pid,
+    pinned: opts.pin,
+    peak: () => (sample(), { rssKb: peakRss, hwmKb: hwm }),
+    async stop() {
+      const i = cleanups.indexOf(cleanupEntry);
+      if (i >= 0) cleanups.splice(i, 1);
+      await terminate();
+    },
+  };
 }
 
 /** Counts a user's memories by index state (`GET /v1/memories`, page by page). */

@@ -35,7 +35,6 @@
  * The first `--warmup-s` seconds of each pipeline are driven but not counted.
  * Quick: npx tsx bench/context-bench.ts --users 30 --memories 30 --sessions 20 --duration-s 20
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -46,7 +45,6 @@ import {
   checkInterrupted,
   cleanup,
   cleanups,
-  forceKill,
   http,
   isInterrupted,
   log,
@@ -56,9 +54,10 @@ import {
   sleep,
   startBenchPostgres,
   startBenchTemporal,
+  startProductChild,
+  type ProductChild,
   type Json,
 } from './bench-kit.ts';
-import { freePort } from '../infra/dev/temporal-dev-server.ts';
 import {
   startGeminiEmulator,
   type EmulatorGenerateRequest,
@@ -211,16 +210,6 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
   );
 }
 
-function readProcStatus(pid: number): { rssKb: number; hwmKb: number } | null {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1]);
-    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
-  } catch {
-    return null;
-  }
-}
-
 // ---------------------------------------------------------------- emulator
 
 /** Plans for planning prompts, capitalised words as entities for extraction prompts. */
@@ -262,15 +251,8 @@ function setEmulatorLatency(emulator: GeminiEmulator, real: boolean, embedMs: nu
 
 // ---------------------------------------------------------------- stack child
 
-interface StackChild {
-  url: string;
-  pid: number;
-  pinned: boolean;
-  peak(): { rssKb: number; hwmKb: number };
-  stop(): Promise<void>;
-}
-
-async function startStackChild(opts: {
+/** The product with the emulator as its model, optionally on PostgreSQL, with `switches`. */
+function startStackChild(opts: {
   dataDir: string;
   temporalAddress: string;
   geminiUrl: string;
@@ -279,89 +261,19 @@ async function startStackChild(opts: {
   logFile: string;
   pin: boolean;
   databaseUrl: string | undefined;
-}): Promise<StackChild> {
-  checkInterrupted();
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    TEMPORAL_ADDRESS: opts.temporalAddress,
-    DATA_DIR: opts.dataDir,
-    GEMINI_BASE_URL: opts.geminiUrl,
-    GEMINI_API_KEY: '',
-    ADMIN_API_KEY: opts.adminKey,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
-    ...opts.switches,
-  };
-  const extra = (process.env.BENCH_STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const nodeArgs = [...extra, '--import', 'tsx', 'infra/scripts/start.ts'];
-  const [command, args] = opts.pin
-    ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]]
-    : [process.execPath, nodeArgs];
-  const out = fs.openSync(opts.logFile, 'a');
-  const child: ChildProcess = spawn(command, args, {
-    cwd: projectRoot,
-    env,
-    stdio: ['ignore', out, out],
-  });
-  fs.closeSync(out);
-  const pid = child.pid!;
-  forceKill.pids.add(pid);
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exit.then(() => (exited = true));
-
-  let peakRss = 0;
-  let hwm = 0;
-  const sample = () => {
-    const s = readProcStatus(pid);
-    if (s) {
-      peakRss = Math.max(peakRss, s.rssKb);
-      hwm = Math.max(hwm, s.hwmKb);
-    }
-  };
-  const sampler = setInterval(sample, 500);
-
-  const stop = async () => {
-    clearInterval(sampler);
-    forceKill.pids.delete(pid);
-    if (exited) return;
-    sample();
-    child.kill('SIGTERM');
-    const done = await Promise.race([exit.then(() => true), sleep(30_000).then(() => false)]);
-    if (!done) {
-      child.kill('SIGKILL');
-      await exit;
-    }
-  };
-  const cleanupEntry = { name: `stack child ${pid}`, run: stop };
-  cleanups.push(cleanupEntry);
-
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (exited) {
-      const tail = fs.readFileSync(opts.logFile, 'utf8').split('\n').slice(-20).join('\n');
-      throw new Error(`the stack exited during start-up; log tail:\n${tail}`);
-    }
-    const ready = await http(url, 'GET', '/readyz', { timeoutMs: 3000 }).catch(() => null);
-    if (ready?.status === 200) break;
-    if (Date.now() > deadline) throw new Error(`the stack was not ready within 180 s (${url})`);
-    await sleep(250);
-  }
-  return {
-    url,
-    pid,
-    pinned: opts.pin,
-    peak: () => (sample(), { rssKb: peakRss, hwmKb: hwm }),
-    async stop() {
-      cleanups.splice(cleanups.indexOf(cleanupEntry), 1);
-      await stop();
+}): Promise<ProductChild> {
+  return startProductChild({
+    dataDir: opts.dataDir,
+    temporalAddress: opts.temporalAddress,
+    adminKey: opts.adminKey,
+    logFile: opts.logFile,
+    pin: opts.pin,
+    env: {
+      GEMINI_BASE_URL: opts.geminiUrl,
+      ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+      ...opts.switches,
     },
-  };
+  });
 }
 
 // ---------------------------------------------------------------- seeding
@@ -538,18 +450,12 @@ async function drainNarratives(url: string, budgetS: number) {
 }
 
 /** Running workflows by type on the bench's dev server (visibility list). */
-async function runningWorkflows(address: string): Promise<Record<string, number>> {
-  const connection = await Connection.connect({ address });
-  try {
-    const client = new Client({ connection });
-    const byType: Record<string, number> = {};
-    for await (const run of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
-      byType[run.type] = (byType[run.type] ?? 0) + 1;
-    }
-    return byType;
-  } finally {
-    await connection.close();
+async function runningWorkflows(client: Client): Promise<Record<string, number>> {
+  const byType: Record<string, number> = {};
+  for await (const run of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+    byType[run.type] = (byType[run.type] ?? 0) + 1;
   }
+  return byType;
 }
 
 /**
@@ -559,17 +465,23 @@ async function runningWorkflows(address: string): Promise<Record<string, number>
  */
 async function drainIndexing(address: string, budgetS: number) {
   const started = Date.now();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
   let running: Record<string, number> = {};
   const indexing = () =>
     Object.entries(running)
       .filter(([type]) => type.startsWith('index'))
       .reduce((n, [, c]) => n + c, 0);
-  while (Date.now() - started < budgetS * 1000) {
-    checkInterrupted();
-    running = await runningWorkflows(address);
-    if (indexing() === 0) break;
-    log(`indexing runs still going: ${JSON.stringify(running)}`);
-    await sleep(3000);
+  try {
+    while (Date.now() - started < budgetS * 1000) {
+      checkInterrupted();
+      running = await runningWorkflows(client);
+      if (indexing() === 0) break;
+      log(`indexing runs still going: ${JSON.stringify(running)}`);
+      await sleep(3000);
+    }
+  } finally {
+    await connection.close();
   }
   const seconds = Math.round((Date.now() - started) / 100) / 10;
   log(`running workflows before measuring: ${JSON.stringify(running)} (${seconds} s)`);

@@ -120,7 +120,7 @@ export const MULTI_PART =
 
 /** Loose self-disclosure at a clause start: a save hint on messages that go to the planner. */
 export const SELF_DISCLOSURE =
-  /(?:^|[,.;!?]\s*)(?:remember|note|i'm|i am|i have|i've|i live|i work|i moved|i started|i prefer|i don'?t eat|my [\w'-]+(?: [\w'-]+)? (?:is|are|was))\b/;
+  /(?:^|[,.;:!?]\s*)(?:remember|note|i'm|i am|i have|i've|i live|i work|i moved|i started|i prefer|i don'?t eat|my [\w'-]+(?: [\w'-]+)? (?:is|are|was))\b/;
 
 /** Which planner-bound kind of message this is; for diagnostics only. */
 export const COMPLEX_REASONS = [

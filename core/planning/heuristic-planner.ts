@@ -1,3 +1,4 @@
+import { classifyMessage } from '../classification/query-classifier.ts';
 import type { ContextPlan } from './context-plan.ts';
 
 const STOPWORDS = new Set(
@@ -9,11 +10,6 @@ const STOPWORDS = new Set(
   ).split(' '),
 );
 
-const SELF_DISCLOSURE =
-  /\b(i am|i'm|i have|i've|my (?:name|wife|husband|partner|job|kid|son|daughter|dog|cat|favou?rite|birthday)|i (?:live|work|moved|started|prefer|love|hate|like)|remember that|note that)\b/i;
-/** A question or a request: its "my job" or "what I like" asks, it does not tell. */
-const ASKING =
-  /(\?\s*$)|^(?:how|what|why|when|where|who|whom|which|can|could|would|should|will|do|does|did|is|are|am|was|were|help|tell|give|suggest|show|find|recommend|remind|based on|any)\b/i;
 const REFLECTIVE =
   /\b(why|how (?:do|did|should|can|could)|pattern|over time|overall|summar|compare|change[ds]?|progress|advice|should i|plan|goal|relationship)\b/i;
 
@@ -40,18 +36,6 @@ export function searchQueries(message: string): string[] {
  * A deterministic plan from the message alone: used when no model is
  * configured, and whenever the model fails, times out or answers badly.
  */
-/**
- * Whether a message tells something about the user worth keeping: a
- * statement that discloses ("I moved to Porto", "my dog is called Rex"). A
- * question or request that mentions the user ("how can I balance this with
- * my job?") is not saved: storing questions as memories pollutes recall.
- */
-export function tellsSomething(message: string): boolean {
-  return message
-    .split(/(?<=[.!?;])\s+/)
-    .some((sentence) => SELF_DISCLOSURE.test(sentence) && !ASKING.test(sentence.trim()));
-}
-
 export function heuristicPlan(message: string): ContextPlan {
   const text = message.trim();
   const reflective = REFLECTIVE.test(text);
@@ -67,7 +51,9 @@ export function heuristicPlan(message: string): ContextPlan {
     strategy,
     queries,
     includeNarrative: strategy !== 'relevant_context',
-    saveWorthy: tellsSomething(text),
+    // The classifier's rule: statements that tell something about the user, never a
+    // question or a request that merely mentions them (saved questions pollute recall).
+    saveWorthy: classifyMessage(text).saveHint,
     source: 'heuristic',
   };
 }

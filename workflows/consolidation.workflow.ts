@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { ConsolidationCounts } from '../core/consolidation/consolidator.ts';
+import { emptyCounts, type ConsolidationCounts } from '../core/consolidation/consolidator.ts';
 
 export interface ConsolidationInput {
   /** Cosine similarity at or above which memories are near-duplicates (default 0.95). */
@@ -61,17 +61,7 @@ const { consolidateUser } = proxyActivities<Activities>({
   },
 });
 
-const zeroTotals = (): ConsolidationTotals => ({
-  users: 0,
-  failedUsers: 0,
-  merged: 0,
-  expired: 0,
-  superseded: 0,
-  skipped: 0,
-  orphanVectors: 0,
-  orphanEntities: 0,
-  bytesFreed: 0,
-});
+const zeroTotals = (): ConsolidationTotals => ({ users: 0, failedUsers: 0, ...emptyCounts() });
 
 /** One line an operator can read in the Web UI. */
 export function describeTotals(totals: ConsolidationTotals): string {

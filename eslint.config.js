@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import local from './tools/lint/import-direction.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.data/', '.tools/', 'dist/', 'bench/reports/'] },
@@ -25,7 +26,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['infra/scripts/**', 'infra/gemini/emulator-main.ts', '**/main.ts', 'bench/**'],
+    files: ['**/*.ts'],
+    plugins: { local },
+    rules: { 'local/import-direction': 'error' },
+  },
+  {
+    files: ['scripts/**', 'tools/**', 'bench/**', 'app/run-stack.ts'],
     rules: { 'no-console': 'off' },
   },
   {

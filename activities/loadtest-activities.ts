@@ -14,21 +14,21 @@ import {
   newConversationMessage,
   seededRandom,
   simpleMessage,
-} from '../bench/context-corpus.ts';
-import { analyze } from '../core/loadtest/analyze.ts';
-import { loadTestTargetProblem } from '../core/loadtest/loopback.ts';
-import { LOAD_TEST_PROGRESS_SIGNAL, type LiveProgress } from '../core/loadtest/progress.ts';
-import { renderMarkdown } from '../core/loadtest/render.ts';
-import { runChat, runRamp } from '../core/loadtest/chat-load.ts';
-import { runSaves } from '../core/loadtest/parallel-saves.ts';
+} from '../loadtest/context-corpus.ts';
+import { analyze } from '../loadtest/analyze.ts';
+import { loadTestTargetProblem } from '../loadtest/loopback.ts';
+import { LOAD_TEST_PROGRESS_SIGNAL, type LiveProgress } from '../loadtest/progress.ts';
+import { renderMarkdown } from '../loadtest/render.ts';
+import { runChat, runRamp } from '../loadtest/chat-load.ts';
+import { runSaves } from '../loadtest/parallel-saves.ts';
 import type {
   PersonaCorpus,
   ProgressCounts,
   ProgressHook,
   ScenarioContext,
-} from '../core/loadtest/scenario-context.ts';
-import { seedUsers } from '../core/loadtest/seed-users.ts';
-import { createTargetClient } from '../core/loadtest/target-client.ts';
+} from '../loadtest/scenario-context.ts';
+import { seedUsers } from '../loadtest/seed-users.ts';
+import { createTargetClient } from '../loadtest/target-client.ts';
 import type {
   CapacityAssumptions,
   ChatMeasurement,
@@ -38,7 +38,7 @@ import type {
   PrepareResult,
   RampMeasurement,
   SaveMeasurement,
-} from '../core/loadtest/types.ts';
+} from '../loadtest/types.ts';
 
 /** What the load-test activities need from the worker; secrets stay here, never in history. */
 export interface LoadTestDeps {
@@ -113,7 +113,7 @@ export function loopbackTarget(raw: string): string {
   return new URL(raw).origin;
 }
 
-/** The context benchmark's synthetic people (bench/context-corpus.ts), seeded per user. */
+/** The context benchmark's synthetic people (loadtest/context-corpus.ts), seeded per user. */
 const corpus: PersonaCorpus = {
   random: seededRandom,
   memories: (seed, index, count, random) =>

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
-import { loadTestTargetProblem } from '../core/loadtest/loopback.ts';
+import { loadTestTargetProblem } from '../loadtest/loopback.ts';
 import type { LoadTests } from '../core/ports/load-tests.ts';
 import { defineRoute, type RouteSpec } from './route-registry.ts';
 

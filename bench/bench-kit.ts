@@ -7,23 +7,21 @@ import nodeHttp from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, dropTestDatabase } from '../infra/dev/local-postgres.ts';
-import { withClient } from '../infra/dev/pg-cluster-tools.ts';
-import { ensurePgvectorServer } from '../infra/dev/pgvector-server.ts';
-import { ensureTemporalCli } from '../infra/dev/temporal-cli.ts';
-import { freePort, startTemporalDevServer } from '../infra/dev/temporal-dev-server.ts';
+import { mapLimit } from '../core/concurrency/limits.ts';
+import { percentile } from '../core/util/percentile.ts';
+import { createTestDatabase, dropTestDatabase } from '../tools/dev-services/local-postgres.ts';
+import { withClient } from '../tools/dev-services/pg-cluster-tools.ts';
+import { ensurePgvectorServer } from '../tools/dev-services/pgvector-server.ts';
+import { ensureTemporalCli } from '../infra/temporal/temporal-cli.ts';
+import { freePort, startTemporalDevServer } from '../infra/temporal/temporal-dev-server.ts';
+
+export { mapLimit, percentile };
 
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const log = (msg: string) =>
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
-
-/** The nearest-rank percentile of an ascending list; NaN when empty. */
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- loosely typed JSON bodies
 export type Json = Record<string, any>;
@@ -221,20 +219,6 @@ export function summarizeMs(values: number[]) {
   };
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; the first rejection rejects. */
-export async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
 /** Resident and peak resident memory of a process, from /proc; null once it is gone. */
 export function readProcStatus(pid: number): { rssKb: number; hwmKb: number } | null {
   try {
@@ -256,7 +240,7 @@ export interface ProductChild {
 }
 
 /**
- * The whole product (`infra/scripts/start.ts`) as a child process on a free loopback
+ * The whole product (`scripts/start.ts`) as a child process on a free loopback
  * port against `temporalAddress`, with no model unless `env` names one; stopped by
  * `stop()` or at clean-up. Its RSS is sampled every 500 ms for `peak()`.
  * `BENCH_STACK_NODE_ARGS` adds Node options (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`;
@@ -288,7 +272,7 @@ export async function startProductChild(opts: {
     ...opts.env,
   };
   const extra = (process.env.BENCH_STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const nodeArgs = [...extra, '--import', 'tsx', 'infra/scripts/start.ts'];
+  const nodeArgs = [...extra, '--import', 'tsx', 'scripts/start.ts'];
   const [command, args] = opts.pin
     ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]]
     : [process.execPath, nodeArgs];

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { classifyMessage } from '../core/classification/query-classifier.ts';
+import { percentile } from '../core/util/percentile.ts';
 
 interface LabeledMessage {
   message: string;
@@ -17,10 +18,6 @@ interface LabeledMessage {
 const WARMUP_PASSES = 10;
 const DEFAULT_PASSES = 100;
 const BUDGET_MICROS = 1000;
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-}
 
 async function main(): Promise<void> {
   const fixture = JSON.parse(

@@ -6,7 +6,7 @@
  *
  * It starts everything itself on loopback: the Gemini emulator (planning at
  * the real model's latency: median 1.5 s, p95 3 s), a Temporal dev server, and
- * the stack (`node --import tsx infra/scripts/start.ts`). It seeds users and
+ * the stack (`node --import tsx scripts/start.ts`). It seeds users and
  * memories through the API, waits until they are indexed, measures a no-op
  * floor (`GET /healthz`), drives chat sessions against the optimized stack,
  * restarts the stack on the same DATA_DIR with the naive switches and drives
@@ -48,6 +48,7 @@ import {
   http,
   isInterrupted,
   log,
+  mapLimit,
   percentile,
   prepareRun,
   REQUEST_TIMEOUT_MS,
@@ -62,7 +63,7 @@ import {
   startGeminiEmulator,
   type EmulatorGenerateRequest,
   type GeminiEmulator,
-} from '../infra/gemini/emulator.ts';
+} from '../tools/gemini-emulator/emulator.ts';
 import {
   complexMessage,
   makeMemories,
@@ -74,7 +75,7 @@ import {
   type MessageKind,
   type Persona,
   type Random,
-} from './context-corpus.ts';
+} from '../loadtest/context-corpus.ts';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const PLAN_LATENCY = { medianMs: 1500, p95Ms: 3000 };
@@ -199,15 +200,6 @@ function summarize(latencies: number[]) {
     mean: sorted.length ? r(mean) : null,
     max: r(sorted[sorted.length - 1] ?? NaN),
   };
-}
-
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
 }
 
 // ---------------------------------------------------------------- emulator

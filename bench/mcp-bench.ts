@@ -3,7 +3,7 @@
  * session) against `POST /v1/context`, for the same messages in the same run.
  *
  * It starts a Temporal dev server and the product's stack
- * (`node --import tsx infra/scripts/start.ts`) on free loopback ports with a
+ * (`node --import tsx scripts/start.ts`) on free loopback ports with a
  * fresh DATA_DIR and no model (local fallbacks: heuristic planner, hashing
  * embedder), creates one user, saves ~60 memories in one batch, waits until they
  * are indexed, then for ~40 messages (simple lookups, complex questions, new
@@ -50,7 +50,7 @@ import {
   seededRandom,
   simpleMessage,
   type MessageKind,
-} from './context-corpus.ts';
+} from '../loadtest/context-corpus.ts';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_MS = 5;

@@ -2,7 +2,7 @@
  * Retrieval-quality benchmark on LoCoMo-format conversations, through the product's
  * public HTTP API only.
  *
- * It starts the product (`infra/scripts/start.ts`) as a child on free loopback ports
+ * It starts the product (`scripts/start.ts`) as a child on free loopback ports
  * with a fresh DATA_DIR (and a Temporal dev server of its own unless given one),
  * creates one user per conversation, saves every turn as a memory
  * (`[<session date>] <speaker>: <text>`, with `dia_id`, session, speaker and date in

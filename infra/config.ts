@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { projectRoot } from './project-root.ts';
 
 const port = (fallback: number) =>
   z.coerce
@@ -12,7 +12,7 @@ const port = (fallback: number) =>
     .default(fallback);
 
 /** Where `npm start`, `npm test` and `npm run setup` install the local sentence model. */
-export const DEFAULT_MINILM_DIR = fileURLToPath(new URL('../.tools/minilm/model', import.meta.url));
+export const DEFAULT_MINILM_DIR = path.join(projectRoot, '.tools', 'minilm', 'model');
 
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce

@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { emptyCounts, type ConsolidationCounts } from '../core/consolidation/consolidator.ts';
+import { emptyCounts, type ConsolidationCounts } from '../core/consolidation/counts.ts';
 
 export interface ConsolidationInput {
   /** Cosine similarity at or above which memories are near-duplicates (default 0.95). */

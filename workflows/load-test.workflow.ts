@@ -8,8 +8,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { StoredLoadReport } from '../activities/loadtest-activities.ts';
-import { LOAD_TEST_PROGRESS_SIGNAL, type LiveProgress } from '../core/loadtest/progress.ts';
-import type { CapacityAssumptions } from '../core/loadtest/types.ts';
+import { LOAD_TEST_PROGRESS_SIGNAL, type LiveProgress } from '../loadtest/progress.ts';
+import type { CapacityAssumptions } from '../loadtest/types.ts';
 
 /** A load-test run; every field but `target` has a default (a full run: 100 sessions for 60 s). */
 export interface LoadTestInput {

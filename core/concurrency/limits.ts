@@ -32,3 +32,20 @@ export async function settleAll<T>(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, tasks.length)) }, lane));
   return results;
 }
+
+/**
+ * Runs `fn` over `items` with at most `limit` calls in flight; the first
+ * rejection rejects (the calls already started run on).
+ */
+export async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(0, Math.min(limit, items.length)) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { AppError } from '../../core/errors.ts';
+import { seededRandom } from '../../core/util/seeded-random.ts';
 import type { VectorHit, VectorIndex, VectorRecord } from '../../core/ports/vector-index.ts';
 
 /**
@@ -23,7 +24,7 @@ export function vectorIndexContract(
 
     before(async () => {
       index = await createIndex();
-      random = mulberry32(0x5eed);
+      random = seededRandom(0x5eed);
       randomVector = () => normalize(Array.from({ length: index.dimension }, () => gauss(random)));
       axis = (i, towards) => {
         const v = new Array<number>(index.dimension).fill(0);
@@ -312,15 +313,4 @@ function dot(a: readonly number[], b: readonly number[]): number {
 function gauss(random: () => number): number {
   const u = 1 - random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
-
-/** A small seeded PRNG, so every run stores the same vectors. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -14,7 +14,7 @@ import {
   freePort,
   startTemporalDevServer,
   type TemporalDevServer,
-} from '../../infra/dev/temporal-dev-server.ts';
+} from '../../infra/temporal/temporal-dev-server.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { pingTemporal } from '../../infra/temporal/connection.ts';
 import { requireTestEnv } from '../support/test-env.ts';

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../../core/errors.ts';
 import type { CacheStore } from '../../core/ports/cache-store.ts';
 import { createRedisCacheStore } from '../../infra/cache/redis-cache-store.ts';
-import { ensureRedisServer, type RedisServer } from '../../infra/dev/redis-server.ts';
+import { ensureRedisServer, type RedisServer } from '../../tools/dev-services/redis-server.ts';
 import { cacheStoreContract } from '../contracts/cache-store.contract.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 

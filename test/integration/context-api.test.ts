@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { GraphStore } from '../../core/ports/graph-store.ts';
-import { ensureRedisServer } from '../../infra/dev/redis-server.ts';
-import { startGeminiEmulator, type EmulatorGenerateRequest } from '../../infra/gemini/emulator.ts';
+import { ensureRedisServer } from '../../tools/dev-services/redis-server.ts';
+import {
+  startGeminiEmulator,
+  type EmulatorGenerateRequest,
+} from '../../tools/gemini-emulator/emulator.ts';
 import { ADMIN_KEY, call, eventually, startTestApi } from '../support/test-api.ts';
 import { createTestEngine } from '../support/test-engine.ts';
 

@@ -6,7 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createApp } from '../../api/app.ts';
 import { startServer } from '../../api/server.ts';
-import { startGeminiEmulator, type EmulatorGenerateRequest } from '../../infra/gemini/emulator.ts';
+import {
+  startGeminiEmulator,
+  type EmulatorGenerateRequest,
+} from '../../tools/gemini-emulator/emulator.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { createMetrics, type Metrics } from '../../infra/metrics/metrics.ts';
 import { createMemoryMonitor, type MemoryMonitor } from '../../infra/monitoring/memory-monitor.ts';

@@ -14,13 +14,13 @@ import {
   dropTestDatabase,
   ensureLocalPostgres,
   type LocalPostgres,
-} from '../../infra/dev/local-postgres.ts';
-import { ensureTemporalCli } from '../../infra/dev/temporal-cli.ts';
+} from '../../tools/dev-services/local-postgres.ts';
+import { ensureTemporalCli } from '../../infra/temporal/temporal-cli.ts';
 import {
   freePort,
   startTemporalDevServer,
   type TemporalDevServer,
-} from '../../infra/dev/temporal-dev-server.ts';
+} from '../../infra/temporal/temporal-dev-server.ts';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const execFileAsync = promisify(execFile);

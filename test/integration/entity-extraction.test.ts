@@ -5,11 +5,8 @@ import {
   startGeminiEmulator,
   type EmulatorGenerateRequest,
   type GeminiEmulator,
-} from '../../infra/gemini/emulator.ts';
-import {
-  createModelAdapters,
-  type ModelAdapters,
-} from '../../infra/model/create-model-adapters.ts';
+} from '../../tools/gemini-emulator/emulator.ts';
+import { createModelAdapters, type ModelAdapters } from '../../app/model-adapters.ts';
 import { DEFAULT_MINILM_DIR } from '../../infra/config.ts';
 
 const memory = 'My sister Maria Silva works at Acme Labs in Lisbon.';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { GoogleGenAI } from '@google/genai';
 import { AppError } from '../../core/errors.ts';
-import { startGeminiEmulator, type GeminiEmulator } from '../../infra/gemini/emulator.ts';
+import { startGeminiEmulator, type GeminiEmulator } from '../../tools/gemini-emulator/emulator.ts';
 import { createGeminiEmbedder } from '../../infra/gemini/gemini-embedder.ts';
 import { createGeminiLanguageModel } from '../../infra/gemini/gemini-language-model.ts';
 

@@ -6,7 +6,7 @@ import { createNeo4jGraphStore } from '../../infra/graph/neo4j-graph-store.ts';
 import { graphStoreContract } from '../contracts/graph-store.contract.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
-// The server the test runner starts (infra/dev/neo4j-server.ts) has authentication
+// The server the test runner starts (tools/dev-services/neo4j-server.ts) has authentication
 // disabled, so the credentials only matter for a server given through the environment.
 const connection = () => ({
   url: requireTestEnv('TEST_NEO4J_URL'),

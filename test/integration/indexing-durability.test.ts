@@ -10,7 +10,7 @@ import pg from 'pg';
 import { AppError } from '../../core/errors.ts';
 import type { VectorIndex } from '../../core/ports/vector-index.ts';
 import { singleSpace } from '../../core/ports/vector-space.ts';
-import { startGeminiEmulator, type GeminiEmulator } from '../../infra/gemini/emulator.ts';
+import { startGeminiEmulator, type GeminiEmulator } from '../../tools/gemini-emulator/emulator.ts';
 import { ADMIN_KEY, call, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { requireTestEnv } from '../support/test-env.ts';
@@ -28,11 +28,15 @@ const contentFor = (i: number) =>
 
 function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
   // Node itself, not the tsx wrapper: SIGKILL must hit the worker, not a parent it would outlive.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'workers/main.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'scripts/start-worker.ts')],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {

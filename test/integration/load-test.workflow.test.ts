@@ -6,8 +6,11 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { LoadReport } from '../../core/loadtest/types.ts';
-import { startGeminiEmulator, type EmulatorGenerateRequest } from '../../infra/gemini/emulator.ts';
+import type { LoadReport } from '../../loadtest/types.ts';
+import {
+  startGeminiEmulator,
+  type EmulatorGenerateRequest,
+} from '../../tools/gemini-emulator/emulator.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { createMetrics } from '../../infra/metrics/metrics.ts';
 import { createMemoryMonitor, type MemoryMonitor } from '../../infra/monitoring/memory-monitor.ts';

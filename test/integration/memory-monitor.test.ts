@@ -3,7 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { startGeminiEmulator, type EmulatorGenerateRequest } from '../../infra/gemini/emulator.ts';
+import {
+  startGeminiEmulator,
+  type EmulatorGenerateRequest,
+} from '../../tools/gemini-emulator/emulator.ts';
 import { createLogger } from '../../infra/logger.ts';
 import {
   createMemoryMonitor,

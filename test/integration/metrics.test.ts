@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from '../../infra/dev/service-tools.ts';
-import { startGeminiEmulator, type EmulatorGenerateRequest } from '../../infra/gemini/emulator.ts';
+import { freePort } from '../../infra/process/service-tools.ts';
+import {
+  startGeminiEmulator,
+  type EmulatorGenerateRequest,
+} from '../../tools/gemini-emulator/emulator.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { createMetrics, type Metrics } from '../../infra/metrics/metrics.ts';
 import { createMemoryMonitor, type MemoryMonitor } from '../../infra/monitoring/memory-monitor.ts';

@@ -3,11 +3,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { createNarrator } from '../../core/narrative/narrator.ts';
 import { createPlanner } from '../../core/planning/planner.ts';
 import type { Memory } from '../../core/ports/relational-store.ts';
-import { startGeminiEmulator, type GeminiEmulator } from '../../infra/gemini/emulator.ts';
-import {
-  createModelAdapters,
-  type ModelAdapters,
-} from '../../infra/model/create-model-adapters.ts';
+import { startGeminiEmulator, type GeminiEmulator } from '../../tools/gemini-emulator/emulator.ts';
+import { createModelAdapters, type ModelAdapters } from '../../app/model-adapters.ts';
 import { DEFAULT_MINILM_DIR } from '../../infra/config.ts';
 
 const memories: Memory[] = [

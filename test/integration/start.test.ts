@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { freePort } from '../../infra/dev/temporal-dev-server.ts';
+import { freePort } from '../../infra/temporal/temporal-dev-server.ts';
 import { selfCheckWorkflow } from '../../workflows/index.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
@@ -46,7 +46,7 @@ describe('npm start: the whole embedded stack in one process', () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'start-'));
     temporalPort = await freePort();
     uiPort = await freePort();
-    child = spawn(tsx, [path.join(root, 'infra/scripts/start.ts')], {
+    child = spawn(tsx, [path.join(root, 'scripts/start.ts')], {
       cwd: root,
       env: {
         ...process.env,
@@ -118,7 +118,7 @@ describe('npm start: the whole embedded stack in one process', () => {
 
 describe('npm start with a bad configuration', () => {
   it('exits non-zero with one line that names the variable', async () => {
-    const child = spawn(tsx, [path.join(root, 'infra/scripts/start.ts')], {
+    const child = spawn(tsx, [path.join(root, 'scripts/start.ts')], {
       cwd: root,
       env: { ...process.env, PORT: 'eighty', MEMORY_BUDGET_MB: '-5' },
       stdio: ['ignore', 'pipe', 'pipe'],

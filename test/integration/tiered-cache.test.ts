@@ -17,7 +17,7 @@ import type { RelationalStore } from '../../core/ports/relational-store.ts';
 import { createRedisCacheStore } from '../../infra/cache/redis-cache-store.ts';
 import { createPgliteDriver } from '../../infra/db/pglite-driver.ts';
 import { createSqlRelationalStore } from '../../infra/db/sql-relational-store.ts';
-import { ensureRedisServer } from '../../infra/dev/redis-server.ts';
+import { ensureRedisServer } from '../../tools/dev-services/redis-server.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -5,7 +5,7 @@ import { createApp, type AppDeps } from '../../api/app.ts';
 import { startServer } from '../../api/server.ts';
 import { createV1 } from '../../api/v1.ts';
 import { createEngine, type Engine, type EngineHooks } from '../../core/engine.ts';
-import { engineSettings } from '../../infra/engine-settings.ts';
+import { engineSettings } from '../../app/engine-settings.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { installTemporalRuntime } from '../../infra/temporal/runtime-logger.ts';
 import { createTemporalIndexingQueue } from '../../infra/temporal/temporal-indexing-queue.ts';

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../infra/config.ts';
-import { createEngineAdapters, type EngineAdapters } from '../../infra/engine-adapters.ts';
+import { createEngineAdapters, type EngineAdapters } from '../../app/engine-adapters.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { requireTestEnv } from './test-env.ts';
 

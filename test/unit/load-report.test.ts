@@ -2,24 +2,24 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
 import { loopbackTarget } from '../../activities/loadtest-activities.ts';
-import { analyze } from '../../core/loadtest/analyze.ts';
-import { SEED_ASSUMPTIONS, fitCpu, projectCapacity } from '../../core/loadtest/capacity.ts';
-import { hitRate, measureChat, type ContextSample } from '../../core/loadtest/chat-recorder.ts';
-import { histogramOf, summarizeLatencies } from '../../core/loadtest/histogram.ts';
-import { renderMarkdown } from '../../core/loadtest/render.ts';
-import { createMessagePicker, runSession } from '../../core/loadtest/session.ts';
+import { analyze } from '../../loadtest/analyze.ts';
+import { SEED_ASSUMPTIONS, fitCpu, projectCapacity } from '../../loadtest/capacity.ts';
+import { hitRate, measureChat, type ContextSample } from '../../loadtest/chat-recorder.ts';
+import { histogramOf, summarizeLatencies } from '../../loadtest/histogram.ts';
+import { renderMarkdown } from '../../loadtest/render.ts';
+import { createMessagePicker, runSession } from '../../loadtest/session.ts';
 import {
   createUsageTracker,
   parseMemoryHeader,
   snapshotFromMetrics,
-} from '../../core/loadtest/target-readings.ts';
+} from '../../loadtest/target-readings.ts';
 import type {
   ChatMeasurement,
   LoadTestMeasurements,
   RampMeasurement,
   SaveMeasurement,
   TargetUsage,
-} from '../../core/loadtest/types.ts';
+} from '../../loadtest/types.ts';
 
 const usage = (over: Partial<TargetUsage> = {}): TargetUsage => ({
   rssStartMb: 400,

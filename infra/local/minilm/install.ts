@@ -3,8 +3,8 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acquireLock } from '../../dev/lock-file.ts';
-import { findCommand, removeLeftovers, runBuild, type Log } from '../../dev/process-tools.ts';
+import { acquireLock } from '../../process/lock-file.ts';
+import { findCommand, removeLeftovers, runBuild, type Log } from '../../process/process-tools.ts';
 
 /** The model this installs, as sentence-transformers names it. */
 export const MINILM_MODEL_NAME = 'sentence-transformers/all-MiniLM-L6-v2';

@@ -1,0 +1,182 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { errorMessage, tail } from '../process/process-tools.ts';
+import {
+  acceptsConnections,
+  freePort,
+  LOOPBACK as HOST,
+  startServiceProcess,
+  waitUntil,
+} from '../process/service-tools.ts';
+
+export { freePort };
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 15_000;
+const PROBE_DEADLINE_MS = 2_000;
+
+export interface TemporalDevServerOptions {
+  /** Path of the Temporal CLI binary (see `ensureTemporalCli`). */
+  cliPath: string;
+  /** Frontend gRPC port on 127.0.0.1. */
+  port: number;
+  /** Web UI port on 127.0.0.1. */
+  uiPort: number;
+  /** SQLite file that keeps state across restarts; in memory when omitted. */
+  dbFile?: string;
+  /** Namespace created at launch and awaited before the server counts as ready. */
+  namespace?: string;
+  /** File that receives the server's output (default: a file in the OS temp directory). */
+  logFile?: string;
+  /** Receives progress and status lines. */
+  log?: (msg: string) => void;
+  /** How long to wait for the frontend and the UI to answer (default 60 s). */
+  readyTimeoutMs?: number;
+}
+
+/** A running `temporal server start-dev` process that this process started. */
+export interface TemporalDevServer {
+  /** Frontend address for `Connection.connect`, `host:port`. */
+  address: string;
+  /** Base URL of the Web UI. */
+  uiUrl: string;
+  pid: number;
+  /** Where the server's output goes. */
+  logFile: string;
+  /** Stops the server (SIGTERM, then SIGKILL after 15 s); safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a Temporal dev server on loopback and resolves once its frontend
+ * describes `namespace` and its Web UI answers HTTP 200 (the UI is embedded in
+ * the binary, so it works offline). Refuses ports that are already in use,
+ * naming them, rather than reusing a server it did not start; fails with the
+ * tail of the server log when the process exits before it is ready.
+ */
+export async function startTemporalDevServer(
+  options: TemporalDevServerOptions,
+): Promise<TemporalDevServer> {
+  const { cliPath, port, uiPort, dbFile, namespace = 'default', log = () => {} } = options;
+  const address = `${HOST}:${port}`;
+  const uiUrl = `http://${HOST}:${uiPort}`;
+  const logFile =
+    options.logFile ?? path.join(os.tmpdir(), `temporal-dev-${port}-${process.pid}.log`);
+
+  await assertPortFree(port, 'Temporal frontend', address);
+  await assertPortFree(uiPort, 'Temporal Web UI', address);
+
+  const args = ['server', 'start-dev', '--ip', HOST, '--port', String(port)];
+  args.push('--ui-port', String(uiPort));
+  if (dbFile) {
+    await fs.mkdir(path.dirname(dbFile), { recursive: true });
+    args.push('--db-filename', dbFile);
+  }
+  args.push('--namespace', namespace, '--log-level', 'warn');
+
+  const started = Date.now();
+  log(`starting Temporal dev server on ${address} (UI ${uiUrl}, log ${logFile})`);
+  const server = await startServiceProcess({
+    command: cliPath,
+    args,
+    logFile,
+    // Earlier runs may have written to the same file: failures quote only this run's output.
+    logFlags: 'a',
+    stopGraceMs: STOP_GRACE_MS,
+    afterStop: (how) => {
+      if (how !== undefined) log(`stopped Temporal dev server on ${address}`);
+    },
+  });
+  const lastLines = () => tail(logFile, 20, server.logStart);
+
+  const abort = new AbortController();
+  try {
+    await Promise.race([
+      waitUntilReady(
+        address,
+        uiUrl,
+        namespace,
+        options.readyTimeoutMs ?? READY_TIMEOUT_MS,
+        abort.signal,
+      ).catch(async (error: unknown) => {
+        throw new Error(`${errorMessage(error)}; last lines of ${logFile}:\n${await lastLines()}`);
+      }),
+      server.exited.then(async (how) => {
+        throw new Error(
+          `Temporal dev server on ${address} exited before it was ready (${how}); ` +
+            `last lines of ${logFile}:\n${await lastLines()}`,
+        );
+      }),
+    ]);
+  } catch (error) {
+    abort.abort();
+    await server.stop();
+    throw error;
+  }
+  log(`Temporal dev server ready on ${address} in ${Date.now() - started} ms`);
+  return { address, uiUrl, pid: server.child.pid ?? -1, logFile, stop: server.stop };
+}
+
+async function assertPortFree(port: number, role: string, frontend: string): Promise<void> {
+  if (!(await acceptsConnections(port))) return;
+  const temporal = await answersAsTemporal(`${HOST}:${port}`);
+  const what = temporal ? 'a Temporal server this process did not start' : 'another program';
+  throw new Error(
+    `cannot start the Temporal dev server on ${frontend}: port ${port} (${role}) on ${HOST} ` +
+      `is already served by ${what}; stop it or choose another port`,
+  );
+}
+
+async function answersAsTemporal(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: PROBE_DEADLINE_MS });
+    const conn = connection;
+    await conn.withDeadline(Date.now() + PROBE_DEADLINE_MS, () =>
+      conn.workflowService.getSystemInfo({}),
+    );
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => {});
+  }
+}
+
+async function waitUntilReady(
+  address: string,
+  uiUrl: string,
+  namespace: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  let connection: Connection | undefined;
+  try {
+    await waitUntil(
+      async () => {
+        connection ??= await Connection.connect({ address, connectTimeout: PROBE_DEADLINE_MS });
+        const conn = connection;
+        await conn.withDeadline(Date.now() + PROBE_DEADLINE_MS, () =>
+          conn.workflowService.describeNamespace({ namespace }),
+        );
+        const response = await fetch(uiUrl, { signal: AbortSignal.timeout(PROBE_DEADLINE_MS) });
+        await response.body?.cancel();
+        if (response.status !== 200) {
+          throw new Error(`Web UI ${uiUrl} answered HTTP ${response.status}`);
+        }
+      },
+      {
+        timeoutMs,
+        intervalMs: 200,
+        signal,
+        timeoutMessage: (lastError) =>
+          `Temporal dev server on ${address} was not ready after ${Math.round(timeoutMs / 1000)} s: ` +
+          lastError,
+      },
+    );
+  } finally {
+    await connection?.close().catch(() => {});
+  }
+}

@@ -1,3 +1,9 @@
+// infra/: adapters to the outside world (the ports' implementations:
+// PGlite/pg, pgvector/Qdrant, SQL graph/Neo4j, Redis, Gemini, the local model),
+// configuration, logging, metrics, the memory monitor, and the runtime helpers
+// the product itself needs (Temporal connection, schedules, CLI and dev server,
+// process tools). May import core/ (and workflows/ to start them by type);
+// never api/, app/ or tooling. This file is the one validated configuration.
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';

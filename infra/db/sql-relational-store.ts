@@ -4,6 +4,7 @@ import type { NewNarrative, RelationalStore } from '../../core/ports/relational-
 import { migrate } from './migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { consolidationQueries } from './sql-consolidation-queries.ts';
+import { indexStateQueries } from './sql-index-state-queries.ts';
 import { memoryQueries } from './sql-memory-queries.ts';
 import { planCacheQueries } from './sql-plan-cache-queries.ts';
 import { vectorSpaceQueries } from './sql-vector-space-queries.ts';
@@ -22,6 +23,7 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
   return {
     kind: driver.kind,
     ...memoryQueries(driver),
+    ...indexStateQueries(driver),
     ...consolidationQueries(driver),
     ...planCacheQueries(driver),
     ...vectorSpaceQueries(driver),

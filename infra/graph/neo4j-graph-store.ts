@@ -1,12 +1,8 @@
 import neo4j, { type Driver, type ManagedTransaction, type Session } from 'neo4j-driver';
 import { AppError } from '../../core/errors.ts';
-import type {
-  GraphEntity,
-  GraphHit,
-  GraphStore,
-  MemoryGraph,
-} from '../../core/ports/graph-store.ts';
-import { clampLimit, entityKey, prepareMemoryGraph } from './memory-graph.ts';
+import type { GraphEntity, GraphHit, GraphStore } from '../../core/ports/graph-store.ts';
+import { clampLimit, entityKey } from './memory-graph.ts';
+import { deleteMemoryGraph, deleteOrphans, writeMemoryGraphs } from './neo4j-graph-writes.ts';
 
 export interface Neo4jGraphStoreOptions {
   /** Bolt URL, such as `bolt://127.0.0.1:7687` or `neo4j+s://xxxx.databases.neo4j.io`. */
@@ -29,50 +25,6 @@ const SCHEMA = [
   'CREATE CONSTRAINT graph_owner_user IF NOT EXISTS FOR (o:GraphOwner) REQUIRE o.userId IS UNIQUE',
   'CREATE INDEX graph_entity_user IF NOT EXISTS FOR (e:Entity) ON (e.userId)',
 ];
-
-// Writing a property of the user's owner node takes its write lock until the
-// transaction ends, so one user's graph writes run one at a time and removing
-// an entity no memory mentions cannot race a write that mentions it again.
-const LOCK_USER = `
-  MERGE (o:GraphOwner {userId: $userId})
-  SET o.writes = coalesce(o.writes, 0) + 1`;
-
-// Relations of a memory join entities it mentions, so they are found from them.
-const REMOVE_CONTRIBUTION = `
-  MATCH (m:Memory {userId: $userId, id: $memoryId})
-  OPTIONAL MATCH (m)-[:MENTIONS]->(:Entity)-[r:RELATED {memoryId: $memoryId}]->(:Entity)
-  DELETE r
-  WITH DISTINCT m
-  OPTIONAL MATCH (m)-[mention:MENTIONS]->(e:Entity)
-  DELETE mention
-  WITH m, collect(e.key) AS keys
-  DETACH DELETE m
-  RETURN keys`;
-
-const REMOVE_ORPHANS = `
-  UNWIND $keys AS key
-  MATCH (e:Entity {userId: $userId, key: key})
-  WHERE NOT EXISTS { (e)<-[:MENTIONS]-(:Memory) }
-  DETACH DELETE e`;
-
-// A memory that names an entity sets its display name and type; one that only
-// relates to it keeps what earlier memories said.
-const WRITE_MENTIONS = `
-  MERGE (m:Memory {userId: $userId, id: $memoryId})
-  WITH m
-  UNWIND $entities AS entity
-  MERGE (e:Entity {userId: $userId, key: entity.key})
-  ON CREATE SET e.name = entity.name, e.type = entity.type
-  ON MATCH SET
-    e.name = CASE WHEN entity.explicit THEN entity.name ELSE e.name END,
-    e.type = CASE WHEN entity.explicit THEN entity.type ELSE e.type END
-  MERGE (m)-[:MENTIONS]->(e)`;
-
-const WRITE_RELATIONS = `
-  UNWIND $relations AS relation
-  MATCH (a:Entity {userId: $userId, key: relation.fromKey})
-  MATCH (b:Entity {userId: $userId, key: relation.toKey})
-  MERGE (a)-[:RELATED {type: relation.type, memoryId: $memoryId}]->(b)`;
 
 // Memories reached from the query entities: directly (hops 0) or through a
 // relation in either direction (hops 1). Each memory is ranked at its nearest
@@ -141,30 +93,6 @@ export async function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): Pr
   const read = <T>(work: (tx: ManagedTransaction) => Promise<T>) =>
     withSession((session) => session.executeRead(work));
 
-  /** Removes a memory's node, mentions and relations; returns the keys it mentioned. */
-  const removeContribution = async (tx: ManagedTransaction, userId: string, memoryId: string) => {
-    const result = await tx.run(REMOVE_CONTRIBUTION, { userId, memoryId });
-    return (result.records[0]?.get('keys') as string[] | undefined) ?? [];
-  };
-
-  /** Writes a memory's graph in place of what it contributed before (the user is locked). */
-  const replaceContribution = async (
-    tx: ManagedTransaction,
-    userId: string,
-    memoryId: string,
-    graph: MemoryGraph,
-  ) => {
-    const { entities, relations } = prepareMemoryGraph(graph);
-    const previous = await removeContribution(tx, userId, memoryId);
-    if (entities.length > 0) {
-      await tx.run(WRITE_MENTIONS, { userId, memoryId, entities });
-      if (relations.length > 0) {
-        await tx.run(WRITE_RELATIONS, { userId, memoryId, relations });
-      }
-    }
-    if (previous.length > 0) await tx.run(REMOVE_ORPHANS, { userId, keys: previous });
-  };
-
   try {
     await withSession(async (session) => {
       // Schema commands cannot share a transaction with each other.
@@ -178,29 +106,17 @@ export async function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): Pr
   return {
     kind: 'neo4j',
 
-    async upsertMemoryGraph(userId: string, memoryId: string, graph: MemoryGraph) {
-      await write(async (tx) => {
-        await tx.run(LOCK_USER, { userId });
-        await replaceContribution(tx, userId, memoryId, graph);
-      });
+    async upsertMemoryGraph(userId, memoryId, graph) {
+      await write((tx) => writeMemoryGraphs(tx, userId, [{ memoryId, graph }]));
     },
 
     async upsertMemoryGraphs(userId, items) {
       if (items.length === 0) return;
-      await write(async (tx) => {
-        await tx.run(LOCK_USER, { userId });
-        for (const { memoryId, graph } of items) {
-          await replaceContribution(tx, userId, memoryId, graph);
-        }
-      });
+      await write((tx) => writeMemoryGraphs(tx, userId, items));
     },
 
-    async deleteMemory(userId: string, memoryId: string) {
-      await write(async (tx) => {
-        await tx.run(LOCK_USER, { userId });
-        const previous = await removeContribution(tx, userId, memoryId);
-        if (previous.length > 0) await tx.run(REMOVE_ORPHANS, { userId, keys: previous });
-      });
+    async deleteMemory(userId, memoryId) {
+      await write((tx) => deleteMemoryGraph(tx, userId, memoryId));
     },
 
     async findMemories(userId, entityNames, options): Promise<GraphHit[]> {
@@ -256,19 +172,7 @@ export async function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): Pr
       return result.records.map((r) => r.get('name') as string);
     },
 
-    async deleteOrphanEntities(userId) {
-      return write(async (tx) => {
-        await tx.run(LOCK_USER, { userId });
-        const result = await tx.run(
-          `MATCH (e:Entity {userId: $userId})
-           WHERE NOT EXISTS { (e)<-[:MENTIONS]-(:Memory) }
-           DETACH DELETE e
-           RETURN count(*) AS deleted`,
-          { userId },
-        );
-        return (result.records[0]?.get('deleted') as number | undefined) ?? 0;
-      });
-    },
+    deleteOrphanEntities: (userId) => write((tx) => deleteOrphans(tx, userId)),
 
     async ping() {
       await withSession((session) => session.run('RETURN 1'));

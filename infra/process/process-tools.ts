@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 
 // Helpers shared by everything that installs and runs local services (the
 // Temporal CLI and dev server here, the launchers in tools/dev-services):
-// running commands, finding and installing binaries, and reading their logs.
+// running commands, finding binaries, and reading their logs. What needs root
+// (apt packages, system users) is in system-setup.ts.
 
 const execFileAsync = promisify(execFile);
 
@@ -122,96 +123,6 @@ export async function run(
       { cause: error },
     );
   }
-}
-
-export interface AptInstallOptions {
-  env: NodeJS.ProcessEnv;
-  log: Log;
-  /** How long `apt-get install` may take; `apt-get update` gets five minutes. */
-  timeoutMs: number;
-  /**
-   * `'first'` refreshes the package lists before installing; `'on-failure'`
-   * only when the install fails without it, then tries once more.
-   */
-  update: 'first' | 'on-failure';
-  /** Options before the apt-get command, for update and install alike. */
-  aptOptions?: string[];
-  /** Options of `apt-get install` after `-y`. */
-  installOptions?: string[];
-}
-
-/** Installs Debian packages with apt-get, non-interactively; needs root. */
-export async function aptInstall(packages: string[], options: AptInstallOptions): Promise<void> {
-  const { log, timeoutMs, aptOptions = [], installOptions = [] } = options;
-  const env = { ...options.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const update = () => run('apt-get', [...aptOptions, 'update'], { env, timeoutMs: 300_000 });
-  const install = () =>
-    run('apt-get', [...aptOptions, 'install', '-y', ...installOptions, ...packages], {
-      env,
-      timeoutMs,
-    });
-  if (options.update === 'first') await update();
-  try {
-    await install();
-  } catch (error) {
-    if (options.update === 'first') throw error;
-    const firstLine = errorMessage(error).split('\n')[0] ?? '';
-    log(`apt-get install failed (${firstLine}); running apt-get update and trying once more`);
-    await update();
-    await install();
-  }
-}
-
-/**
- * Runs a command as `user` through `runuser`, which executes it directly (no
- * shell), so no argument needs quoting. The working directory is `/`, which
- * every user may enter. Needs root.
- */
-export function runAsUser(
-  user: string,
-  command: string,
-  args: string[],
-  options: RunOptions,
-): Promise<{ stdout: string; stderr: string }> {
-  return run('runuser', ['-u', user, '--', command, ...args], { ...options, cwd: '/' });
-}
-
-/**
- * Returns the ids of the unprivileged system user `name`, creating it (no
- * home, no login shell) when it is missing; `purpose` completes the log line
- * "creating the system user <name> …". Needs root to create it.
- */
-export async function ensureSystemUser(
-  name: string,
-  purpose: string,
-  options: RunOptions & { log: Log },
-): Promise<{ uid: number; gid: number }> {
-  const lookup = async () => {
-    const [uid, gid] = await Promise.all([
-      run('id', ['-u', name], options),
-      run('id', ['-g', name], options),
-    ]);
-    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-  };
-  try {
-    return await lookup();
-  } catch {
-    options.log(`creating the system user ${name} ${purpose}`);
-  }
-  try {
-    await run(
-      'useradd',
-      [
-        ...['--system', '--user-group', '--no-create-home'],
-        ...['--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name],
-      ],
-      options,
-    );
-  } catch (error) {
-    // Exit status 9: another process created the same user meanwhile.
-    if ((error as { cause?: { code?: unknown } }).cause?.code !== 9) throw error;
-  }
-  return lookup();
 }
 
 export interface BuildOptions {

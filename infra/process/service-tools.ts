@@ -165,3 +165,43 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   };
   return { child, logStart, exited, stop };
 }
+
+export interface WaitForServiceOptions {
+  /** Resolves once the service answers; stops probing when `signal` aborts. */
+  ready: (signal: AbortSignal) => Promise<void>;
+  /** The error when the child exits before it is ready, given how it ended. */
+  exitedError: (how: string) => Promise<Error> | Error;
+  /**
+   * Runs on failure before the child is stopped (while its files are still
+   * there) and returns the error to throw instead (default: the failure itself).
+   */
+  describeFailure?: (error: unknown) => Promise<unknown>;
+}
+
+/**
+ * Waits until `server` is ready, or fails as soon as it exits first. On any
+ * failure the probe is ended and the child stopped before the error is thrown,
+ * so a launcher that failed to start leaves no process behind.
+ */
+export async function waitForService(
+  server: ServiceProcess,
+  options: WaitForServiceOptions,
+): Promise<void> {
+  const abort = new AbortController();
+  try {
+    await Promise.race([
+      options.ready(abort.signal),
+      server.exited.then(async (how) => {
+        // A child stopped after it was ready (or after a failure) is no failure to report.
+        if (!abort.signal.aborted) throw await options.exitedError(how);
+      }),
+    ]);
+  } catch (error) {
+    abort.abort();
+    const failure = options.describeFailure ? await options.describeFailure(error) : error;
+    await server.stop();
+    throw failure;
+  } finally {
+    abort.abort();
+  }
+}

@@ -1,10 +1,11 @@
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import {
   consolidationWorkflow,
   consolidationWorkflowId,
   type ConsolidationInput,
 } from '../../workflows/index.ts';
+import { upsertSchedule } from './upsert-schedule.ts';
 
 /** One consolidation schedule per task queue, so several deployments can share a namespace. */
 export const consolidationScheduleId = (taskQueue: string) => `consolidation-${taskQueue}`;
@@ -61,23 +62,17 @@ export async function ensureConsolidationSchedule(
     overlap: ScheduleOverlapPolicy.SKIP,
     catchupWindow: options.catchupWindow ?? '4 hours',
   };
-  try {
-    await client.schedule.create({
+  await upsertSchedule(
+    client,
+    {
       scheduleId,
       spec,
       action,
       policies,
       memo: { purpose: 'merges near-duplicate memories, retires outdated ones, frees orphans' },
-    });
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(scheduleId).update((previous) => ({
-      ...previous,
-      spec,
-      action,
-      policies: { ...previous.policies, ...policies },
-    }));
-  }
+    },
+    { updatePolicies: true },
+  );
 }
 
 /**

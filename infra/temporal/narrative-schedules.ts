@@ -1,5 +1,6 @@
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { narrativeFeederWorkflow, type NarrativeFeederInput } from '../../workflows/index.ts';
+import { upsertSchedule } from './upsert-schedule.ts';
 
 /** One feeder schedule per narratives task queue, so several deployments can share a namespace. */
 export const narrativeFeederScheduleId = (taskQueue: string) => `narrative-feeder-${taskQueue}`;
@@ -39,18 +40,11 @@ export async function ensureNarrativeFeederSchedule(
     staticSummary: `Feeds users active in the last ${activeWithinHours} h to the narrative scheduler`,
   };
   const spec = { intervals: [{ every: `${options.everySeconds ?? 6 * 3600}s` as const }] };
-  try {
-    await client.schedule.create({
-      scheduleId,
-      spec,
-      action,
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '10 minutes' },
-      memo: { purpose: 'requests narratives for recently active users at normal priority' },
-    });
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule
-      .getHandle(scheduleId)
-      .update((previous) => ({ ...previous, spec, action }));
-  }
+  await upsertSchedule(client, {
+    scheduleId,
+    spec,
+    action,
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '10 minutes' },
+    memo: { purpose: 'requests narratives for recently active users at normal priority' },
+  });
 }

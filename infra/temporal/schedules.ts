@@ -1,5 +1,4 @@
 import {
-  ScheduleAlreadyRunning,
   ScheduleOverlapPolicy,
   WorkflowExecutionAlreadyStartedError,
   type Client,
@@ -9,6 +8,7 @@ import {
   reembedWorkflow,
   reembedWorkflowId,
 } from '../../workflows/index.ts';
+import { upsertSchedule } from './upsert-schedule.ts';
 
 /** One schedule per task queue, so several deployments can share a namespace. */
 export const scheduleId = (taskQueue: string) => `index-reconciler-${taskQueue}`;
@@ -31,20 +31,13 @@ export async function ensureIndexReconcilerSchedule(
     ],
   };
   const spec = { intervals: [{ every: `${options.everySeconds}s` as const }] };
-  try {
-    await client.schedule.create({
-      scheduleId: scheduleId(options.taskQueue),
-      spec,
-      action,
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
-      memo: { purpose: 're-requests indexing lost between commit and workflow start' },
-    });
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule
-      .getHandle(scheduleId(options.taskQueue))
-      .update((previous) => ({ ...previous, spec, action }));
-  }
+  await upsertSchedule(client, {
+    scheduleId: scheduleId(options.taskQueue),
+    spec,
+    action,
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
+    memo: { purpose: 're-requests indexing lost between commit and workflow start' },
+  });
 }
 
 /**

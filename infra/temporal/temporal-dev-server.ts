@@ -8,6 +8,7 @@ import {
   freePort,
   LOOPBACK as HOST,
   startServiceProcess,
+  waitForService,
   waitUntil,
 } from '../process/service-tools.ts';
 
@@ -91,30 +92,23 @@ export async function startTemporalDevServer(
   });
   const lastLines = () => tail(logFile, 20, server.logStart);
 
-  const abort = new AbortController();
-  try {
-    await Promise.race([
+  await waitForService(server, {
+    ready: (signal) =>
       waitUntilReady(
         address,
         uiUrl,
         namespace,
         options.readyTimeoutMs ?? READY_TIMEOUT_MS,
-        abort.signal,
+        signal,
       ).catch(async (error: unknown) => {
         throw new Error(`${errorMessage(error)}; last lines of ${logFile}:\n${await lastLines()}`);
       }),
-      server.exited.then(async (how) => {
-        throw new Error(
-          `Temporal dev server on ${address} exited before it was ready (${how}); ` +
-            `last lines of ${logFile}:\n${await lastLines()}`,
-        );
-      }),
-    ]);
-  } catch (error) {
-    abort.abort();
-    await server.stop();
-    throw error;
-  }
+    exitedError: async (how) =>
+      new Error(
+        `Temporal dev server on ${address} exited before it was ready (${how}); ` +
+          `last lines of ${logFile}:\n${await lastLines()}`,
+      ),
+  });
   log(`Temporal dev server ready on ${address} in ${Date.now() - started} ms`);
   return { address, uiUrl, pid: server.child.pid ?? -1, logFile, stop: server.stop };
 }

@@ -2,10 +2,10 @@ import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { AppError } from '../../core/errors.ts';
 import type { VectorHit, VectorIndex, VectorQuery } from '../../core/ports/vector-index.ts';
 import {
-  assertLimit,
-  assertTags,
+  assertIdPage,
+  assertUserIds,
   assertUuid,
-  assertVector,
+  checkedQuery,
   checkedRecords,
 } from './vector-input.ts';
 
@@ -79,13 +79,10 @@ export async function createQdrantIndex(options: QdrantIndexOptions): Promise<Ve
     ],
   });
   const toQuery = (query: VectorQuery, at: string): Schemas['QueryRequest'] => {
-    assertUuid(query.userId, `${at}.userId`);
-    assertVector(query.vector, dimension, `${at}.vector`);
-    assertLimit(query.limit, `${at}.limit`);
-    if (query.tags !== undefined) assertTags(query.tags, `${at}.tags`);
+    const tags = checkedQuery(query, dimension, at);
     return {
       query: [...query.vector],
-      filter: userFilter(query.userId.toLowerCase(), query.tags),
+      filter: userFilter(query.userId.toLowerCase(), tags),
       limit: query.limit,
       with_payload: false,
       with_vector: false,
@@ -111,8 +108,7 @@ export async function createQdrantIndex(options: QdrantIndexOptions): Promise<Ve
     },
 
     async delete(userId, ids) {
-      assertUuid(userId, 'userId');
-      ids.forEach((id, i) => assertUuid(id, `ids[${i}]`));
+      assertUserIds(userId, ids);
       if (ids.length === 0) return;
       // has_id inside the user filter: another user's ids match nothing.
       const filter: Schemas['Filter'] = {
@@ -137,9 +133,7 @@ export async function createQdrantIndex(options: QdrantIndexOptions): Promise<Ve
     },
 
     async listIds(userId, { limit, afterId }) {
-      assertUuid(userId, 'userId');
-      assertLimit(limit, 'limit');
-      if (afterId !== undefined) assertUuid(afterId, 'afterId');
+      assertIdPage(userId, limit, afterId);
       const after = afterId?.toLowerCase();
       // Scroll pages by id and its offset is inclusive: ask for one more and drop `afterId`.
       const page = await call('scroll', () =>
@@ -158,8 +152,7 @@ export async function createQdrantIndex(options: QdrantIndexOptions): Promise<Ve
     },
 
     async getVectors(userId, ids) {
-      assertUuid(userId, 'userId');
-      ids.forEach((id, i) => assertUuid(id, `ids[${i}]`));
+      assertUserIds(userId, ids);
       const vectors = new Map<string, number[]>();
       if (ids.length === 0) return vectors;
       const user = userId.toLowerCase();

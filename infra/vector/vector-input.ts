@@ -1,5 +1,5 @@
 import { AppError } from '../../core/errors.ts';
-import type { VectorRecord } from '../../core/ports/vector-index.ts';
+import type { VectorQuery, VectorRecord } from '../../core/ports/vector-index.ts';
 
 // Input checks every vector adapter applies, so a bad call fails the same way on each.
 
@@ -19,6 +19,27 @@ export function checkedRecords(
     byId.set(record.id.toLowerCase(), record);
   });
   return [...byId.values()];
+}
+
+/** Checks one search query (`at` names it in errors); returns its tags, empty for no tag filter. */
+export function checkedQuery(query: VectorQuery, dimension: number, at: string): string[] {
+  assertUuid(query.userId, `${at}.userId`);
+  assertVector(query.vector, dimension, `${at}.vector`);
+  assertLimit(query.limit, `${at}.limit`);
+  return query.tags === undefined ? [] : assertTags(query.tags, `${at}.tags`);
+}
+
+/** Checks the user and memory ids a delete or a vector lookup names. */
+export function assertUserIds(userId: string, ids: readonly string[]): void {
+  assertUuid(userId, 'userId');
+  ids.forEach((id, i) => assertUuid(id, `ids[${i}]`));
+}
+
+/** Checks the arguments of one `listIds` page. */
+export function assertIdPage(userId: string, limit: number, afterId: string | undefined): void {
+  assertUuid(userId, 'userId');
+  assertLimit(limit, 'limit');
+  if (afterId !== undefined) assertUuid(afterId, 'afterId');
 }
 
 /** Throws `bad_request` unless `value` is a UUID string. */

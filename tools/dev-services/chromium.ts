@@ -1,4 +1,5 @@
-import { aptInstall, findCommand, type Log } from '../../infra/process/process-tools.ts';
+import { findCommand, type Log } from '../../infra/process/process-tools.ts';
+import { ensureSystemCommand } from '../../infra/process/system-setup.ts';
 
 // Debian names the binary `chromium`; other distributions and older Ubuntus ship the others.
 const BINARIES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome'];
@@ -29,30 +30,17 @@ async function findChromium(env: NodeJS.ProcessEnv): Promise<string | undefined>
  */
 export async function ensureChromium(options: EnsureChromiumOptions = {}): Promise<string> {
   const { log = () => {}, env = process.env } = options;
-  const found = await findChromium(env);
-  if (found) return found;
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      `no Chromium was found on PATH or in ${FALLBACK_DIRS.join(', ')}, and only root may ` +
-        'install it here: run `sudo apt-get install -y chromium` (Debian) or install ' +
-        'Chromium or Chrome another way, then try again',
-    );
-  }
-  const started = Date.now();
-  log('chromium not found: installing the chromium package with apt-get');
-  await aptInstall(['chromium'], {
+  return ensureSystemCommand({
     env,
     log,
+    find: () => findChromium(env),
+    command: 'chromium',
+    aptPackage: 'chromium',
     timeoutMs: 600_000,
-    update: 'on-failure',
-    // Waits for another apt/dpkg run (a parallel test process, say) instead of failing on its lock.
-    aptOptions: ['-o', 'DPkg::Lock::Timeout=120'],
-    installOptions: ['--no-install-recommends'],
+    notRootError:
+      `no Chromium was found on PATH or in ${FALLBACK_DIRS.join(', ')}, and only root may ` +
+      'install it here: run `sudo apt-get install -y chromium` (Debian) or install ' +
+      'Chromium or Chrome another way, then try again',
+    stillMissingError: 'apt-get installed chromium, but no chromium binary is to be found',
   });
-  const installed = await findChromium(env);
-  if (!installed) {
-    throw new Error('apt-get installed chromium, but no chromium binary is to be found');
-  }
-  log(`installed ${installed} in ${Date.now() - started} ms`);
-  return installed;
 }

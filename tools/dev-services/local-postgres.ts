@@ -1,3 +1,8 @@
+// tools/: what only tests and benchmarks use. dev-services/ installs and starts
+// real services on loopback for a run (PostgreSQL 15 and 18 with pgvector,
+// Redis, Neo4j, Chromium); gemini-emulator/ is the local stand-in for Gemini;
+// lint/ holds the import-direction rule. May import infra/ and core/; nothing
+// in the product imports tools/.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -9,18 +14,15 @@ import {
   readPostmasterPid,
   readyPostgres,
   redact,
-  withClient,
   writeClusterConfig,
   type ClusterServer,
 } from './pg-cluster-tools.ts';
-import {
-  aptInstall,
-  exists,
-  findCommand,
-  run,
-  type Log,
-} from '../../infra/process/process-tools.ts';
+import { exists, findCommand, run, type Log } from '../../infra/process/process-tools.ts';
+import { aptInstall } from '../../infra/process/system-setup.ts';
 import { freePort } from '../../infra/process/service-tools.ts';
+
+// Kept for importers of this module; they live in test-databases.ts.
+export { createTestDatabase, dropTestDatabase } from './test-databases.ts';
 
 const PREFERRED_VERSION = '15';
 const ROLE = 'memengine';
@@ -84,30 +86,6 @@ export async function ensureLocalPostgres(
     started,
     log,
   });
-}
-
-/**
- * Creates an empty database `name` (replacing a leftover one of that name)
- * and returns its URL, which uses the admin URL's credentials.
- * `name` must be a plain lower-case identifier.
- */
-export async function createTestDatabase(adminUrl: string, name: string): Promise<string> {
-  const ident = quoteDatabaseName(name);
-  await withClient(adminUrl, async (client) => {
-    await client.query(`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${ident}`);
-  });
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-/** Drops database `name`, closing its open connections; does nothing when it does not exist. */
-export async function dropTestDatabase(adminUrl: string, name: string): Promise<void> {
-  const ident = quoteDatabaseName(name);
-  await withClient(adminUrl, (client) =>
-    client.query(`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`),
-  );
 }
 
 async function ensureSystemCluster(env: NodeJS.ProcessEnv, log: Log): Promise<ClusterServer> {
@@ -299,11 +277,4 @@ async function runningPort(
     return undefined;
   }
   return (await readPostmasterPid(dataDir))?.port;
-}
-
-function quoteDatabaseName(name: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
-    throw new Error(`invalid test database name ${JSON.stringify(name)}: use [a-z_][a-z0-9_]*`);
-  }
-  return `"${name}"`;
 }

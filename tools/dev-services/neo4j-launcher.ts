@@ -3,12 +3,12 @@ import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
-  aptInstall,
   findCommand,
   removeLeftovers,
   runBuild,
   type Log,
 } from '../../infra/process/process-tools.ts';
+import { aptInstall } from '../../infra/process/system-setup.ts';
 
 // Kept for importers of this module; they now live in process-tools.ts.
 export { isAlive, tail } from '../../infra/process/process-tools.ts';

@@ -7,6 +7,7 @@ import {
   freePort,
   LOOPBACK as HOST,
   startServiceProcess,
+  waitForService,
   waitUntil,
 } from '../../infra/process/service-tools.ts';
 
@@ -109,29 +110,20 @@ export async function ensureNeo4j(options: EnsureNeo4jOptions): Promise<LocalNeo
     },
   });
 
-  const abort = new AbortController();
-  try {
-    await Promise.race([
-      waitForBolt(
-        url,
-        USERNAME,
-        PASSWORD,
-        options.readyTimeoutMs ?? READY_TIMEOUT_MS,
-        abort.signal,
-      ),
-      server.exited.then((how) => {
-        throw new Error(`Neo4j exited before it was ready (${how})`);
-      }),
-    ]);
-  } catch (error) {
-    abort.abort();
-    const lines = await tail(logFile, 30);
-    // Keep the log for inspection: stop() would remove it with the instance directory.
-    const kept = `${instanceDir}.failed.log`;
-    await fs.copyFile(logFile, kept).catch(() => {});
-    await server.stop();
-    throw new Error(`${errorMessage(error)}; last lines of ${kept}:\n${lines}`, { cause: error });
-  }
+  await waitForService(server, {
+    ready: (signal) =>
+      waitForBolt(url, USERNAME, PASSWORD, options.readyTimeoutMs ?? READY_TIMEOUT_MS, signal),
+    exitedError: (how) => new Error(`Neo4j exited before it was ready (${how})`),
+    describeFailure: async (error) => {
+      const lines = await tail(logFile, 30);
+      // Keep the log for inspection: stop() would remove it with the instance directory.
+      const kept = `${instanceDir}.failed.log`;
+      await fs.copyFile(logFile, kept).catch(() => {});
+      return new Error(`${errorMessage(error)}; last lines of ${kept}:\n${lines}`, {
+        cause: error,
+      });
+    },
+  });
   log(`Neo4j ready on ${url} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { url, username: USERNAME, password: PASSWORD, startedByUs: true, stop: server.stop };
 }

@@ -11,14 +11,8 @@ import {
   runningPostmasterPort,
   writeClusterConfig,
 } from './pg-cluster-tools.ts';
-import {
-  ensureSystemUser,
-  exists,
-  run,
-  runAsUser,
-  type Log,
-  type RunOptions,
-} from '../../infra/process/process-tools.ts';
+import { exists, run, type Log, type RunOptions } from '../../infra/process/process-tools.ts';
+import { ensureSystemUser, runAsUser } from '../../infra/process/system-setup.ts';
 import { freePort } from '../../infra/process/service-tools.ts';
 
 /** The PyPI wheel that ships PostgreSQL 18.4 with pgvector 0.8.5 as a relocatable build. */

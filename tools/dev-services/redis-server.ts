@@ -1,17 +1,13 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import {
-  aptInstall,
-  errorMessage,
-  findCommand,
-  tail,
-  type Log,
-} from '../../infra/process/process-tools.ts';
+import { errorMessage, findCommand, tail, type Log } from '../../infra/process/process-tools.ts';
+import { ensureSystemCommand } from '../../infra/process/system-setup.ts';
 import {
   freePort,
   LOOPBACK as HOST,
   startServiceProcess,
+  waitForService,
   waitUntil,
 } from '../../infra/process/service-tools.ts';
 
@@ -83,33 +79,20 @@ export async function ensureRedisServer(options: EnsureRedisServerOptions): Prom
 
 class PortInUseError extends Error {}
 
-async function ensureBinary(env: NodeJS.ProcessEnv, log: Log): Promise<string> {
-  const found = await findCommand(BINARY, env, FALLBACK_DIRS);
-  if (found) return found;
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      `${BINARY} was not found on PATH or in ${FALLBACK_DIRS.join(', ')}, and only root may ` +
-        'install it here: run `sudo apt-get install -y redis-server` (Debian/Ubuntu) or ' +
-        '`brew install redis` (macOS), then try again',
-    );
-  }
-  const started = Date.now();
-  log(`${BINARY} not found: installing the redis-server package with apt-get`);
-  await aptInstall(['redis-server'], {
+function ensureBinary(env: NodeJS.ProcessEnv, log: Log): Promise<string> {
+  return ensureSystemCommand({
     env,
     log,
+    find: () => findCommand(BINARY, env, FALLBACK_DIRS),
+    command: BINARY,
+    aptPackage: 'redis-server',
     timeoutMs: 300_000,
-    update: 'on-failure',
-    // Waits for another apt/dpkg run (a parallel test process, say) instead of failing on its lock.
-    aptOptions: ['-o', 'DPkg::Lock::Timeout=120'],
-    installOptions: ['--no-install-recommends'],
+    notRootError:
+      `${BINARY} was not found on PATH or in ${FALLBACK_DIRS.join(', ')}, and only root may ` +
+      'install it here: run `sudo apt-get install -y redis-server` (Debian/Ubuntu) or ' +
+      '`brew install redis` (macOS), then try again',
+    stillMissingError: `apt-get installed redis-server, but ${BINARY} is still not to be found`,
   });
-  const installed = await findCommand(BINARY, env, FALLBACK_DIRS);
-  if (!installed) {
-    throw new Error(`apt-get installed redis-server, but ${BINARY} is still not to be found`);
-  }
-  log(`installed ${installed} in ${Date.now() - started} ms`);
-  return installed;
 }
 
 async function startServer(
@@ -147,36 +130,32 @@ async function startServer(
     },
   });
 
-  const abort = new AbortController();
   try {
-    await Promise.race([
-      waitForServer(port, server.child.pid, readyTimeoutMs, abort.signal).catch(
-        async (error: unknown) => {
-          if (error instanceof PortInUseError) throw error;
-          throw new Error(
-            `${errorMessage(error)}; last lines of ${logFile}:\n${await tail(logFile, 20)}`,
-          );
-        },
-      ),
-      server.exited.then(async (how) => {
-        if (abort.signal.aborted) return;
+    await waitForService(server, {
+      ready: (signal) =>
+        waitForServer(port, server.child.pid, readyTimeoutMs, signal).catch(
+          async (error: unknown) => {
+            if (error instanceof PortInUseError) throw error;
+            throw new Error(
+              `${errorMessage(error)}; last lines of ${logFile}:\n${await tail(logFile, 20)}`,
+            );
+          },
+        ),
+      exitedError: async (how) => {
         const output = await tail(logFile, 20);
         if (/address already in use/i.test(output)) {
-          throw new PortInUseError(`port ${port} on ${HOST} is already in use`);
+          return new PortInUseError(`port ${port} on ${HOST} is already in use`);
         }
-        throw new Error(
+        return new Error(
           `Redis on ${HOST}:${port} exited before it answered PING (${how}); ` +
             `last lines of ${logFile}:\n${output}`,
         );
-      }),
-    ]);
+      },
+    });
   } catch (error) {
-    abort.abort();
-    await server.stop();
+    // A lost race for the port is retried on another; its log holds nothing worth keeping.
     if (error instanceof PortInUseError) await fs.rm(logFile, { force: true });
     throw error;
-  } finally {
-    abort.abort();
   }
   return {
     url: `redis://${HOST}:${port}`,

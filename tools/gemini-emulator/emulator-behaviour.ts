@@ -76,3 +76,27 @@ export function checkFailures(spec: FailureSpec): Required<FailureSpec> {
   }
   return failures;
 }
+
+/** A behaviour patch after its checks: undefined keeps a setting, latency `null` clears it. */
+export interface CheckedBehaviour {
+  latency: LatencySpec | null | undefined;
+  failures: Required<FailureSpec> | undefined;
+}
+
+/** Checks a behaviour patch, so a bad one throws before anything changes. */
+export function checkBehaviour(patch: MethodBehaviour | undefined): CheckedBehaviour {
+  return {
+    latency: checkedSetting(patch?.latency, null, checkLatency),
+    failures: checkedSetting(patch?.failures, NO_FAILURES, checkFailures),
+  };
+}
+
+/** Omitted stays undefined (keep it), `null` becomes `cleared`, anything else is checked. */
+function checkedSetting<T, R, C>(
+  value: T | null | undefined,
+  cleared: C,
+  check: (value: T) => R,
+): R | C | undefined {
+  if (value === undefined) return undefined;
+  return value === null ? cleared : check(value);
+}

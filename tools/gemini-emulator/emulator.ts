@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { seededRandom } from '../../core/util/seeded-random.ts';
+import { drawFault, sampleLatency } from './emulator-behaviour.ts';
+import { holdUntilGone, readJson, send, waitUnlessGone } from './emulator-http.ts';
 import {
-  DEFAULT_EMBEDDING_DIMENSION,
   WireError,
   batchEmbedContentsResponse,
   defaultAnswer,
@@ -12,43 +12,21 @@ import {
   internalError,
   parseGenerateRequest,
   rateLimitedError,
-  type EmulatorGenerateRequest,
 } from './emulator-protocol.ts';
-
 import {
-  NO_FAILURES,
-  checkFailures,
-  checkLatency,
-  drawFault,
-  sampleLatency,
-  type FailureSpec,
-  type LatencySpec,
-  type MethodBehaviour,
-} from './emulator-behaviour.ts';
+  EmulatorSettings,
+  type EmulatorMethod,
+  type GeminiEmulatorSettings,
+} from './emulator-settings.ts';
 
 export type { EmulatorGenerateRequest } from './emulator-protocol.ts';
 export type { FailureSpec, LatencySpec, MethodBehaviour } from './emulator-behaviour.ts';
-
-export const EMULATOR_METHODS = ['generateContent', 'embedContent', 'batchEmbedContents'] as const;
-/** A Gemini REST method the emulator serves. */
-export type EmulatorMethod = (typeof EMULATOR_METHODS)[number];
-
-/** Scripts `generateContent` answers (text, or JSON text in JSON mode; passed through as is). */
-export type EmulatorResponder = (request: EmulatorGenerateRequest) => string | Promise<string>;
-
-/** Settings accepted at start and by `configure()`; omitted keys keep their value. */
-export interface GeminiEmulatorSettings {
-  /** Seeds latency and failure draws (one stream per method); default 1. */
-  seed?: number;
-  /** When set, requests must carry it (`x-goog-api-key` or `?key=`); `null` accepts any. */
-  apiKey?: string | null;
-  /** Vector length when a request has no `outputDimensionality`; default 768. */
-  defaultDimension?: number;
-  /** `null` restores the built-in deterministic answers. */
-  responder?: EmulatorResponder | null;
-  /** Behaviour per method; `all` applies first, then the named methods. */
-  methods?: Partial<Record<EmulatorMethod | 'all', MethodBehaviour>>;
-}
+export {
+  EMULATOR_METHODS,
+  type EmulatorMethod,
+  type EmulatorResponder,
+  type GeminiEmulatorSettings,
+} from './emulator-settings.ts';
 
 export interface GeminiEmulatorOptions extends GeminiEmulatorSettings {
   /** 0 picks a free port. Default 0. */
@@ -88,15 +66,8 @@ export interface GeminiEmulator {
   close(): Promise<void>;
 }
 
-interface MethodState {
-  latency: LatencySpec | undefined;
-  failures: Required<FailureSpec>;
-  random: () => number;
-}
-
 const ROUTE =
   /^\/(v1|v1beta|v1alpha)\/((?:models|tunedModels)\/([^/:]+)):(generateContent|embedContent|batchEmbedContents)$/;
-const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 function emptyStats(): EmulatorStats {
   const one = (): EmulatorMethodStats => ({
@@ -113,49 +84,6 @@ function emptyStats(): EmulatorStats {
   return { generateContent: one(), embedContent: one(), batchEmbedContents: one() };
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown, headers = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-/** Resolves once the client gives up or the emulator closes: an injected timeout. */
-function holdUntilGone(res: http.ServerResponse): Promise<void> {
-  if (res.destroyed) return Promise.resolve();
-  return new Promise((resolve) => res.once('close', () => resolve()));
-}
-
-/** Resolves true after `ms`, or false as soon as the connection goes away. */
-function waitUnlessGone(ms: number, res: http.ServerResponse): Promise<boolean> {
-  if (res.destroyed) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onClose = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      res.off('close', onClose);
-      resolve(true);
-    }, ms);
-    res.once('close', onClose);
-  });
-}
-
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new WireError(413, 'Request payload size exceeds the limit');
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new WireError(400, 'Invalid JSON payload received.');
-  }
-}
-
 /**
  * Starts a local server speaking the Gemini REST subset we use (see
  * `emulator-protocol.ts`) under `/v1/` and `/v1beta/`, with deterministic
@@ -165,59 +93,9 @@ export async function startGeminiEmulator(
   options: GeminiEmulatorOptions = {},
 ): Promise<GeminiEmulator> {
   const logger = options.logger;
-  let seed = 1;
-  let apiKey: string | undefined;
-  let defaultDimension = DEFAULT_EMBEDDING_DIMENSION;
-  let responder: EmulatorResponder | undefined;
+  const settings = new EmulatorSettings();
   let counters = emptyStats();
   let sequence = 0;
-  const states = Object.fromEntries(
-    EMULATOR_METHODS.map((m, i) => [
-      m,
-      { latency: undefined, failures: NO_FAILURES, random: seededRandom(seed + i) },
-    ]),
-  ) as Record<EmulatorMethod, MethodState>;
-
-  /** Validates everything first, so a bad setting changes nothing. */
-  function configure(settings: GeminiEmulatorSettings): void {
-    if (settings.seed !== undefined && !Number.isInteger(settings.seed)) {
-      throw new RangeError('seed must be an integer');
-    }
-    const d = settings.defaultDimension;
-    if (d !== undefined && (!Number.isInteger(d) || d < 1 || d > 4096)) {
-      throw new RangeError('defaultDimension must be a whole number in 1..4096');
-    }
-    const { all, ...named } = settings.methods ?? {};
-    const updates = EMULATOR_METHODS.flatMap((method) =>
-      [all, named[method]].map((patch) => ({
-        method,
-        latency:
-          patch?.latency === undefined
-            ? undefined
-            : patch.latency === null
-              ? null
-              : checkLatency(patch.latency),
-        failures:
-          patch?.failures === undefined
-            ? undefined
-            : patch.failures === null
-              ? NO_FAILURES
-              : checkFailures(patch.failures),
-      })),
-    );
-
-    if (settings.seed !== undefined) {
-      seed = settings.seed;
-      EMULATOR_METHODS.forEach((m, i) => (states[m].random = seededRandom(seed + i)));
-    }
-    if (d !== undefined) defaultDimension = d;
-    if (settings.apiKey !== undefined) apiKey = settings.apiKey ?? undefined;
-    if (settings.responder !== undefined) responder = settings.responder ?? undefined;
-    for (const { method, latency, failures } of updates) {
-      if (latency !== undefined) states[method].latency = latency ?? undefined;
-      if (failures !== undefined) states[method].failures = failures;
-    }
-  }
 
   async function answer(
     method: EmulatorMethod,
@@ -227,18 +105,19 @@ export async function startGeminiEmulator(
     body: unknown,
   ): Promise<{ payload: unknown; items: number }> {
     if (method === 'embedContent') {
-      return { payload: embedContentResponse(model, body, defaultDimension), items: 1 };
+      return { payload: embedContentResponse(model, body, settings.defaultDimension), items: 1 };
     }
     if (method === 'batchEmbedContents') {
       const { texts, payload } = batchEmbedContentsResponse(
         model,
         resource,
         body,
-        defaultDimension,
+        settings.defaultDimension,
       );
       return { payload, items: texts };
     }
     const request = parseGenerateRequest(model, apiVersion, body);
+    const { responder } = settings;
     let text: string;
     try {
       text = responder ? await responder(request) : defaultAnswer(request);
@@ -264,7 +143,7 @@ export async function startGeminiEmulator(
     }
     const [, apiVersion = '', resource = '', model = '', name = ''] = route;
     const method = name as EmulatorMethod;
-    const state = states[method];
+    const state = settings.methods[method];
     // Bound once: a call in flight across resetStats() keeps counting in the
     // old counters, so the new ones never go negative.
     const stats = counters[method];
@@ -276,6 +155,7 @@ export async function startGeminiEmulator(
     try {
       const header = req.headers['x-goog-api-key'];
       const key = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('key');
+      const { apiKey } = settings;
       if (apiKey !== undefined && !key) {
         throw new WireError(
           403,
@@ -335,7 +215,7 @@ export async function startGeminiEmulator(
     }
   }
 
-  configure(options);
+  settings.configure(options);
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       logger?.error({ err: error }, 'gemini emulator handler failed');
@@ -358,7 +238,7 @@ export async function startGeminiEmulator(
   return {
     url: `http://${urlHost}:${port}`,
     port,
-    configure,
+    configure: (changes) => settings.configure(changes),
     stats: () => structuredClone(counters),
     resetStats() {
       counters = emptyStats();

@@ -81,6 +81,12 @@ def build(tensors, config):
     def t(name):
         return tensors[name]
 
+    def add_and_norm(sublayer, residual, weights, name):
+        """BERT's residual step: LayerNorm(sublayer + residual), with the LayerNorm named `weights`."""
+        return g.layer_norm(
+            g.op("Add", [sublayer, residual]), t(weights + ".weight"), t(weights + ".bias"), eps, name
+        )
+
     # Embeddings: word + position + token type 0, then LayerNorm.
     word = g.const("word_embeddings", t("embeddings.word_embeddings.weight"))
     position_plus_type = (
@@ -152,13 +158,7 @@ def build(tensors, config):
             t(p + "attention.output.dense.bias"),
             f"layer{i}.attn_out",
         )
-        x = g.layer_norm(
-            g.op("Add", [attn, x]),
-            t(p + "attention.output.LayerNorm.weight"),
-            t(p + "attention.output.LayerNorm.bias"),
-            eps,
-            f"layer{i}.attn_ln",
-        )
+        x = add_and_norm(attn, x, p + "attention.output.LayerNorm", f"layer{i}.attn_ln")
         # Exact GELU, h * (1 + erf(h / sqrt(2))) * 0.5, in the form ORT fuses into BiasGelu.
         h = g.linear(
             x, t(p + "intermediate.dense.weight"), t(p + "intermediate.dense.bias"), f"layer{i}.ffn_in"
@@ -167,13 +167,7 @@ def build(tensors, config):
             "Mul", [g.op("Mul", [h, g.op("Add", [g.op("Erf", [g.op("Div", [h, sqrt2])]), one])]), half]
         )
         out = g.linear(gelu, t(p + "output.dense.weight"), t(p + "output.dense.bias"), f"layer{i}.ffn_out")
-        x = g.layer_norm(
-            g.op("Add", [out, x]),
-            t(p + "output.LayerNorm.weight"),
-            t(p + "output.LayerNorm.bias"),
-            eps,
-            f"layer{i}.out_ln",
-        )
+        x = add_and_norm(out, x, p + "output.LayerNorm", f"layer{i}.out_ln")
 
     # Mean over attended tokens, then L2 normalisation.
     mask_3d = g.op("Unsqueeze", [mask_f, g.const("c_last_axis", np.array([-1], dtype=np.int64))])

@@ -1,162 +1,39 @@
-/** A person whose assistant remembers things; every memory belongs to one. */
-export interface User {
-  id: string;
-  name: string | null;
-  /** Bumped by every change to the user's memories; caches key on it. */
-  dataVersion: number;
-  createdAt: Date;
-  lastActiveAt: Date | null;
-}
+import type { ConsolidationChange, ConsolidationOutcome } from './consolidation-records.ts';
+import type {
+  IndexTask,
+  InsertMemoryResult,
+  ListMemoriesInput,
+  Memory,
+  MemoryPage,
+  MemoryPatch,
+  NewMemory,
+  TextHit,
+  TextQuery,
+} from './memory-records.ts';
+import type { Narrative, NewNarrative } from './narrative-records.ts';
+import type { SelfCheck } from './self-check-record.ts';
+import type { ApiKeyRecord, User } from './user-records.ts';
+import type { MemoryForEmbedding, VectorSpaceRecord } from './vector-space-records.ts';
 
-export type MemoryState = 'active' | 'archived';
-export type IndexState = 'pending' | 'indexed' | 'failed';
-
-export interface Memory {
-  id: string;
-  userId: string;
-  content: string;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  state: MemoryState;
-  indexState: IndexState;
-  /** Bumped by every edit; indexing records the revision it indexed. */
-  revision: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface MemoryPatch {
-  content?: string;
-  tags?: string[];
-  metadata?: Record<string, unknown>;
-  state?: MemoryState;
-}
-
-export interface MemoryFilter {
-  tag?: string;
-  /** Created at or after. */
-  from?: Date;
-  /** Created before. */
-  to?: Date;
-  state?: MemoryState;
-}
-
-/** A memory whose index is out of date: new, edited, or deleted (a tombstone). */
-export interface IndexTask {
-  userId: string;
-  memoryId: string;
-  deleted: boolean;
-}
-
-export interface ApiKeyRecord {
-  id: string;
-  userId: string;
-  prefix: string;
-  createdAt: Date;
-  revokedAt: Date | null;
-}
-
-export interface NewMemory {
-  content: string;
-  tags?: string[];
-  metadata?: Record<string, unknown>;
-}
-
-export interface InsertMemoryResult {
-  memory: Memory;
-  /** False when the user already had a memory with the same content. */
-  created: boolean;
-}
-
-/** One embedding space: an embedder id and dimension, stored at `location`. */
-export interface VectorSpaceRecord {
-  id: string;
-  dimension: number;
-  /** The table (pgvector) or collection (Qdrant) holding the space's vectors. */
-  location: string;
-  state: 'building' | 'active' | 'retired';
-  createdAt: Date;
-  activatedAt: Date | null;
-}
-
-/** A memory as the re-embedding workflow pages through them (every user, by id). */
-export interface MemoryForEmbedding {
-  id: string;
-  userId: string;
-  content: string;
-  tags: string[];
-}
-
-/** One full-text query over a user's active memories. */
-export interface TextQuery {
-  userId: string;
-  query: string;
-  limit: number;
-  /** When given, only memories carrying at least one of these tags. */
-  tags?: string[];
-}
-
-export interface TextHit {
-  id: string;
-  /** BM25 relevance: higher is better; comparable within one result list. */
-  score: number;
-}
-
-export interface ListMemoriesInput extends MemoryFilter {
-  limit: number;
-  /** Opaque cursor from a previous page's `nextCursor`. */
-  cursor?: string;
-}
-
-export interface MemoryPage {
-  items: Memory[];
-  nextCursor: string | null;
-}
-
-/** A portrait of a user, written from their memories. */
-export interface Narrative {
-  userId: string;
-  version: number;
-  content: string;
-  /** The user's data version the narrative was built from. */
-  dataVersion: number;
-  model: string;
-  createdAt: Date;
-}
-
-export interface NewNarrative {
-  content: string;
-  dataVersion: number;
-  model: string;
-}
-
-/** One memory's part in a consolidation: archive it, or keep it with new tags or metadata. */
-export interface ConsolidationChange {
-  memoryId: string;
-  /** The revision the rules looked at; the change's group is skipped when it moved on. */
-  revision: number;
-  /** Archive the memory (state `archived`); it keeps its row, content and links. */
-  archive?: boolean;
-  /** The memory's new tags. */
-  tags?: string[];
-  /** Top-level keys merged into the memory's metadata. */
-  metadata?: Record<string, unknown>;
-}
-
-export interface ConsolidationOutcome {
-  /** Per group, in order: applied (true), or skipped because a memory changed meanwhile. */
-  applied: boolean[];
-  /** Memories whose tags changed: they need indexing again. */
-  reindex: string[];
-}
-
-/** One end-to-end check of API, workflow engine, worker and store. */
-export interface SelfCheck {
-  id: string;
-  workflowId: string;
-  note: string;
-  createdAt: Date;
-}
+export type { ConsolidationChange, ConsolidationOutcome } from './consolidation-records.ts';
+export type {
+  IndexState,
+  IndexTask,
+  InsertMemoryResult,
+  ListMemoriesInput,
+  Memory,
+  MemoryFilter,
+  MemoryPage,
+  MemoryPatch,
+  MemoryState,
+  NewMemory,
+  TextHit,
+  TextQuery,
+} from './memory-records.ts';
+export type { Narrative, NewNarrative } from './narrative-records.ts';
+export type { SelfCheck } from './self-check-record.ts';
+export type { ApiKeyRecord, User } from './user-records.ts';
+export type { MemoryForEmbedding, VectorSpaceRecord } from './vector-space-records.ts';
 
 /**
  * Port for the relational store: users, memories, narratives and the

@@ -1,0 +1,80 @@
+import { settleAll, withTimeout } from '../concurrency/limits.ts';
+import type { ContextPlan } from '../planning/context-plan.ts';
+import type { CacheTier } from '../planning/plan-service.ts';
+import type { Narrative } from '../ports/relational-store.ts';
+import { fuseRankings, type FusedHit, type RankedList } from '../retrieval/fusion.ts';
+import type { ContextServiceDeps } from './context-types.ts';
+import { planStrategies, type StrategyDeps } from './strategies.ts';
+
+export type RetrievalStepDeps = StrategyDeps &
+  Pick<ContextServiceDeps, 'searchCache' | 'keys' | 'options'>;
+
+/** What a plan found: fused hits, the narrative when asked for, and what went missing. */
+export interface Retrieved {
+  hits: FusedHit[];
+  narrative: Narrative | null;
+  /** `name: reason` of each strategy that failed or timed out. */
+  degraded: string[];
+  /** Which tier of the search cache answered. */
+  searchCache: CacheTier;
+}
+
+/**
+ * Runs a plan's retrieval through the search cache (keyed with the user's
+ * data version). On a miss the strategies run concurrently, each with its own
+ * deadline; only a complete result is cached.
+ */
+export async function cachedRetrieval(
+  deps: RetrievalStepDeps,
+  userId: string,
+  plan: ContextPlan,
+  limit: number,
+  dataVersion: number,
+): Promise<Retrieved> {
+  const searchKey = deps.keys.search(userId, dataVersion, [
+    plan.strategy,
+    plan.queries,
+    plan.includeNarrative,
+    limit,
+  ]);
+  const cached = await deps.searchCache.get(searchKey);
+  const hits = cached.value?.hits;
+  if (!hits) {
+    const retrieved = await retrieve(deps, userId, plan, limit, dataVersion);
+    // Partial results are not cached: the next request may get the full picture.
+    if (retrieved.degraded.length === 0) deps.searchCache.set(searchKey, { hits: retrieved.hits });
+    return { ...retrieved, searchCache: cached.tier };
+  }
+  // The narrative is not part of the cached hits: it is read fresh when the plan wants it.
+  const narrative = plan.includeNarrative ? await deps.store.latestNarrative(userId) : null;
+  return { hits, narrative, degraded: [], searchCache: cached.tier };
+}
+
+async function retrieve(
+  deps: RetrievalStepDeps,
+  userId: string,
+  plan: ContextPlan,
+  limit: number,
+  dataVersion: number,
+) {
+  const { options } = deps;
+  const strategies = planStrategies(deps, userId, plan, limit, dataVersion);
+  const settled = await settleAll(
+    strategies.map((s) => () => withTimeout(s.run(), options.strategyTimeoutMs, s.name)),
+    options.parallel ? options.concurrency : 1,
+  );
+  const lists: RankedList[] = [];
+  const degraded: string[] = [];
+  let narrative: Narrative | null = null;
+  settled.forEach((outcome, i) => {
+    if (outcome.status === 'fulfilled') {
+      lists.push(...outcome.value.lists);
+      narrative = outcome.value.narrative ?? narrative;
+    } else {
+      const reason =
+        outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
+      degraded.push(`${strategies[i]!.name}: ${reason}`);
+    }
+  });
+  return { hits: fuseRankings(lists), narrative: narrative as Narrative | null, degraded };
+}

@@ -1,0 +1,103 @@
+import { LRUCache } from 'lru-cache';
+import type { TieredCache } from '../cache/tiered-cache.ts';
+import { entityMatcher, type EntityMatcher } from '../extraction/entity-extractor.ts';
+import type { VectorSpace } from '../ports/vector-space.ts';
+import { createTextSearcher, createVectorSearcher } from '../retrieval/batched-search.ts';
+import { ENTITY_NAMES_LIMIT } from '../retrieval/hybrid.ts';
+import { cachingQueryEmbedder } from '../retrieval/query-embeddings.ts';
+import type { SearchDeps } from '../retrieval/search-service.ts';
+import type { EnginePorts, EngineSettings } from './engine-types.ts';
+
+/** Entity matchers cached for the query path: about 2 bytes a character, so about 16 MB. */
+const ENTITY_MATCHERS_MAX_CHARS = 8_000_000;
+const ENTITY_MATCHERS_TTL_MS = 10 * 60_000;
+
+type BatchStats = { queries: number; roundTrips: number; deduplicated: number };
+
+/**
+ * The retrieval side shared by search and context: the serving space's
+ * query embedder (through the embedding cache) and batched vector searcher,
+ * the batched full-text searcher, and the user's entity matcher per data
+ * version. `stats` sums what batching saved.
+ */
+export function createEngineRetrieval(
+  ports: Pick<EnginePorts, 'store' | 'graph' | 'spaces'>,
+  settings: Pick<EngineSettings, 'vectorBatching'>,
+  embeddingCache: TieredCache<number[]>,
+) {
+  const queryEmbedderFor = perSpace((space) =>
+    cachingQueryEmbedder(space.embedder, space.id, embeddingCache),
+  );
+  // One batching window per space: a batch never mixes spaces.
+  const searcherFor = perSpace((space) =>
+    createVectorSearcher(space.index, settings.vectorBatching),
+  );
+  const textSearcher = createTextSearcher(
+    (queries) => ports.store.searchText(queries),
+    settings.vectorBatching,
+  );
+  const matchers = entityMatchers(ports.graph);
+  const deps = {
+    store: ports.store,
+    graph: ports.graph,
+    async entities(userId: string, dataVersion: number) {
+      const entry = await matchers.fetch(`${userId}\u0000${dataVersion}`, { context: userId });
+      return entry!.match;
+    },
+    space() {
+      const space = ports.spaces.serving();
+      return space
+        ? { id: space.id, embedder: queryEmbedderFor(space), vectors: searcherFor(space) }
+        : null;
+    },
+    text: textSearcher,
+  } satisfies SearchDeps;
+  return {
+    deps,
+    stats: () => ({
+      vectorQueries: sumStats(searcherFor.all().map((s) => s.stats())),
+      textQueries: textSearcher.stats(),
+    }),
+  };
+}
+
+/** One value per vector space, made on first use and kept by the space's id. */
+function perSpace<T>(make: (space: VectorSpace) => T) {
+  const bySpace = new Map<string, T>();
+  const forSpace = (space: VectorSpace): T => {
+    let value = bySpace.get(space.id);
+    if (value === undefined) {
+      value = make(space);
+      bySpace.set(space.id, value);
+    }
+    return value;
+  };
+  return Object.assign(forSpace, { all: () => [...bySpace.values()] });
+}
+
+/**
+ * A user's entity names as of a data version (any save or index change bumps
+ * it), ready to match: the query path would otherwise read and normalise them
+ * all on every message.
+ */
+function entityMatchers(graph: EnginePorts['graph']) {
+  return new LRUCache<string, { match: EntityMatcher }, string>({
+    maxSize: ENTITY_MATCHERS_MAX_CHARS,
+    sizeCalculation: (value) => value.match.size + 64,
+    ttl: ENTITY_MATCHERS_TTL_MS,
+    fetchMethod: async (_key, _stale, { context: userId }) => ({
+      match: entityMatcher(await graph.entityNames(userId, { limit: ENTITY_NAMES_LIMIT })),
+    }),
+  });
+}
+
+function sumStats(stats: BatchStats[]): BatchStats {
+  return stats.reduce(
+    (sum, s) => ({
+      queries: sum.queries + s.queries,
+      roundTrips: sum.roundTrips + s.roundTrips,
+      deduplicated: sum.deduplicated + s.deduplicated,
+    }),
+    { queries: 0, roundTrips: 0, deduplicated: 0 },
+  );
+}

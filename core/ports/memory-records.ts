@@ -1,0 +1,77 @@
+export type MemoryState = 'active' | 'archived';
+export type IndexState = 'pending' | 'indexed' | 'failed';
+
+export interface Memory {
+  id: string;
+  userId: string;
+  content: string;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  state: MemoryState;
+  indexState: IndexState;
+  /** Bumped by every edit; indexing records the revision it indexed. */
+  revision: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface MemoryPatch {
+  content?: string;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  state?: MemoryState;
+}
+
+export interface MemoryFilter {
+  tag?: string;
+  /** Created at or after. */
+  from?: Date;
+  /** Created before. */
+  to?: Date;
+  state?: MemoryState;
+}
+
+/** A memory whose index is out of date: new, edited, or deleted (a tombstone). */
+export interface IndexTask {
+  userId: string;
+  memoryId: string;
+  deleted: boolean;
+}
+
+export interface NewMemory {
+  content: string;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+export interface InsertMemoryResult {
+  memory: Memory;
+  /** False when the user already had a memory with the same content. */
+  created: boolean;
+}
+
+/** One full-text query over a user's active memories. */
+export interface TextQuery {
+  userId: string;
+  query: string;
+  limit: number;
+  /** When given, only memories carrying at least one of these tags. */
+  tags?: string[];
+}
+
+export interface TextHit {
+  id: string;
+  /** BM25 relevance: higher is better; comparable within one result list. */
+  score: number;
+}
+
+export interface ListMemoriesInput extends MemoryFilter {
+  limit: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface MemoryPage {
+  items: Memory[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,18 @@
+/** One embedding space: an embedder id and dimension, stored at `location`. */
+export interface VectorSpaceRecord {
+  id: string;
+  dimension: number;
+  /** The table (pgvector) or collection (Qdrant) holding the space's vectors. */
+  location: string;
+  state: 'building' | 'active' | 'retired';
+  createdAt: Date;
+  activatedAt: Date | null;
+}
+
+/** A memory as the re-embedding workflow pages through them (every user, by id). */
+export interface MemoryForEmbedding {
+  id: string;
+  userId: string;
+  content: string;
+  tags: string[];
+}

@@ -1,15 +1,15 @@
 import type { AdminService } from '../core/memories/memory-service.ts';
-import { defineRoute, type RouteSpec } from './route-registry.ts';
+import { routeGroup, type RouteSpec } from './route-registry.ts';
 import { uuidParam, type ApiSchemas } from './schemas.ts';
+
+const adminRoute = routeGroup({ tag: 'admin', auth: 'admin' });
 
 /** `/v1/admin`: users and keys, with the admin key from `ADMIN_API_KEY`. */
 export function adminRoutes(s: ApiSchemas, admin: AdminService): RouteSpec[] {
   return [
-    defineRoute({
+    adminRoute({
       method: 'post',
       path: '/v1/admin/users',
-      tag: 'admin',
-      auth: 'admin',
       summary: 'Create a user and its first API key (shown once, stored hashed)',
       body: s.createUserBody,
       responses: { 201: { description: 'created', schema: s.createUserOut } },
@@ -21,11 +21,9 @@ export function adminRoutes(s: ApiSchemas, admin: AdminService): RouteSpec[] {
         };
       },
     }),
-    defineRoute({
+    adminRoute({
       method: 'post',
       path: '/v1/admin/users/:id/keys',
-      tag: 'admin',
-      auth: 'admin',
       summary: 'Issue another API key for a user',
       params: uuidParam,
       responses: { 201: { description: 'issued', schema: s.issueKeyOut } },
@@ -37,11 +35,9 @@ export function adminRoutes(s: ApiSchemas, admin: AdminService): RouteSpec[] {
         };
       },
     }),
-    defineRoute({
+    adminRoute({
       method: 'delete',
       path: '/v1/admin/keys/:id',
-      tag: 'admin',
-      auth: 'admin',
       summary: 'Revoke an API key; it stops working at once',
       params: uuidParam,
       responses: { 204: { description: 'revoked' } },

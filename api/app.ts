@@ -1,3 +1,8 @@
+// api/: the HTTP edge. The app factory, the route registry (validation and
+// OpenAPI from one schema), auth, thin routes over the presenters in
+// api/presenters (which the MCP tools in api/mcp call too), error mapping and
+// the dashboard page. May import core/ and the infra/ it serves (metrics,
+// monitor); never app/, workers/ or tooling. Assembled by app/start-api.ts.
 import express, { type Express, type Router } from 'express';
 import type { Logger } from 'pino';
 import { dashboardRoutes } from './dashboard.routes.ts';

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import { loadTestTargetProblem } from '../loadtest/loopback.ts';
 import type { LoadTests } from '../core/ports/load-tests.ts';
-import { defineRoute, type RouteSpec } from './route-registry.ts';
+import { givenFields } from './given-fields.ts';
+import { routeGroup, type RouteSpec } from './route-registry.ts';
 
 const startBody = z.strictObject({
   target: z
@@ -34,17 +35,17 @@ const idParam = z.strictObject({
   id: z.string().regex(/^loadtest-[A-Za-z0-9-]{1,80}$/, 'expected a load-test id (loadtest-…)'),
 });
 
+const adminRoute = routeGroup({ tag: 'admin', auth: 'admin' });
+
 /**
  * `/v1/admin/loadtests`: start a load-test run (a Temporal workflow, also
  * visible in the Temporal UI) and follow it, with the admin key.
  */
 export function loadTestRoutes(loadTests: LoadTests, selfUrl: () => string | null): RouteSpec[] {
   return [
-    defineRoute({
+    adminRoute({
       method: 'post',
       path: '/v1/admin/loadtests',
-      tag: 'admin',
-      auth: 'admin',
       summary: 'Start a load test against a loopback API (default: this one)',
       body: startBody,
       responses: { 202: { description: 'started', schema: startOut } },
@@ -53,13 +54,15 @@ export function loadTestRoutes(loadTests: LoadTests, selfUrl: () => string | nul
         if (!target) throw new AppError('bad_request', 'body.target: required here');
         const { workflowId } = await loadTests.start({
           target,
-          ...(body.sessions ? { sessions: body.sessions } : {}),
-          ...(body.duration_s ? { durationS: body.duration_s } : {}),
-          ...(body.saves ? { saves: body.saves } : {}),
-          ...(body.users ? { users: body.users } : {}),
-          ...(body.memories_per_user ? { memoriesPerUser: body.memories_per_user } : {}),
-          ...(body.ramp_max_sessions ? { rampMaxSessions: body.ramp_max_sessions } : {}),
-          ...(body.p95_threshold_ms ? { p95ThresholdMs: body.p95_threshold_ms } : {}),
+          ...givenFields({
+            sessions: body.sessions,
+            durationS: body.duration_s,
+            saves: body.saves,
+            users: body.users,
+            memoriesPerUser: body.memories_per_user,
+            rampMaxSessions: body.ramp_max_sessions,
+            p95ThresholdMs: body.p95_threshold_ms,
+          }),
         });
         return {
           status: 202,
@@ -67,11 +70,9 @@ export function loadTestRoutes(loadTests: LoadTests, selfUrl: () => string | nul
         };
       },
     }),
-    defineRoute({
+    adminRoute({
       method: 'get',
       path: '/v1/admin/loadtests/:id',
-      tag: 'admin',
-      auth: 'admin',
       summary: 'A load test: its progress while it runs, its report summary when done',
       params: idParam,
       responses: { 200: { description: 'the run', schema: statusOut } },

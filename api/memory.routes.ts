@@ -1,8 +1,21 @@
 import type { MemoryService } from '../core/memories/memory-service.ts';
 import type { SearchService } from '../core/retrieval/search-service.ts';
 import type { z } from 'zod';
-import { defineRoute, type RouteSpec } from './route-registry.ts';
-import { memoryView, uuidParam, type ApiSchemas } from './schemas.ts';
+import { MemoryPresenter } from './presenters/memory.presenter.ts';
+import { routeGroup, type RouteResult, type RouteSpec } from './route-registry.ts';
+import { uuidParam, type ApiSchemas } from './schemas.ts';
+
+const memoryRoute = routeGroup({ tag: 'memories', auth: 'user' });
+const searchRoute = routeGroup({ tag: 'search', auth: 'user' });
+
+type OneMemorySpec<B> = Omit<
+  RouteSpec<{ id: string }, unknown, B>,
+  'tag' | 'auth' | 'path' | 'params'
+>;
+
+/** A route of one memory: `/v1/memories/:id`, the id a UUID. */
+const oneMemoryRoute = <B>(spec: OneMemorySpec<B>): RouteSpec =>
+  memoryRoute({ ...spec, path: '/v1/memories/:id', params: uuidParam });
 
 /** `/v1/memories` and `/v1/search`: every route acts for the user the API key names. */
 export function memoryRoutes(
@@ -10,137 +23,77 @@ export function memoryRoutes(
   memories: MemoryService,
   search: SearchService,
 ): RouteSpec[] {
+  const present = new MemoryPresenter(memories, search);
+  return [
+    saveRoute(s, present),
+    memoryRoute({
+      method: 'get',
+      path: '/v1/memories',
+      summary: 'List memories, newest first, with cursor pagination and filters',
+      query: s.listQuery,
+      responses: { 200: { description: 'one page', schema: s.pageOut } },
+      handler: ({ query, userId }) => present.list(userId, query),
+    }),
+    oneMemoryRoute({
+      method: 'get',
+      summary: 'Read one memory',
+      responses: { 200: { description: 'the memory', schema: s.memoryOut } },
+      handler: ({ params, userId }) => present.read(userId, params.id),
+    }),
+    oneMemoryRoute({
+      method: 'patch',
+      summary: 'Edit content, tags, metadata or state (active/archived)',
+      description: 'A content or tag change is re-indexed durably; archived memories leave search.',
+      body: s.memoryPatch,
+      responses: { 200: { description: 'the edited memory', schema: s.memoryOut } },
+      handler: ({ params, body, userId }) => present.edit(userId, params.id, body),
+    }),
+    oneMemoryRoute({
+      method: 'delete',
+      summary: 'Delete one memory (and, durably, its vector and graph entries)',
+      responses: { 204: { description: 'deleted' } },
+      handler: ({ params, userId }) => present.remove(userId, params.id),
+    }),
+    searchRoute({
+      method: 'post',
+      path: '/v1/search',
+      summary: 'Search memories by meaning and by the entities a query names',
+      body: s.searchBody,
+      responses: { 200: { description: 'ranked results', schema: s.searchOut } },
+      handler: ({ body, userId }) => present.search(userId, body),
+    }),
+  ];
+}
+
+/** `POST /v1/memories`: one memory (201, or 200 when the user had it) or a batch (201). */
+function saveRoute(s: ApiSchemas, present: MemoryPresenter): RouteSpec {
   type SaveBody = z.output<typeof s.newMemory> | z.output<typeof s.newMemories>;
   // One memory or a batch: the key `memories` decides, so errors name the right fields.
   const saveBody = (raw: unknown): z.ZodType<SaveBody> =>
     typeof raw === 'object' && raw !== null && 'memories' in raw ? s.newMemories : s.newMemory;
-
-  return [
-    defineRoute({
-      method: 'post',
-      path: '/v1/memories',
-      tag: 'memories',
-      auth: 'user',
-      summary: 'Save one memory, or up to 100 at once',
-      description:
-        'Acknowledged only once stored. Indexing (embedding, vector index, graph) follows durably; ' +
-        '`index_state` shows its progress. Content the user already has is stored once (`created: false`).',
-      body: saveBody,
-      docsBody: s.newMemory.or(s.newMemories),
-      responses: {
-        201: { description: 'stored', schema: s.saveOneOut.or(s.saveManyOut) },
-        200: { description: 'already stored (a single memory the user had)', schema: s.saveOneOut },
-      },
-      async handler({ body, userId }) {
-        const batch = 'memories' in body;
-        const results = await memories.save(userId, batch ? body.memories : [body]);
-        if (batch) {
-          return {
-            status: 201,
-            body: { ids: results.map((r) => r.memory.id), created: results.map((r) => r.created) },
-          };
-        }
-        const [result] = results;
+  return memoryRoute({
+    method: 'post',
+    path: '/v1/memories',
+    summary: 'Save one memory, or up to 100 at once',
+    description:
+      'Acknowledged only once stored. Indexing (embedding, vector index, graph) follows durably; ' +
+      '`index_state` shows its progress. Content the user already has is stored once (`created: false`).',
+    body: saveBody,
+    docsBody: s.newMemory.or(s.newMemories),
+    responses: {
+      201: { description: 'stored', schema: s.saveOneOut.or(s.saveManyOut) },
+      200: { description: 'already stored (a single memory the user had)', schema: s.saveOneOut },
+    },
+    async handler({ body, userId }): Promise<RouteResult> {
+      if ('memories' in body) {
+        const acks = (await present.save(userId, body.memories)).map((saved) => saved.ack);
         return {
-          status: result!.created ? 201 : 200,
-          body: {
-            id: result!.memory.id,
-            index_state: result!.memory.indexState,
-            created: result!.created,
-          },
+          status: 201,
+          body: { ids: acks.map((a) => a.id), created: acks.map((a) => a.created) },
         };
-      },
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/v1/memories',
-      tag: 'memories',
-      auth: 'user',
-      summary: 'List memories, newest first, with cursor pagination and filters',
-      query: s.listQuery,
-      responses: { 200: { description: 'one page', schema: s.pageOut } },
-      async handler({ query, userId }) {
-        const page = await memories.list(userId, {
-          limit: query.limit,
-          ...(query.cursor ? { cursor: query.cursor } : {}),
-          ...(query.tag ? { tag: query.tag } : {}),
-          ...(query.from ? { from: new Date(query.from) } : {}),
-          ...(query.to ? { to: new Date(query.to) } : {}),
-          ...(query.state ? { state: query.state } : {}),
-        });
-        return {
-          status: 200,
-          body: { items: page.items.map(memoryView), next_cursor: page.nextCursor },
-        };
-      },
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/v1/memories/:id',
-      tag: 'memories',
-      auth: 'user',
-      summary: 'Read one memory',
-      params: uuidParam,
-      responses: { 200: { description: 'the memory', schema: s.memoryOut } },
-      async handler({ params, userId }) {
-        return { status: 200, body: memoryView(await memories.get(userId, params.id)) };
-      },
-    }),
-    defineRoute({
-      method: 'patch',
-      path: '/v1/memories/:id',
-      tag: 'memories',
-      auth: 'user',
-      summary: 'Edit content, tags, metadata or state (active/archived)',
-      description: 'A content or tag change is re-indexed durably; archived memories leave search.',
-      params: uuidParam,
-      body: s.memoryPatch,
-      responses: { 200: { description: 'the edited memory', schema: s.memoryOut } },
-      async handler({ params, body, userId }) {
-        return { status: 200, body: memoryView(await memories.update(userId, params.id, body)) };
-      },
-    }),
-    defineRoute({
-      method: 'delete',
-      path: '/v1/memories/:id',
-      tag: 'memories',
-      auth: 'user',
-      summary: 'Delete one memory (and, durably, its vector and graph entries)',
-      params: uuidParam,
-      responses: { 204: { description: 'deleted' } },
-      async handler({ params, userId }) {
-        await memories.remove(userId, params.id);
-        return { status: 204 };
-      },
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/v1/search',
-      tag: 'search',
-      auth: 'user',
-      summary: 'Search memories by meaning and by the entities a query names',
-      body: s.searchBody,
-      responses: { 200: { description: 'ranked results', schema: s.searchOut } },
-      async handler({ body, userId }) {
-        const hits = await search.search(userId, {
-          query: body.query,
-          limit: body.limit,
-          ...(body.tags ? { tags: body.tags } : {}),
-        });
-        return {
-          status: 200,
-          body: {
-            results: hits.map((h) => ({
-              id: h.memory.id,
-              content: h.memory.content,
-              tags: h.memory.tags,
-              score: Number(h.score.toFixed(6)),
-              created_at: new Date(h.memory.createdAt).toISOString(),
-              sources: h.sources,
-            })),
-          },
-        };
-      },
-    }),
-  ];
+      }
+      const [saved] = await present.save(userId, [body]);
+      return { status: saved!.ack.created ? 201 : 200, body: saved!.ack };
+    },
+  });
 }

@@ -1,6 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { AppError } from '../core/errors.ts';
+import { parseInput as parse } from './validation.ts';
 
 export type Auth = 'none' | 'user' | 'admin';
 type Method = 'get' | 'post' | 'patch' | 'delete';
@@ -12,6 +12,7 @@ export interface RouteContext<P, Q, B> {
   /** The caller's user id (from the API key) on `user` routes. */
   userId: string;
   req: Request;
+  res: Response;
 }
 
 export interface RouteResult {
@@ -42,20 +43,13 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
 export const defineRoute = <P, Q, B>(spec: RouteSpec<P, Q, B>): RouteSpec =>
   spec as unknown as RouteSpec;
 
-function describeIssue(where: string, issue: z.core.$ZodIssue): string {
-  const path = [where, ...issue.path.map(String)].join('.');
-  return `${path}: ${issue.message}`;
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues = result.error.issues.slice(0, 5).map((i) => describeIssue(where, i));
-  throw new AppError('bad_request', issues.join('; '), {
-    details: {
-      issues: result.error.issues.map((i) => ({ path: [where, ...i.path], message: i.message })),
-    },
-  });
+/**
+ * Defines routes that share a tag and an auth (the routes of one file, mostly),
+ * so that each spec says only what is its own.
+ */
+export function routeGroup(shared: { tag: string; auth: Auth }) {
+  return <P, Q, B>(spec: Omit<RouteSpec<P, Q, B>, 'tag' | 'auth'>): RouteSpec =>
+    defineRoute<P, Q, B>({ ...spec, ...shared });
 }
 
 export interface Authenticator {
@@ -76,7 +70,7 @@ export function mountRoutes(routes: readonly RouteSpec[], auth: Authenticator): 
       const rawBody: unknown = req.body ?? {};
       const bodySchema = typeof route.body === 'function' ? route.body(rawBody) : route.body;
       const body = bodySchema ? parse(bodySchema, rawBody, 'body') : undefined;
-      const result = await route.handler({ params, query, body, userId, req });
+      const result = await route.handler({ params, query, body, userId, req, res });
       if (result.body === undefined) res.status(result.status).end();
       else res.status(result.status).json(result.body);
     };

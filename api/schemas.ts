@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Memory } from '../core/ports/relational-store.ts';
 
 export interface Limits {
   maxMemoryChars: number;
@@ -10,148 +9,169 @@ const MAX_METADATA_BYTES = 8192;
 
 export const uuidParam = z.strictObject({ id: z.uuid({ error: 'expected a UUID' }) });
 
-/** Request and response schemas; they validate requests and generate the OpenAPI document. */
-export function apiSchemas({ maxMemoryChars, maxTags }: Limits) {
-  const tag = z
+/** Trimmed text that must not be empty, with the messages a caller reads when it is wrong. */
+function boundedText(
+  emptyMessage: string,
+  max: number,
+  tooLongMessage = `expected at most ${max} characters`,
+) {
+  return z
     .string({ error: 'expected a string' })
     .trim()
-    .min(1, 'expected a non-empty tag')
-    .max(64, 'expected a tag of at most 64 characters');
-  const tags = z
-    .array(tag, { error: 'expected an array of tags' })
-    .max(maxTags, `expected at most ${maxTags} tags`);
-  const metadata = z
-    .record(z.string(), z.json(), { error: 'expected an object' })
-    .refine((m) => JSON.stringify(m).length <= MAX_METADATA_BYTES, {
-      message: `expected metadata of at most ${MAX_METADATA_BYTES} bytes as JSON`,
-    });
-  const content = z
-    .string({ error: 'expected a string' })
-    .trim()
-    .min(1, 'expected non-empty content')
-    .max(maxMemoryChars, `expected at most ${maxMemoryChars} characters`);
+    .min(1, emptyMessage)
+    .max(max, tooLongMessage);
+}
 
+/** A page size: a whole number from 1 to `max`, `fallback` when absent. */
+function pageLimit<N extends z.ZodNumber | z.ZodCoercedNumber>(
+  number: N,
+  max: number,
+  fallback: number,
+) {
+  return number
+    .int('expected a whole number')
+    .min(1, 'expected at least 1')
+    .max(max, `expected at most ${max}`)
+    .default(fallback);
+}
+
+/** The fields memories are made of, bounded by the configured limits. */
+function memoryFields({ maxMemoryChars, maxTags }: Limits) {
+  const tag = boundedText(
+    'expected a non-empty tag',
+    64,
+    'expected a tag of at most 64 characters',
+  );
+  return {
+    tag,
+    tags: z
+      .array(tag, { error: 'expected an array of tags' })
+      .max(maxTags, `expected at most ${maxTags} tags`),
+    metadata: z
+      .record(z.string(), z.json(), { error: 'expected an object' })
+      .refine((m) => JSON.stringify(m).length <= MAX_METADATA_BYTES, {
+        message: `expected metadata of at most ${MAX_METADATA_BYTES} bytes as JSON`,
+      }),
+    content: boundedText('expected non-empty content', maxMemoryChars),
+  };
+}
+
+/** What callers send to save, edit, list and search memories. */
+function memoryInputSchemas({ tag, tags, metadata, content }: ReturnType<typeof memoryFields>) {
   const newMemory = z.strictObject({
     content,
     tags: tags.optional(),
     metadata: metadata.optional(),
   });
-  const newMemories = z.strictObject({
-    memories: z
-      .array(newMemory, { error: 'expected an array of memories' })
-      .min(1, 'expected at least 1 memory')
-      .max(100, 'expected at most 100 memories'),
-  });
-  const memoryPatch = z
-    .strictObject({
-      content: content.optional(),
-      tags: tags.optional(),
-      metadata: metadata.optional(),
-      state: z.enum(['active', 'archived']).optional(),
-    })
-    .refine((p) => Object.keys(p).length > 0, {
-      message: 'expected at least one of content, tags, metadata, state',
-    });
-
   const isoDate = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time' });
-  const listQuery = z.strictObject({
-    limit: z.coerce
-      .number({ error: 'expected a number' })
-      .int('expected a whole number')
-      .min(1, 'expected at least 1')
-      .max(200, 'expected at most 200')
-      .default(50),
-    cursor: z.string().max(500, 'expected a cursor this API returned').optional(),
-    tag: tag.optional(),
-    from: isoDate.optional(),
-    to: isoDate.optional(),
-    state: z.enum(['active', 'archived']).optional(),
-  });
-  const searchBody = z.strictObject({
-    query: z
-      .string({ error: 'expected a string' })
-      .trim()
-      .min(1, 'expected a non-empty query')
-      .max(2000, 'expected at most 2000 characters'),
-    limit: z
-      .number({ error: 'expected a number' })
-      .int('expected a whole number')
-      .min(1, 'expected at least 1')
-      .max(50, 'expected at most 50')
-      .default(10),
-    tags: tags.optional(),
-  });
-
-  const contextBody = z.strictObject({
-    message: z
-      .string({ error: 'expected a string' })
-      .trim()
-      .min(1, 'expected a non-empty message')
-      .max(8000, 'expected at most 8000 characters'),
-    is_new_conversation: z.boolean({ error: 'expected true or false' }).default(false),
-    depth: z
-      .union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)], {
-        error: 'expected 0 (no context), 1 (fast), 2 (balanced) or 3 (deep)',
-      })
-      .default(2),
-  });
-  const cacheTier = z.enum(['l1', 'l2', 'l3', 'miss', 'off']);
-  const contextOut = z.object({
-    context: z.string().describe('the assembled context for the assistant to read'),
-    memories: z.array(
-      z.object({
-        id: z.uuid(),
-        content: z.string(),
-        tags: z.array(z.string()),
-        score: z.number(),
-        created_at: z.iso.datetime(),
-        sources: z.array(z.string()),
-      }),
-    ),
-    plan: z.object({
-      source: z.enum(['classifier', 'cache', 'model', 'heuristic']),
-      class: z.enum(['simple', 'complex', 'none']),
-      reason: z.string(),
-      strategy: z.enum(['relevant_context', 'deep_understanding', 'comprehensive_analysis']),
-      queries: z.array(z.string()),
-      include_narrative: z.boolean(),
-      save_worthy: z.boolean(),
+  return {
+    newMemory,
+    newMemories: z.strictObject({
+      memories: z
+        .array(newMemory, { error: 'expected an array of memories' })
+        .min(1, 'expected at least 1 memory')
+        .max(100, 'expected at most 100 memories'),
     }),
-    timings: z.record(z.string(), z.number()).describe('milliseconds per stage, and total'),
-    cache: z.object({ plan: cacheTier, search: cacheTier }),
-    model_calls: z.number().int(),
-    degraded: z
-      .array(z.string())
-      .describe('strategies that failed or timed out; context is partial'),
-  });
+    memoryPatch: z
+      .strictObject({
+        content: content.optional(),
+        tags: tags.optional(),
+        metadata: metadata.optional(),
+        state: z.enum(['active', 'archived']).optional(),
+      })
+      .refine((p) => Object.keys(p).length > 0, {
+        message: 'expected at least one of content, tags, metadata, state',
+      }),
+    listQuery: z.strictObject({
+      // Query strings carry text: the limit is coerced to a number.
+      limit: pageLimit(z.coerce.number({ error: 'expected a number' }), 200, 50),
+      cursor: z.string().max(500, 'expected a cursor this API returned').optional(),
+      tag: tag.optional(),
+      from: isoDate.optional(),
+      to: isoDate.optional(),
+      state: z.enum(['active', 'archived']).optional(),
+    }),
+    searchBody: z.strictObject({
+      query: boundedText('expected a non-empty query', 2000),
+      limit: pageLimit(z.number({ error: 'expected a number' }), 50, 10),
+      tags: tags.optional(),
+    }),
+  };
+}
 
+/** A memory found for a query, with its score and the retrievers (`source`) that found it. */
+function rankedMemoryOut(source: z.ZodType<string>) {
+  return z.object({
+    id: z.uuid(),
+    content: z.string(),
+    tags: z.array(z.string()),
+    score: z.number(),
+    created_at: z.iso.datetime(),
+    sources: z.array(source),
+  });
+}
+
+/** What the memory routes answer with. */
+function memoryOutputSchemas() {
+  const indexState = z.enum(['pending', 'indexed', 'failed']);
   const memoryOut = z.object({
     id: z.uuid(),
     content: z.string(),
     tags: z.array(z.string()),
     metadata: z.record(z.string(), z.unknown()),
     state: z.enum(['active', 'archived']),
-    index_state: z.enum(['pending', 'indexed', 'failed']),
+    index_state: indexState,
     revision: z.number().int(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   });
-
   return {
-    contextBody,
-    contextOut,
-    newMemory,
-    newMemories,
-    memoryPatch,
-    listQuery,
-    searchBody,
     memoryOut,
     saveOneOut: z.object({
       id: z.uuid(),
-      index_state: z.enum(['pending', 'indexed', 'failed']),
+      index_state: indexState,
       created: z.boolean().describe('false when the user already had this content'),
     }),
     saveManyOut: z.object({ ids: z.array(z.uuid()), created: z.array(z.boolean()) }),
+    pageOut: z.object({ items: z.array(memoryOut), next_cursor: z.string().nullable() }),
+    searchOut: z.object({
+      results: z.array(rankedMemoryOut(z.enum(['vector', 'lexical', 'graph']))),
+    }),
+  };
+}
+
+/** The context route's body and answer. */
+function contextSchemas() {
+  const cacheTier = z.enum(['l1', 'l2', 'l3', 'miss', 'off']);
+  return {
+    contextBody: z.strictObject({
+      message: boundedText('expected a non-empty message', 8000),
+      is_new_conversation: z.boolean({ error: 'expected true or false' }).default(false),
+      depth: z
+        .union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)], {
+          error: 'expected 0 (no context), 1 (fast), 2 (balanced) or 3 (deep)',
+        })
+        .default(2),
+    }),
+    contextOut: z.object({
+      context: z.string().describe('the assembled context for the assistant to read'),
+      memories: z.array(rankedMemoryOut(z.string())),
+      plan: z.object({
+        source: z.enum(['classifier', 'cache', 'model', 'heuristic']),
+        class: z.enum(['simple', 'complex', 'none']),
+        reason: z.string(),
+        strategy: z.enum(['relevant_context', 'deep_understanding', 'comprehensive_analysis']),
+        queries: z.array(z.string()),
+        include_narrative: z.boolean(),
+        save_worthy: z.boolean(),
+      }),
+      timings: z.record(z.string(), z.number()).describe('milliseconds per stage, and total'),
+      cache: z.object({ plan: cacheTier, search: cacheTier }),
+      model_calls: z.number().int(),
+      degraded: z
+        .array(z.string())
+        .describe('strategies that failed or timed out; context is partial'),
+    }),
     narrativeOut: z.object({
       content: z.string().describe('a 3–4 paragraph portrait of the user, from their memories'),
       version: z.number().int().describe('1 for the first narrative, then one more per rewrite'),
@@ -160,40 +180,29 @@ export function apiSchemas({ maxMemoryChars, maxTags }: Limits) {
       model: z.string().describe('`local` for the deterministic narrator, else the model id'),
       created_at: z.iso.datetime(),
     }),
-    pageOut: z.object({ items: z.array(memoryOut), next_cursor: z.string().nullable() }),
-    searchOut: z.object({
-      results: z.array(
-        z.object({
-          id: z.uuid(),
-          content: z.string(),
-          tags: z.array(z.string()),
-          score: z.number(),
-          created_at: z.iso.datetime(),
-          sources: z.array(z.enum(['vector', 'lexical', 'graph'])),
-        }),
-      ),
-    }),
+  };
+}
+
+/** Users and keys, for the admin routes. */
+function adminSchemas() {
+  const keyOut = z.object({ user_id: z.uuid(), api_key: z.string(), key_id: z.uuid() });
+  return {
     createUserBody: z.strictObject({
       name: z.string().trim().min(1).max(200, 'expected at most 200 characters').optional(),
     }),
-    createUserOut: z.object({ user_id: z.uuid(), api_key: z.string(), key_id: z.uuid() }),
-    issueKeyOut: z.object({ user_id: z.uuid(), api_key: z.string(), key_id: z.uuid() }),
+    createUserOut: keyOut,
+    issueKeyOut: keyOut,
+  };
+}
+
+/** Request and response schemas; they validate requests and generate the OpenAPI document. */
+export function apiSchemas(limits: Limits) {
+  return {
+    ...contextSchemas(),
+    ...memoryInputSchemas(memoryFields(limits)),
+    ...memoryOutputSchemas(),
+    ...adminSchemas(),
   };
 }
 
 export type ApiSchemas = ReturnType<typeof apiSchemas>;
-
-/** A memory as the API shows it. */
-export function memoryView(m: Memory) {
-  return {
-    id: m.id,
-    content: m.content,
-    tags: m.tags,
-    metadata: m.metadata,
-    state: m.state,
-    index_state: m.indexState,
-    revision: m.revision,
-    created_at: new Date(m.createdAt).toISOString(),
-    updated_at: new Date(m.updatedAt).toISOString(),
-  };
-}

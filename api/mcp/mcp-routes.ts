@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { AppError } from '../../core/errors.ts';
 import type { Authenticator } from '../route-registry.ts';
+import { McpSessions } from './mcp-sessions.ts';
 import { createMcpServer, type McpToolDeps } from './mcp-tools.ts';
 
 export interface McpRoutesOptions extends McpToolDeps {
@@ -26,11 +26,13 @@ export type McpRouter = Router & {
   sessionCount(): number;
 };
 
-interface Session {
+/** One request to `/mcp`, from an authenticated user. */
+interface McpCall {
+  sessions: McpSessions;
+  options: McpRoutesOptions;
   userId: string;
-  server: McpServer;
-  transport: StreamableHTTPServerTransport;
-  lastSeen: number;
+  req: Request;
+  res: Response;
 }
 
 const SESSION_HEADER = 'mcp-session-id';
@@ -53,96 +55,16 @@ const isInitialize = (body: unknown) =>
  *   room) and in idle time (a periodic sweep closes them).
  */
 export function createMcpRoutes(options: McpRoutesOptions): McpRouter {
-  const maxSessions = options.maxSessions ?? 1000;
   const idleMs = options.idleMs ?? 30 * 60_000;
-  const sweepMs = options.sweepMs ?? Math.min(60_000, Math.max(1000, Math.floor(idleMs / 2)));
-  // Insertion order is recency order: a used session is moved to the end.
-  const sessions = new Map<string, Session>();
-  const stateless = new Set<{ close(): Promise<void> }>();
-
-  const closeSession = async (id: string) => {
-    const session = sessions.get(id);
-    if (!session) return;
-    sessions.delete(id);
-    await session.server.close().catch(() => undefined);
-  };
-  const sweep = () => {
-    const cutoff = Date.now() - idleMs;
-    for (const [id, session] of sessions) {
-      if (session.lastSeen < cutoff) void closeSession(id);
-    }
-  };
-  let sweeper: NodeJS.Timeout | undefined;
-  const startSweeper = () => {
-    sweeper ??= setInterval(sweep, sweepMs);
-    sweeper.unref();
-  };
-
-  const openSession = async (req: Request, res: Response, userId: string) => {
-    const server = createMcpServer(userId, options);
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      enableJsonResponse: options.jsonResponse ?? false,
-      onsessioninitialized: (id) => {
-        sessions.set(id, { userId, server, transport, lastSeen: Date.now() });
-        startSweeper();
-        for (const oldest of sessions.keys()) {
-          if (sessions.size <= maxSessions) break;
-          void closeSession(oldest);
-        }
-      },
-      onsessionclosed: (id) => {
-        void closeSession(id);
-      },
-    });
-    // Set before connect: the server chains its own close handling onto it.
-    transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
-    };
-    await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
-    // A failed initialize leaves no session behind.
-    if (!transport.sessionId || !sessions.has(transport.sessionId)) {
-      await server.close().catch(() => undefined);
-    }
-  };
-
-  const handleStateless = async (req: Request, res: Response, userId: string) => {
-    const server = createMcpServer(userId, options);
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
-    const entry = { close: () => server.close().catch(() => undefined) };
-    stateless.add(entry);
-    res.on('close', () => {
-      stateless.delete(entry);
-      void entry.close();
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
-  };
-
-  const router = Router() as McpRouter;
+  const sessions = new McpSessions({
+    maxSessions: options.maxSessions ?? 1000,
+    idleMs,
+    sweepMs: options.sweepMs ?? Math.min(60_000, Math.max(1000, Math.floor(idleMs / 2))),
+  });
   const handle = async (req: Request, res: Response) => {
-    const userId = await options.auth.user(req);
+    const call: McpCall = { sessions, options, userId: await options.auth.user(req), req, res };
     const sessionId = req.get(SESSION_HEADER);
-    if (sessionId) {
-      const session = sessions.get(sessionId);
-      // Another user's session is answered like an unknown one: nothing to learn from it.
-      if (!session || session.userId !== userId) {
-        throw new AppError(
-          'not_found',
-          'no MCP session with this mcp-session-id for this API key (it ended, expired or was ' +
-            'never opened); start a new one with initialize',
-        );
-      }
-      session.lastSeen = Date.now();
-      sessions.delete(sessionId);
-      sessions.set(sessionId, session);
-      await session.transport.handleRequest(req, res, req.body);
-      return;
-    }
+    if (sessionId) return useSession(call, sessionId);
     if (req.method !== 'POST') {
       throw new AppError(
         'bad_request',
@@ -150,24 +72,65 @@ export function createMcpRoutes(options: McpRoutesOptions): McpRouter {
       );
     }
     if (isInitialize(req.body) && req.query.stateless === undefined) {
-      await openSession(req, res, userId);
+      await openSession(call);
     } else {
-      await handleStateless(req, res, userId);
+      await handleStateless(call);
     }
   };
+  const router = Router() as McpRouter;
   router.post('/', handle);
   router.get('/', handle);
   router.delete('/', handle);
-
-  router.close = async () => {
-    if (sweeper) clearInterval(sweeper);
-    sweeper = undefined;
-    await Promise.all([
-      ...[...sessions.keys()].map((id) => closeSession(id)),
-      ...[...stateless].map((s) => s.close()),
-    ]);
-    stateless.clear();
-  };
+  router.close = () => sessions.closeAll();
   router.sessionCount = () => sessions.size;
   return router;
+}
+
+async function useSession(
+  { sessions, userId, req, res }: McpCall,
+  sessionId: string,
+): Promise<void> {
+  const session = sessions.use(sessionId, userId);
+  // Another user's session is answered like an unknown one: nothing to learn from it.
+  if (!session) {
+    throw new AppError(
+      'not_found',
+      'no MCP session with this mcp-session-id for this API key (it ended, expired or was ' +
+        'never opened); start a new one with initialize',
+    );
+  }
+  await session.transport.handleRequest(req, res, req.body);
+}
+
+async function openSession({ sessions, options, userId, req, res }: McpCall): Promise<void> {
+  const server = createMcpServer(userId, options);
+  const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: () => randomUUID(),
+    enableJsonResponse: options.jsonResponse ?? false,
+    onsessioninitialized: (id) => sessions.add(id, { userId, server, transport }),
+    onsessionclosed: (id) => {
+      void sessions.close(id);
+    },
+  });
+  // Set before connect: the server chains its own close handling onto it.
+  transport.onclose = () => {
+    if (transport.sessionId) sessions.forget(transport.sessionId);
+  };
+  await server.connect(transport);
+  await transport.handleRequest(req, res, req.body);
+  // A failed initialize leaves no session behind.
+  if (!transport.sessionId || !sessions.has(transport.sessionId)) {
+    await server.close().catch(() => undefined);
+  }
+}
+
+async function handleStateless({ sessions, options, userId, req, res }: McpCall): Promise<void> {
+  const server = createMcpServer(userId, options);
+  const transport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+  });
+  sessions.trackStateless(server, res);
+  await server.connect(transport);
+  await transport.handleRequest(req, res, req.body);
 }

@@ -47,6 +47,21 @@ async function connect(url: string, key?: string): Promise<Client> {
 const tool = async (client: Client, name: string, args: Record<string, unknown>) =>
   (await client.callTool({ name, arguments: args })) as CallToolResult;
 
+const TOOLS_LIST = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** A JSON-RPC message POSTed to /mcp by hand, for what the SDK client would not send. */
+const rawPost = (url: string, body: unknown, headers: Record<string, string> = {}, query = '') =>
+  fetch(`${url}/mcp${query}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+
 describe('MCP over Streamable HTTP against the real API, engine and Temporal indexing', () => {
   let engine: TestEngine;
   let api: TestApi;
@@ -215,27 +230,14 @@ describe('MCP over Streamable HTTP against the real API, engine and Temporal ind
 
   it("refuses a session to another user's key, no key, and an unknown key", async () => {
     const sessionId = (aliceClient.transport as StreamableHTTPClientTransport).sessionId!;
-    const hijack = await fetch(`${api.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${bob.api_key}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-session-id': sessionId,
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    const hijack = await rawPost(api.url, TOOLS_LIST, {
+      ...bearer(bob.api_key),
+      'mcp-session-id': sessionId,
     });
     assert.equal(hijack.status, 404);
     assert.equal(((await hijack.json()) as any).error.code, 'not_found');
 
-    const none = await fetch(`${api.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-    });
+    const none = await rawPost(api.url, TOOLS_LIST);
     assert.equal(none.status, 401);
     assert.match(((await none.json()) as any).error.message, /Authorization: Bearer/);
     await assert.rejects(connect(api.url));
@@ -296,15 +298,7 @@ describe('MCP over Streamable HTTP against the real API, engine and Temporal ind
 
   it('answers stateless JSON requests for clients that do not stream or keep sessions', async () => {
     const post = (body: unknown, query = '') =>
-      fetch(`${api.url}/mcp${query}`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${alice.api_key}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify(body),
-      });
+      rawPost(api.url, body, bearer(alice.api_key), query);
     const init = await post(
       {
         jsonrpc: '2.0',
@@ -341,15 +335,9 @@ describe('MCP over Streamable HTTP against the real API, engine and Temporal ind
     const transport = client.transport as StreamableHTTPClientTransport;
     const sessionId = transport.sessionId!;
     await transport.terminateSession();
-    const after = await fetch(`${api.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${alice.api_key}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-session-id': sessionId,
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    const after = await rawPost(api.url, TOOLS_LIST, {
+      ...bearer(alice.api_key),
+      'mcp-session-id': sessionId,
     });
     assert.equal(after.status, 404);
     await client.close();

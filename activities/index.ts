@@ -1,3 +1,7 @@
+// activities/: Temporal activities, built by one factory (`createActivities`)
+// over the ports, as the dependency-injection sample does; the worker passes
+// the real clients in. May import core/ and loadtest/ (the load-test
+// activities drive it); workflows import this folder as types only.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AppError } from '../core/errors.ts';
 import type { EntityExtractor } from '../core/extraction/entity-extractor.ts';
@@ -10,6 +14,7 @@ import type { Narrator } from '../core/narrative/narrator.ts';
 import type { RelationalStore, SelfCheck } from '../core/ports/relational-store.ts';
 import type { VectorSpaces } from '../core/ports/vector-space.ts';
 import { createConsolidationActivities } from './consolidation-activities.ts';
+import { heartbeating } from './heartbeat.ts';
 import { createLoadTestActivities, type LoadTestDeps } from './loadtest-activities.ts';
 import { createReembedActivities } from './reembed-activities.ts';
 import { createNarrativeActivities, type MemoryUsageReader } from './narrative-activities.ts';
@@ -41,17 +46,6 @@ export interface RecordSelfCheckInput {
 
 /** Memories whose graphs one batched activity extracts at once. */
 const GRAPH_CONCURRENCY = 8;
-
-/** Heartbeats every few seconds while `work` runs, for activities with a heartbeat timeout. */
-async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
-  const context = Context.current();
-  const timer = setInterval(() => context.heartbeat(), 5_000);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 // Bad input will fail the same way on every retry: stop retrying at once.
 async function nonRetryableOnBadInput<T>(work: () => Promise<T>): Promise<T> {

@@ -1,8 +1,9 @@
-import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { createNarrator, type Narrator } from '../core/narrative/narrator.ts';
 import type { LanguageModel } from '../core/ports/language-model.ts';
 import type { NarrativeQueue, NarrativeRequest } from '../core/ports/narrative-queue.ts';
 import type { RelationalStore } from '../core/ports/relational-store.ts';
+import { heartbeatingWithinTimeout } from './heartbeat.ts';
 
 /** The process's memory use against its budget, in MB. */
 export interface MemoryUsage {
@@ -51,24 +52,6 @@ export interface ActiveUsersInput {
 /** The memories a portrait is written from: the user's newest active ones. */
 export const NARRATIVE_MEMORY_LIMIT = 60;
 
-// Keeps the attempt visibly alive during a slow model call, so that only a dead worker times out.
-async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
-  let timeoutMs: number | undefined;
-  try {
-    timeoutMs = activityInfo().heartbeatTimeoutMs;
-  } catch {
-    timeoutMs = undefined; // called outside an activity (a direct call in a test)
-  }
-  if (!timeoutMs) return work();
-  heartbeat();
-  const timer = setInterval(() => heartbeat(), Math.max(200, timeoutMs / 3));
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
 /** The narrative activities: generation, the memory reading, and the feeder's two steps. */
 export function createNarrativeActivities(deps: NarrativeActivityDeps) {
   const { store } = deps;
@@ -83,7 +66,7 @@ export function createNarrativeActivities(deps: NarrativeActivityDeps) {
      * generation (a worker killed after the save) never add a second version.
      */
     async generateNarrative(input: GenerateNarrativeInput): Promise<GenerateNarrativeResult> {
-      return withHeartbeats(async () => {
+      return heartbeatingWithinTimeout(async () => {
         const user = await store.getUser(input.userId);
         if (!user) {
           throw ApplicationFailure.nonRetryable(`user ${input.userId} not found`, 'UnknownUser');

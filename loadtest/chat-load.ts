@@ -1,13 +1,11 @@
 import { createChatRecorder, measureChat, type ContextAnswer } from './chat-recorder.ts';
 import { runSession } from './session.ts';
-import { issueKeys, type ScenarioContext } from './scenario-context.ts';
+import { issueKeys, type ScenarioContext, type ScenarioUsers } from './scenario-context.ts';
 import { createUsageTracker } from './target-readings.ts';
 import { abortableSleep, replyError } from './target-client.ts';
-import type { ChatMeasurement, PreparedUser, RampMeasurement, RampStep } from './types.ts';
+import type { ChatMeasurement, RampMeasurement, RampStep } from './types.ts';
 
-export interface ChatLoadOptions {
-  users: readonly PreparedUser[];
-  seed: number;
+export interface ChatLoadOptions extends ScenarioUsers {
   thinkMs: number;
   keyOf: (userId: string) => string;
 }
@@ -82,21 +80,23 @@ export function startChatLoad(ctx: ScenarioContext, opts: ChatLoadOptions) {
   };
 }
 
-/** `sessions` virtual users chatting for `durationMs`. */
-export async function runChat(
+/**
+ * What both chat scenarios hold while they run: the users' keys, the target's
+ * memory readings (every `X-Memory-Usage` header also goes to `observe`), the
+ * load, and its progress reports. `close()` stops them all and revokes the keys.
+ */
+async function openChatRun(
   ctx: ScenarioContext,
-  opts: {
-    users: readonly PreparedUser[];
-    seed: number;
-    sessions: number;
-    durationMs: number;
-    thinkMs: number;
-  },
-): Promise<ChatMeasurement> {
+  opts: ScenarioUsers & { thinkMs: number },
+  observe: (header: string | null | undefined) => void = () => undefined,
+) {
   const { client } = ctx;
   const keys = await issueKeys(ctx, opts.users);
   const usage = createUsageTracker(await client.snapshot());
-  const unsubscribe = client.onMemory((h) => usage.observeHeader(h));
+  const unsubscribe = client.onMemory((h) => {
+    usage.observeHeader(h);
+    observe(h);
+  });
   const load = startChatLoad(ctx, { ...opts, keyOf: keys.keyOf });
   const progress = ctx.progress(() => ({
     sessions: load.sessions,
@@ -105,29 +105,47 @@ export async function runChat(
     p95Ms: load.recorder.recentP95(),
     rssMb: usage.latestMb,
   }));
+  return {
+    load,
+    usage,
+    progress,
+    async close() {
+      progress.stop();
+      unsubscribe();
+      await load.stop();
+      await keys.revoke();
+    },
+  };
+}
+
+export interface ChatOptions extends ScenarioUsers {
+  sessions: number;
+  durationMs: number;
+  thinkMs: number;
+}
+
+/** `sessions` virtual users chatting for `durationMs`. */
+export async function runChat(ctx: ScenarioContext, opts: ChatOptions): Promise<ChatMeasurement> {
+  const { client } = ctx;
+  const run = await openChatRun(ctx, opts);
   const started = performance.now();
   let durationMs = 0;
   try {
-    load.add(opts.sessions);
+    run.load.add(opts.sessions);
     await abortableSleep(opts.durationMs, client.signal);
-    await load.stop();
+    await run.load.stop();
     durationMs = performance.now() - started;
   } finally {
-    progress.stop();
-    unsubscribe();
-    await load.stop();
-    await keys.revoke();
+    await run.close();
   }
-  return load.recorder.measure({
+  return run.load.recorder.measure({
     sessions: opts.sessions,
     durationMs,
-    target: usage.finish(await client.snapshot()),
+    target: run.usage.finish(await client.snapshot()),
   });
 }
 
-export interface RampOptions {
-  users: readonly PreparedUser[];
-  seed: number;
+export interface RampOptions extends ScenarioUsers {
   startSessions: number;
   step: number;
   stepDurationMs: number;
@@ -144,21 +162,9 @@ export interface RampOptions {
  */
 export async function runRamp(ctx: ScenarioContext, opts: RampOptions): Promise<RampMeasurement> {
   const { client } = ctx;
-  const keys = await issueKeys(ctx, opts.users);
-  const overall = createUsageTracker(await client.snapshot());
-  let stepUsage = overall;
-  const unsubscribe = client.onMemory((h) => {
-    overall.observeHeader(h);
-    stepUsage.observeHeader(h);
-  });
-  const load = startChatLoad(ctx, { ...opts, keyOf: keys.keyOf });
-  const progress = ctx.progress(() => ({
-    sessions: load.sessions,
-    requests: load.recorder.requests,
-    errors: load.recorder.errors,
-    p95Ms: load.recorder.recentP95(),
-    rssMb: overall.latestMb,
-  }));
+  let stepUsage: ReturnType<typeof createUsageTracker> | undefined;
+  const run = await openChatRun(ctx, opts, (h) => stepUsage?.observeHeader(h));
+  const { load } = run;
   const steps: RampStep[] = [];
   let stoppedBecause: RampMeasurement['stoppedBecause'] = 'max_sessions';
   let sustained = 0;
@@ -179,7 +185,7 @@ export async function runRamp(ctx: ScenarioContext, opts: RampOptions): Promise<
         target: stepUsage.finish(await client.snapshot()),
       });
       steps.push({ sessions, measurement });
-      progress.now();
+      run.progress.now();
       const errorRate = measurement.requests ? measurement.errors / measurement.requests : 0;
       const p95 = measurement.latency.p95 ?? Infinity;
       if (p95 <= opts.p95ThresholdMs && errorRate <= 0.01) sustained = sessions;
@@ -194,16 +200,13 @@ export async function runRamp(ctx: ScenarioContext, opts: RampOptions): Promise<
       if (sessions >= opts.maxSessions || client.signal.aborted) break;
     }
   } finally {
-    progress.stop();
-    unsubscribe();
-    await load.stop();
-    await keys.revoke();
+    await run.close();
   }
   return {
     thresholdMs: opts.p95ThresholdMs,
     steps,
     stoppedBecause,
     sustainedSessions: sustained,
-    target: overall.finish(await client.snapshot()),
+    target: run.usage.finish(await client.snapshot()),
   };
 }

@@ -6,6 +6,7 @@
  */
 
 import { seededRandom, type Random } from '../core/util/seeded-random.ts';
+import type { PersonaCorpus } from './scenario-context.ts';
 
 export { seededRandom, type Random };
 
@@ -142,17 +143,17 @@ export function makeMemories(p: Persona, count: number, random: Random): string[
   ];
   const seen = new Set<string>();
   const out: string[] = [];
+  const keepNew = (text: string) => {
+    if (seen.has(text.toLowerCase())) return;
+    out.push(text);
+    seen.add(text.toLowerCase());
+  };
   for (const text of core) {
     if (out.length >= count) break;
-    if (seen.has(text.toLowerCase())) continue;
-    out.push(text);
-    seen.add(text.toLowerCase());
+    keepNew(text);
   }
   for (let attempts = 0; out.length < count && attempts < count * 20; attempts++) {
-    const text = pick(random, episodes)();
-    if (seen.has(text.toLowerCase())) continue;
-    out.push(text);
-    seen.add(text.toLowerCase());
+    keepNew(pick(random, episodes)());
   }
   return out;
 }
@@ -208,6 +209,21 @@ export function newConversationMessage(p: Persona, random: Random): string {
     `Hi, I'd like to think through my health goals with you.`,
   ]);
 }
+
+/** These synthetic people as the load test's virtual users: user `index` of a run seeded with `seed`. */
+export const personaCorpus: PersonaCorpus = {
+  random: seededRandom,
+  memories: (seed, index, count, random) =>
+    makeMemories(makePersona(seededRandom(seed * 100_003 + index)), count, random),
+  messages(seed, index, random) {
+    const p = makePersona(seededRandom(seed * 100_003 + index));
+    return {
+      simple: () => simpleMessage(p, random),
+      complex: () => complexMessage(p, random),
+      newConversation: () => newConversationMessage(p, random),
+    };
+  },
+};
 
 /** Cumulative Zipf(s) weights over `n` ranks, for inverse-CDF sampling. */
 export function zipfSampler(n: number, s: number, random: Random): () => number {

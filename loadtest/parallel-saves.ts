@@ -1,13 +1,17 @@
 import { summarizeLatencies, histogramOf } from './histogram.ts';
-import { issueKeys, TAGS, type ScenarioContext } from './scenario-context.ts';
+import { issueKeys, TAGS, type ScenarioContext, type ScenarioUsers } from './scenario-context.ts';
 import { createUsageTracker } from './target-readings.ts';
 import { replyError } from './target-client.ts';
-import type { PreparedUser, SaveMeasurement } from './types.ts';
+import type { SaveMeasurement } from './types.ts';
+
+export interface SaveOptions extends ScenarioUsers {
+  count: number;
+}
 
 /** `count` memory saves sent at once, spread over the users; each is new content. */
 export async function runSaves(
   ctx: ScenarioContext,
-  opts: { users: readonly PreparedUser[]; seed: number; count: number; runSalt: number },
+  opts: SaveOptions & { runSalt: number },
 ): Promise<SaveMeasurement> {
   const { client, corpus } = ctx;
   const keys = await issueKeys(ctx, opts.users);

@@ -19,6 +19,12 @@ export type ProgressCounts = Omit<LiveProgress, 'scenario' | 'elapsedMs'>;
 /** Starts reporting a scenario's counts (read when reported); `now()` reports at once. */
 export type ProgressHook = (read: () => ProgressCounts) => { stop(): void; now(): void };
 
+/** Who a scenario's virtual users are: the run's prepared users and its seed. */
+export interface ScenarioUsers {
+  users: readonly PreparedUser[];
+  seed: number;
+}
+
 export interface ScenarioContext {
   client: TargetClient;
   /** The target's admin key: creates users, issues and revokes their keys. */

@@ -19,21 +19,22 @@ async function settledMemories(client: TargetClient, key: string): Promise<numbe
   return settled;
 }
 
+export interface SeedOptions {
+  users: number;
+  memoriesPerUser: number;
+  seed: number;
+  /** How long to wait for the seeded memories to be indexed before going on anyway. */
+  indexWaitMs: number;
+  /** Names the users (`<label> #<index>`). */
+  label: string;
+}
+
 /**
  * Creates `users` users through the admin API, saves `memoriesPerUser`
  * memories for each, and waits (up to `indexWaitMs`) until they are indexed,
  * so the scenarios search a full index. The keys used are revoked.
  */
-export async function seedUsers(
-  ctx: ScenarioContext,
-  opts: {
-    users: number;
-    memoriesPerUser: number;
-    seed: number;
-    indexWaitMs: number;
-    label: string;
-  },
-): Promise<PrepareResult> {
+export async function seedUsers(ctx: ScenarioContext, opts: SeedOptions): Promise<PrepareResult> {
   const { client, adminKey, corpus } = ctx;
   const baseline = await client.snapshot();
   const users: (PreparedUser & { key: string; keyId: string; stored: number })[] = [];

@@ -1,3 +1,7 @@
+// loadtest/: the load generator the load-test workflow's activities and the
+// benchmarks drive over HTTP: scenarios, the client, analysis, the capacity
+// projection and the synthetic corpus. Imports only core/ helpers.
+
 /**
  * The shapes a load test measures and reports. Measurements are compact
  * (histograms, sums, summaries), never per-request samples, because each one

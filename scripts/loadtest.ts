@@ -21,12 +21,11 @@
  * Needs ADMIN_API_KEY (the target's admin key: the run creates its users) and Temporal at
  * TEMPORAL_ADDRESS (default 127.0.0.1:$TEMPORAL_PORT, the one `npm start` runs).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createLoadTestActivities } from '../activities/loadtest-activities.ts';
+import type { StoredLoadReport } from '../activities/loadtest-report.ts';
 import {
   loadTestProgressQuery,
   loadTestSettings,
@@ -35,8 +34,10 @@ import {
   type LoadTestInput,
   type LoadTestProgress,
 } from '../workflows/index.ts';
+import { cliOptions } from './cli-options.ts';
 import { loadConfig, type Config } from '../infra/config.ts';
 import { createTemporalClient, createWorkerConnection } from '../infra/temporal/connection.ts';
+import { loadTestDeps } from '../workers/loadtest-deps.ts';
 
 const POLL_MS = 2_000;
 const time = () => new Date().toISOString().slice(11, 19);
@@ -56,19 +57,13 @@ function parseArgs(argv: string[], config: Config) {
   let short = false;
   const chat: NonNullable<LoadTestInput['chat']> = {};
   const ramp: NonNullable<LoadTestInput['ramp']> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.includes('=') ? arg.split('=', 2) : [arg, undefined];
-    if (flag === '--help' || flag === '-h') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]);
-      process.exit(0);
-    }
+  for (const option of cliOptions(argv, import.meta.url)) {
+    const { flag } = option;
     if (flag === '--short') {
       short = true;
       continue;
     }
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`${flag} expects a value`);
+    const value = option.value();
     const int = () => {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} expects a whole number ≥ 1`);
@@ -111,14 +106,6 @@ function parseArgs(argv: string[], config: Config) {
   return { input: { ...input, chat, ramp }, worker };
 }
 
-/** The load-test settings from the validated configuration. */
-function loadTestConfig(config: Config) {
-  return {
-    stackQueue: config.TASK_QUEUE_LOADTESTS,
-    modelQuota: config.LOADTEST_MODEL_QUOTA_PER_MIN,
-  };
-}
-
 /** An upper bound on a run's length: every scenario's own timeout, plus slack. */
 function runBoundMs(s: ReturnType<typeof loadTestSettings>): number {
   const rampSteps =
@@ -152,6 +139,103 @@ function progressLine(p: LoadTestProgress, s: ReturnType<typeof loadTestSettings
   }
 }
 
+/**
+ * A worker in this process for a local run: the load-test activities only, on a
+ * queue of its own, so the generator's CPU and memory stay out of the target's figures.
+ */
+async function startLocalWorker(config: Config, taskQueue: string) {
+  if (!config.ADMIN_API_KEY) {
+    throw new Error(
+      "ADMIN_API_KEY is not set: the run needs the target's admin key to create users",
+    );
+  }
+  const connection = await createWorkerConnection(config);
+  try {
+    const vectorDimension =
+      config.embedderKind === 'gemini' ? config.GEMINI_EMBEDDING_DIMENSION : 384;
+    const worker = await Worker.create({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue,
+      workflowBundle: await bundleWorkflowCode({
+        workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+        logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) },
+      }),
+      activities: createLoadTestActivities({ loadTest: loadTestDeps(config, vectorDimension) }),
+    }); // prettier-ignore
+    const running = worker.run();
+    return {
+      async stop() {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await connection.close();
+      },
+    };
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+}
+
+/** Ctrl-C cancels the run; a second one ends it at once (local) or leaves it on the stack. */
+function cancelOnInterrupt(handle: WorkflowHandle, workerMode: 'local' | 'stack') {
+  const state = { interrupted: false };
+  process.once('SIGINT', () => {
+    state.interrupted = true;
+    say(
+      workerMode === 'local'
+        ? 'interrupted: cancelling the run (Ctrl-C again to end it at once)'
+        : 'interrupted: cancelling the run (Ctrl-C again to leave it running on the stack)',
+    );
+    void handle.cancel().catch(() => undefined);
+    process.once('SIGINT', () => {
+      if (workerMode === 'stack') process.exit(130);
+      void handle
+        .terminate('interrupted twice from the command line')
+        .finally(() => process.exit(130));
+    });
+  });
+  return state;
+}
+
+/** Prints the run's progress whenever it changes, until it ends; resolves to its result. */
+async function followRun(
+  handle: WorkflowHandle<typeof loadTestWorkflow>,
+  settings: ReturnType<typeof loadTestSettings>,
+) {
+  let last = '';
+  let done = false;
+  const result = handle.result().finally(() => (done = true));
+  while (!done) {
+    const p = await handle.query(loadTestProgressQuery).catch(() => null);
+    const line = p ? progressLine(p, settings) : '';
+    if (line && line !== last) say(line);
+    last = line || last;
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, POLL_MS))]);
+  }
+  return result;
+}
+
+function printReport(report: StoredLoadReport) {
+  const h = report.headline;
+  say('done');
+  console.log('');
+  console.log(`chat p95 ${h.chatP95Ms ?? 'n/a'} ms at ${h.chatThroughputPerS} requests/s, error rate ${Math.round(h.errorRate * 1000) / 10} %`); // prettier-ignore
+  console.log(`dominant stage at p95: ${h.dominantStage ?? 'n/a'}; sessions sustained: ${h.sustainedSessions}; peak RSS ${h.rssPeakMb ?? 'n/a'} MB`); // prettier-ignore
+  console.log(`first to run out: ${h.firstLimit ? `${h.firstLimit.resource} at ≈${h.firstLimit.users} concurrent users` : 'nothing measured'}`); // prettier-ignore
+  console.log('');
+  for (const m of report.successMetrics) {
+    console.log(`${m.pass === null ? '  —  ' : m.pass ? ' PASS' : ' FAIL'}  ${m.metric}: ${m.measured} (target ${m.target})`); // prettier-ignore
+  }
+  console.log('');
+  for (const r of report.capacity) {
+    console.log(`  ${r.resource}: ${r.notLimiting ? 'not limiting' : r.limitUsers === null ? 'unmeasured' : `≈${r.limitUsers} ${r.unit}`}`); // prettier-ignore
+  }
+  console.log('');
+  say(`report: ${report.markdownPath}`);
+  say(`        ${report.jsonPath}`);
+}
+
 async function main() {
   const config = loadConfig();
   const { input, worker: workerMode } = parseArgs(process.argv.slice(2), config);
@@ -165,45 +249,14 @@ async function main() {
   });
   // Piped into `head` or a closed terminal: keep running the load test, quietly.
   process.stdout.on('error', () => undefined);
-  const { stackQueue, modelQuota } = loadTestConfig(config);
+  const stackQueue = config.TASK_QUEUE_LOADTESTS;
   const workflowId = loadTestWorkflowId();
   const taskQueue = workerMode === 'local' ? `${stackQueue}-cli-${process.pid}` : stackQueue;
   const { client, connection } = await createTemporalClient(config);
 
-  let worker: Worker | undefined;
-  let workerRun: Promise<void> | undefined;
-  let workerConnection: Awaited<ReturnType<typeof createWorkerConnection>> | undefined;
+  let localWorker: { stop(): Promise<void> } | undefined;
   try {
-    if (workerMode === 'local') {
-      if (!config.ADMIN_API_KEY) {
-        throw new Error(
-          "ADMIN_API_KEY is not set: the run needs the target's admin key to create users",
-        );
-      }
-      workerConnection = await createWorkerConnection(config);
-      worker = await Worker.create({
-        connection: workerConnection,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue,
-        workflowBundle: await bundleWorkflowCode({
-          workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-          logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) },
-        }),
-        activities: createLoadTestActivities({
-          loadTest: {
-            adminApiKey: config.ADMIN_API_KEY,
-            reportsDir: path.join(config.dataDir, 'loadtests'),
-            assumptions: {
-              memoryBudgetMb: config.MEMORY_BUDGET_MB,
-              dbConnections: config.PG_POOL_SIZE,
-              vectorDimension: config.embedderKind === 'gemini' ? config.GEMINI_EMBEDDING_DIMENSION : 384,
-              ...(modelQuota ? { modelQuotaPerMin: modelQuota } : {}),
-            },
-          },
-        }),
-      }); // prettier-ignore
-      workerRun = worker.run();
-    }
+    if (workerMode === 'local') localWorker = await startLocalWorker(config, taskQueue);
 
     say(`starting ${workflowId} on task queue ${taskQueue} against ${settings.target}`);
     say(
@@ -218,55 +271,10 @@ async function main() {
       // Only this process runs a local run: bound it, so a crash here cannot leave it waiting forever.
       ...(workerMode === 'local' ? { workflowExecutionTimeout: runBoundMs(settings) } : {}),
     });
-    let interrupted = false;
-    process.once('SIGINT', () => {
-      interrupted = true;
-      say(
-        workerMode === 'local'
-          ? 'interrupted: cancelling the run (Ctrl-C again to end it at once)'
-          : 'interrupted: cancelling the run (Ctrl-C again to leave it running on the stack)',
-      );
-      void handle.cancel().catch(() => undefined);
-      process.once('SIGINT', () => {
-        if (workerMode === 'stack') process.exit(130);
-        void handle
-          .terminate('interrupted twice from the command line')
-          .finally(() => process.exit(130));
-      });
-    });
-
-    let last = '';
-    let done = false;
-    const result = handle.result().finally(() => (done = true));
-    while (!done) {
-      const p = await handle.query(loadTestProgressQuery).catch(() => null);
-      const line = p ? progressLine(p, settings) : '';
-      if (line && line !== last) say(line);
-      last = line || last;
-      await Promise.race([
-        result.catch(() => undefined),
-        new Promise((r) => setTimeout(r, POLL_MS)),
-      ]);
-    }
-    const { report } = await result;
-    const h = report.headline;
-    say('done');
-    console.log('');
-    console.log(`chat p95 ${h.chatP95Ms ?? 'n/a'} ms at ${h.chatThroughputPerS} requests/s, error rate ${Math.round(h.errorRate * 1000) / 10} %`); // prettier-ignore
-    console.log(`dominant stage at p95: ${h.dominantStage ?? 'n/a'}; sessions sustained: ${h.sustainedSessions}; peak RSS ${h.rssPeakMb ?? 'n/a'} MB`); // prettier-ignore
-    console.log(`first to run out: ${h.firstLimit ? `${h.firstLimit.resource} at ≈${h.firstLimit.users} concurrent users` : 'nothing measured'}`); // prettier-ignore
-    console.log('');
-    for (const m of report.successMetrics) {
-      console.log(`${m.pass === null ? '  —  ' : m.pass ? ' PASS' : ' FAIL'}  ${m.metric}: ${m.measured} (target ${m.target})`); // prettier-ignore
-    }
-    console.log('');
-    for (const r of report.capacity) {
-      console.log(`  ${r.resource}: ${r.notLimiting ? 'not limiting' : r.limitUsers === null ? 'unmeasured' : `≈${r.limitUsers} ${r.unit}`}`); // prettier-ignore
-    }
-    console.log('');
-    say(`report: ${report.markdownPath}`);
-    say(`        ${report.jsonPath}`);
-    if (interrupted) process.exitCode = 130;
+    const interrupt = cancelOnInterrupt(handle, workerMode);
+    const { report } = await followRun(handle, settings);
+    printReport(report);
+    if (interrupt.interrupted) process.exitCode = 130;
   } catch (error) {
     if (error instanceof WorkflowFailedError) {
       const cause = (error.cause?.cause ?? error.cause) as Error | undefined;
@@ -274,9 +282,7 @@ async function main() {
     }
     throw error;
   } finally {
-    if (worker?.getState() === 'RUNNING') worker.shutdown();
-    await workerRun;
-    await workerConnection?.close();
+    await localWorker?.stop();
     await connection.close();
   }
 }

@@ -1,0 +1,120 @@
+import type { Logger } from 'pino';
+import { createApp } from '../api/app.ts';
+import type { ReadinessCheck } from '../api/health.routes.ts';
+import { startServer } from '../api/server.ts';
+import { createV1 } from '../api/v1.ts';
+import { createEngine } from '../core/engine.ts';
+import type { Config } from '../infra/config.ts';
+import type { Metrics } from '../infra/metrics/metrics.ts';
+import { createTemporalProbe, pingTemporal } from '../infra/temporal/connection.ts';
+import { createTemporalLoadTests } from '../infra/temporal/temporal-load-tests.ts';
+import type { RunningWorker } from '../workers/worker.ts';
+import type { EngineAdapters } from './engine-adapters.ts';
+import { engineSettings } from './engine-settings.ts';
+import type { RunningMonitor } from './observability.ts';
+import type { Shutdown } from './shutdown.ts';
+import type { TemporalServices } from './temporal-services.ts';
+
+/** What the API runs over; `workers` are this process's own (empty in an API-only process). */
+export interface ApiParts {
+  engine: EngineAdapters;
+  temporal: TemporalServices;
+  observed: RunningMonitor;
+  metrics: Metrics | undefined;
+  workers: RunningWorker[];
+}
+
+/** Builds the query engine, the v1 edges (REST and MCP) and the app, and listens; resolves to its URL. */
+export async function startApi(
+  config: Config,
+  logger: Logger,
+  shutdown: Shutdown,
+  parts: ApiParts,
+): Promise<string> {
+  const { engine, temporal, observed, metrics } = parts;
+  const checks = readinessChecks(config, shutdown, parts);
+  const apiEngine = createApiEngine(config, logger, parts);
+  // Least valuable first: search results before plans, which each cost a model call.
+  observed.setReliefCaches([
+    apiEngine.caches.embedding,
+    apiEngine.caches.search,
+    apiEngine.caches.plan,
+  ]);
+  metrics?.addSources({
+    caches: [apiEngine.caches.plan, apiEngine.caches.search, apiEngine.caches.embedding],
+    memory: observed.monitor,
+  });
+  let selfUrl: string | null = null;
+  const v1 = createV1({
+    engine: apiEngine,
+    store: engine.store,
+    limits: { maxMemoryChars: config.MAX_MEMORY_CHARS, maxTags: config.MAX_TAGS },
+    adminApiKey: config.ADMIN_API_KEY,
+    onUnexpectedError: (error, tool) => logger.error({ err: error, tool }, 'MCP tool failed'),
+    loadTests: {
+      service: createTemporalLoadTests(temporal.client, config.TASK_QUEUE_LOADTESTS),
+      // Known once the server listens (PORT may be 0).
+      selfUrl: () => selfUrl,
+    },
+  });
+  const app = createApp({
+    logger,
+    readinessChecks: checks,
+    readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
+    bodyLimitKb: config.BODY_LIMIT_KB,
+    memoryBudgetMb: config.MEMORY_BUDGET_MB,
+    v1,
+    monitor: observed.monitor,
+    ...(metrics ? { metrics } : {}),
+  });
+  const server = await startServer(app, config.HOST, config.PORT);
+  selfUrl = `http://127.0.0.1:${new URL(server.url).port}`;
+  shutdown.add('api server', () => server.stop());
+  // Runs first on shutdown: open MCP streams would otherwise hold the server's close.
+  shutdown.add('mcp sessions', () => v1.mcp.close());
+  return server.url;
+}
+
+/** `/readyz`: the database, Temporal (on a probe connection of its own) and this process's workers. */
+function readinessChecks(config: Config, shutdown: Shutdown, parts: ApiParts): ReadinessCheck[] {
+  const probe = createTemporalProbe(config);
+  shutdown.add('temporal probe', () => probe.close());
+  const checks: ReadinessCheck[] = [
+    { name: 'database', check: () => parts.engine.store.ping() },
+    {
+      name: 'temporal',
+      check: () => pingTemporal(probe, config.READINESS_TIMEOUT_MS),
+    },
+  ];
+  const { workers } = parts;
+  if (workers.length > 0) {
+    checks.push({
+      name: 'worker',
+      check: async () => {
+        const states = workers.map((w) => w.state());
+        if (states.some((state) => state !== 'RUNNING')) {
+          throw new Error(`workers are ${states.join(', ')}`);
+        }
+      },
+    });
+  }
+  return checks;
+}
+
+/** The engine that answers queries, over the ports and the Temporal queues. */
+function createApiEngine(config: Config, logger: Logger, parts: ApiParts) {
+  const { indexingQueue, narrativeQueue } = parts.temporal;
+  return createEngine({ ...parts.engine, indexingQueue, narrativeQueue }, engineSettings(config), {
+    onNarrativeRequestError: (error) =>
+      logger.warn({ err: error }, 'narrative request failed; the feeder will ask again'),
+    admitHeavy: () => parts.observed.monitor.admitHeavy(),
+    onIndexRequestError: (error, targets) =>
+      logger.warn(
+        { err: error, memories: targets.map((t) => t.memoryId) },
+        'indexing request failed; the reconciler will retry it',
+      ),
+    onRememberError: (error) => logger.warn({ err: error }, 'auto-save failed'),
+    onCacheError: (cache, tier, op, error) =>
+      logger.debug({ err: error, cache, tier, op }, 'cache tier skipped'),
+  });
+}

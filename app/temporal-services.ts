@@ -1,0 +1,102 @@
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { IndexingQueue } from '../core/ports/indexing-queue.ts';
+import type { Config } from '../infra/config.ts';
+import type { Metrics } from '../infra/metrics/metrics.ts';
+import { projectRoot } from '../infra/project-root.ts';
+import { createTemporalClient } from '../infra/temporal/connection.ts';
+import { ensureTemporalCli } from '../infra/temporal/temporal-cli.ts';
+import {
+  startTemporalDevServer,
+  type TemporalDevServer,
+} from '../infra/temporal/temporal-dev-server.ts';
+import { createTemporalIndexingQueue } from '../infra/temporal/temporal-indexing-queue.ts';
+import {
+  createTemporalNarrativeQueue,
+  type TemporalNarrativeQueue,
+} from '../infra/temporal/temporal-narrative-queue.ts';
+import type { Shutdown } from './shutdown.ts';
+
+/** The Temporal client and the two queues the engine hands background work to. */
+export interface TemporalServices {
+  client: Client;
+  indexingQueue: IndexingQueue;
+  narrativeQueue: TemporalNarrativeQueue;
+}
+
+/**
+ * Installs the Temporal CLI (once) and starts its dev server, whose history
+ * lives under the data directory.
+ */
+export async function startEmbeddedTemporal(
+  config: Config,
+  logger: Logger,
+  shutdown: Shutdown,
+): Promise<TemporalDevServer> {
+  const log = (msg: string) => logger.info({ component: 'temporal-dev-server' }, msg);
+  const cliPath = await ensureTemporalCli({ projectRoot, log });
+  const devServer = await startTemporalDevServer({
+    cliPath,
+    port: config.TEMPORAL_PORT,
+    uiPort: config.TEMPORAL_UI_PORT,
+    dbFile: path.join(config.dataDir, 'temporal', 'temporal.db'),
+    namespace: config.TEMPORAL_NAMESPACE,
+    logFile: path.join(config.dataDir, 'temporal', 'dev-server.log'),
+    log,
+  });
+  shutdown.add('temporal dev server', () => devServer.stop());
+  return devServer;
+}
+
+/** Connects to Temporal and opens the indexing and narrative queues over it. */
+export async function connectTemporal(
+  config: Config,
+  logger: Logger,
+  shutdown: Shutdown,
+  metrics: Metrics | undefined,
+): Promise<TemporalServices> {
+  const temporal = await createTemporalClient(config);
+  shutdown.add('temporal client', () => temporal.connection.close());
+  const indexingQueue = createTemporalIndexingQueue(temporal.client, config.TASK_QUEUE_INDEXING);
+  const narrativeQueue = createTemporalNarrativeQueue(
+    temporal.client,
+    config.TASK_QUEUE_NARRATIVES,
+    {
+      scheduler: {
+        maxInFlight: config.NARRATIVE_MAX_IN_FLIGHT,
+        memoryPollMs: config.NARRATIVE_MEMORY_POLL_S * 1000,
+        pauseAbove: config.NARRATIVE_PAUSE_AT_PCT / 100,
+        resumeBelow: config.NARRATIVE_RESUME_AT_PCT / 100,
+        maxQueued: config.NARRATIVE_MAX_QUEUED,
+      },
+      coalesceMs: config.NARRATIVE_COALESCE_MS,
+      onError: (error, requests) =>
+        logger.warn(
+          { err: error, users: requests.length },
+          'narrative request failed; the feeder will ask again',
+        ),
+    },
+  );
+  // Closed before the Temporal client (closers run in reverse), so coalesced requests go out.
+  shutdown.add('narrative queue', () => narrativeQueue.close());
+  metrics?.addSources({ narrativeQueueDepth: cachedQueueDepth(narrativeQueue) });
+  return { client: temporal.client, indexingQueue, narrativeQueue };
+}
+
+// Scrapes and every open dashboard ask for the depth: one workflow query per 5 s serves them.
+function cachedQueueDepth(narrativeQueue: TemporalNarrativeQueue) {
+  let depth: { at: number; value: Promise<number | null> } | undefined;
+  return () => {
+    if (!depth || Date.now() - depth.at > 5_000) {
+      depth = {
+        at: Date.now(),
+        value: narrativeQueue.status().then(
+          (status) => status?.queueLength ?? null,
+          () => null,
+        ),
+      };
+    }
+    return depth.value;
+  };
+}

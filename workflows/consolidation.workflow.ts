@@ -9,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { emptyCounts, type ConsolidationCounts } from '../core/consolidation/counts.ts';
+import { retriedWithBackoff } from './activity-options.ts';
 
 export interface ConsolidationInput {
   /** Cosine similarity at or above which memories are near-duplicates (default 0.95). */
@@ -44,10 +45,7 @@ export interface ConsolidationResult extends ConsolidationTotals {
   failures: { userId: string; error: string }[];
 }
 
-const { pageUsers } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
-});
+const { pageUsers } = proxyActivities<Activities>(retriedWithBackoff('1 minute', '2 seconds'));
 
 const { consolidateUser } = proxyActivities<Activities>({
   // One user's memories page by page; the heartbeat shows it is alive and where it is.

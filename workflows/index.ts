@@ -1,3 +1,8 @@
+// workflows/: deterministic orchestration only, bundled into Temporal's
+// sandbox. Imports activities as types, and values only from
+// @temporalio/workflow, @temporalio/common and the pure helpers listed in
+// tools/lint/import-direction.js. Every long-running or scheduled workflow has
+// a replayed history in test/fixtures/histories (README: Changing workflow code).
 export * from './index-batch.workflow.ts';
 export * from './consolidation.workflow.ts';
 export * from './index-memory.workflow.ts';

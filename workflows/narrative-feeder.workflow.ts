@@ -1,5 +1,6 @@
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import { retriedWithBackoff } from './activity-options.ts';
 
 export interface NarrativeFeederInput {
   /** Users active (saved or queried) within this window are requested (default 48 h). */
@@ -15,12 +16,9 @@ export interface NarrativeFeederResult {
   since: string;
 }
 
-const feederActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-} as const;
-
-const { activeUsers, requestNarratives } = proxyActivities<Activities>(feederActivityOptions);
+const { activeUsers, requestNarratives } = proxyActivities<Activities>(
+  retriedWithBackoff('1 minute', '2 seconds'),
+);
 
 const HOUR_MS = 3_600_000;
 

@@ -1,5 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import { retriedWithBackoff } from './activity-options.ts';
 
 export interface SelfCheckInput {
   /** Who asked, for the record (an operator name, `npm test`, ...). */
@@ -12,12 +13,9 @@ export interface SelfCheckResult {
   recordedAt: string;
 }
 
-const storeActivityOptions = {
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-} as const;
-
-const { recordSelfCheck } = proxyActivities<Activities>(storeActivityOptions);
+const { recordSelfCheck } = proxyActivities<Activities>(
+  retriedWithBackoff('30 seconds', '1 second'),
+);
 
 /**
  * Proves the whole chain works: the workflow engine schedules an activity on

@@ -1,7 +1,8 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { TieredCacheStats } from '../../core/cache/tiered-cache.ts';
 import type { GenerateInput, LanguageModel } from '../../core/ports/language-model.ts';
 import type { MemoryMonitorStats, MemorySample } from '../monitoring/memory-monitor.ts';
+import { metricFactory } from './metric-factory.ts';
 import { registerSourceMetrics } from './source-metrics.ts';
 
 /** Where the metrics read what they do not count themselves (each read at scrape time). */
@@ -50,7 +51,6 @@ export interface Metrics {
   render(): Promise<string>;
 }
 
-const P = 'memory_engine_';
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const MODEL_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 const SCRAPE_TIMEOUT_MS = 1_000;
@@ -65,48 +65,42 @@ export function createMetrics(initial: MetricsSources = {}): Metrics {
   const sources: MetricsSources = { ...initial };
   const registry = new Registry();
   if (sources.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
-  const registers = [registry];
+  const metric = metricFactory(registry, 'memory_engine_');
 
-  const http = new Histogram({
-    name: `${P}http_request_duration_seconds`,
-    help: 'HTTP request latency by route pattern, method, status and message class',
-    labelNames: ['method', 'route', 'status_code', 'message_class'] as const,
-    buckets: HTTP_BUCKETS,
-    registers,
-  });
-  const classifier = new Counter({
-    name: `${P}classifier_decisions_total`,
-    help: 'Context messages by the class the classifier gave them, and the rule that fired',
-    labelNames: ['class', 'reason'] as const,
-    registers,
-  });
-  const contextModelCalls = new Counter({
-    name: `${P}context_model_calls_total`,
-    help: 'Model calls made by context requests, by plan source',
-    labelNames: ['plan_source'] as const,
-    registers,
-  });
-  const modelCalls = new Counter({
-    name: `${P}model_calls_total`,
-    help: 'Language model calls by model and outcome (ok or the error code)',
-    labelNames: ['model', 'outcome'] as const,
-    registers,
-  });
-  const modelLatency = new Histogram({
-    name: `${P}model_call_duration_seconds`,
-    help: 'Language model call latency by model and outcome',
-    labelNames: ['model', 'outcome'] as const,
-    buckets: MODEL_BUCKETS,
-    registers,
-  });
-  const shed = new Counter({
-    name: `${P}requests_shed_total`,
-    help: 'Requests refused (503 overloaded) because memory was above the shedding level',
-    labelNames: ['route'] as const,
-    registers,
-  });
+  const http = metric.histogram(
+    'http_request_duration_seconds',
+    'HTTP request latency by route pattern, method, status and message class',
+    ['method', 'route', 'status_code', 'message_class'],
+    HTTP_BUCKETS,
+  );
+  const classifier = metric.counter(
+    'classifier_decisions_total',
+    'Context messages by the class the classifier gave them, and the rule that fired',
+    ['class', 'reason'],
+  );
+  const contextModelCalls = metric.counter(
+    'context_model_calls_total',
+    'Model calls made by context requests, by plan source',
+    ['plan_source'],
+  );
+  const modelCalls = metric.counter(
+    'model_calls_total',
+    'Language model calls by model and outcome (ok or the error code)',
+    ['model', 'outcome'],
+  );
+  const modelLatency = metric.histogram(
+    'model_call_duration_seconds',
+    'Language model call latency by model and outcome',
+    ['model', 'outcome'],
+    MODEL_BUCKETS,
+  );
+  const shed = metric.counter(
+    'requests_shed_total',
+    'Requests refused (503 overloaded) because memory was above the shedding level',
+    ['route'],
+  );
 
-  registerSourceMetrics(registry, P, () => sources);
+  registerSourceMetrics(metric, () => sources);
 
   const outcomeOf = (error: unknown) =>
     typeof error === 'object' &&

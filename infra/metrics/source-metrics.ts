@@ -1,81 +1,73 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
 import type { MemorySample } from '../monitoring/memory-monitor.ts';
+import type { MetricFactory, Series } from './metric-factory.ts';
 import type { MetricsSources } from './metrics.ts';
+
+type CacheSeries = Series<'cache' | 'tier'>;
 
 /**
  * Metrics read from counters the product keeps anyway: the caches' stats, the
  * memory monitor's sample and counts, the narrative queue's depth. Each is
- * read by `collect()` at scrape time, so nothing is counted twice.
+ * read at scrape time, so nothing is counted twice.
  */
-export function registerSourceMetrics(
-  registry: Registry,
-  prefix: string,
-  current: () => MetricsSources,
-): void {
-  const registers = [registry];
+export function registerSourceMetrics(metrics: MetricFactory, current: () => MetricsSources): void {
+  registerCacheMetrics(metrics, current);
+  registerMemoryMetrics(metrics, current);
+  metrics.readGauge(
+    'narrative_queue_depth',
+    'Narratives waiting to be generated (NaN when unknown)',
+    [],
+    async () => {
+      let depth: number | null = null;
+      try {
+        depth = (await current().narrativeQueueDepth?.()) ?? null;
+      } catch {
+        // An unreachable queue is an unknown depth, not a failed scrape.
+      }
+      return [[{}, depth ?? Number.NaN]];
+    },
+  );
+}
+
+function registerCacheMetrics(metrics: MetricFactory, current: () => MetricsSources): void {
   const cacheStats = () => (current().caches ?? []).map((c) => c.stats());
+  const labels = ['cache', 'tier'] as const;
   const tiers = ['l1', 'l2', 'l3'] as const;
   const tierCounter = (field: 'hits' | 'misses' | 'errors', help: string) =>
-    new Counter({
-      name: `${prefix}cache_${field}_total`,
-      help,
-      labelNames: ['cache', 'tier'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const s of cacheStats()) {
-          for (const tier of tiers) {
-            const t = s[tier];
-            if (t) this.inc({ cache: s.name, tier }, t[field]);
-          }
+    metrics.readCounter(`cache_${field}_total`, help, labels, function* (): Iterable<CacheSeries> {
+      for (const s of cacheStats()) {
+        for (const tier of tiers) {
+          const t = s[tier];
+          if (t) yield [{ cache: s.name, tier }, t[field]];
         }
-      },
+      }
     });
   tierCounter('hits', 'Cache reads answered, by cache and tier');
   tierCounter('misses', 'Cache reads not answered, by cache and tier');
   tierCounter('errors', 'Cache tier reads and writes that failed or timed out');
+
+  // The LRU's own figures belong to the in-process tier.
+  const lruSeries = (field: 'evictions' | 'expirations' | 'bytes' | 'entries' | 'maxBytes') =>
+    function* (): Iterable<CacheSeries> {
+      for (const s of cacheStats()) {
+        if (s.lru) yield [{ cache: s.name, tier: 'l1' }, s.lru[field]];
+      }
+    };
   const lruCounter = (field: 'evictions' | 'expirations', help: string) =>
-    new Counter({
-      name: `${prefix}cache_${field}_total`,
-      help,
-      labelNames: ['cache', 'tier'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const s of cacheStats()) {
-          if (s.lru) this.inc({ cache: s.name, tier: 'l1' }, s.lru[field]);
-        }
-      },
-    });
+    metrics.readCounter(`cache_${field}_total`, help, labels, lruSeries(field));
   lruCounter('evictions', 'Entries evicted (least recently used) to make room');
   lruCounter('expirations', 'Entries dropped past their TTL');
   const lruGauge = (field: 'bytes' | 'entries' | 'maxBytes', name: string, help: string) =>
-    new Gauge({
-      name: `${prefix}cache_${name}`,
-      help,
-      labelNames: ['cache', 'tier'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const s of cacheStats()) {
-          if (s.lru) this.set({ cache: s.name, tier: 'l1' }, s.lru[field]);
-        }
-      },
-    });
+    metrics.readGauge(`cache_${name}`, help, labels, lruSeries(field));
   lruGauge('bytes', 'bytes', 'Bytes held in the in-process tier');
   lruGauge('entries', 'entries', 'Entries held in the in-process tier');
   lruGauge('maxBytes', 'max_bytes', 'Byte bound of the in-process tier');
+}
 
-  const sample = () => current().memory?.latest();
+function registerMemoryMetrics(metrics: MetricFactory, current: () => MetricsSources): void {
   const memoryGauge = (name: string, help: string, read: (s: MemorySample) => number) =>
-    new Gauge({
-      name: `${prefix}${name}`,
-      help,
-      registers,
-      collect() {
-        const s = sample();
-        if (s) this.set(read(s));
-      },
+    metrics.readGauge(name, help, [], () => {
+      const s = current().memory?.latest();
+      return s ? [[{}, read(s)]] : [];
     });
   memoryGauge('memory_rss_bytes', 'Resident set size at the last monitor sample', (s) => s.rss);
   memoryGauge('memory_heap_used_bytes', 'V8 heap used', (s) => s.heapUsed);
@@ -92,53 +84,29 @@ export function registerSourceMetrics(
     (s) => s.eventLoopDelayP99Ms / 1000,
   );
 
-  const monitorStats = () => current().memory?.stats();
-  new Counter({
-    name: `${prefix}memory_alerts_total`,
-    help: 'Memory alerts fired, by level (percent of budget)',
-    labelNames: ['level'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const [level, n] of Object.entries(monitorStats()?.alerts ?? {})) {
-        this.inc({ level }, n);
-      }
-    },
-  });
-  new Counter({
-    name: `${prefix}cache_clears_total`,
-    help: 'Times the memory monitor cleared a cache',
-    labelNames: ['cache'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const [cache, n] of Object.entries(monitorStats()?.clears ?? {})) this.inc({ cache }, n);
-    },
-  });
-  new Counter({
-    name: `${prefix}cache_cleared_bytes_total`,
-    help: 'Bytes freed by the memory monitor clearing a cache',
-    labelNames: ['cache'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const [cache, n] of Object.entries(monitorStats()?.bytesFreed ?? {})) {
-        this.inc({ cache }, n);
-      }
-    },
-  });
-  new Gauge({
-    name: `${prefix}narrative_queue_depth`,
-    help: 'Narratives waiting to be generated (NaN when unknown)',
-    registers,
-    async collect() {
-      let depth: number | null = null;
-      try {
-        depth = (await current().narrativeQueueDepth?.()) ?? null;
-      } catch {
-        // An unreachable queue is an unknown depth, not a failed scrape.
-      }
-      this.set(depth ?? Number.NaN);
-    },
-  });
+  // The monitor's counts by level or cache, each a record of totals.
+  const stats = () => current().memory?.stats();
+  const countsBy = <L extends string>(label: L, counts: Record<string, number> | undefined) =>
+    Object.entries(counts ?? {}).map(([key, n]): Series<L> => [
+      { [label]: key } as Partial<Record<L, string>>,
+      n,
+    ]);
+  metrics.readCounter(
+    'memory_alerts_total',
+    'Memory alerts fired, by level (percent of budget)',
+    ['level'],
+    () => countsBy('level', stats()?.alerts),
+  );
+  metrics.readCounter(
+    'cache_clears_total',
+    'Times the memory monitor cleared a cache',
+    ['cache'],
+    () => countsBy('cache', stats()?.clears),
+  );
+  metrics.readCounter(
+    'cache_cleared_bytes_total',
+    'Bytes freed by the memory monitor clearing a cache',
+    ['cache'],
+    () => countsBy('cache', stats()?.bytesFreed),
+  );
 }

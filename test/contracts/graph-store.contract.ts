@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import type { GraphHit, GraphStore, MemoryGraph } from '../../core/ports/graph-store.ts';
+import { lateBound } from '../support/late-bound.ts';
+import { defineContract } from './define-contract.ts';
 
 /** What a graph-store adapter's test file hands the contract. */
 export interface GraphStoreFixture {
@@ -49,28 +51,20 @@ const byMemory = (hits: GraphHit[]) =>
  * calls this with a factory for a ready store and a way to make users and
  * memories it accepts. Every test works in users of its own.
  */
-export function graphStoreContract(
-  adapter: string,
-  createFixture: () => Promise<GraphStoreFixture>,
-): void {
-  describe(`graph store contract: ${adapter}`, () => {
-    let fixture: GraphStoreFixture;
-    let store: GraphStore;
+export const graphStoreContract = defineContract(
+  'graph store',
+  async (fixture: GraphStoreFixture) => {
+    await fixture.store.close();
+    await fixture.close?.();
+  },
+  (fixture) => {
+    const store = lateBound(() => fixture.store);
     const newUser = () => fixture.createUser();
     const newMemory = (userId: string, graph: MemoryGraph) =>
       fixture.createMemory(userId).then(async (memoryId) => {
         await store.upsertMemoryGraph(userId, memoryId, graph);
         return memoryId;
       });
-
-    before(async () => {
-      fixture = await createFixture();
-      store = fixture.store;
-    });
-    after(async () => {
-      await store?.close();
-      await fixture?.close?.();
-    });
 
     it('answers a ping', async () => {
       await store.ping();
@@ -372,5 +366,5 @@ export function graphStoreContract(
       ]);
       assert.equal(await store.deleteOrphanEntities(await newUser()), 0);
     });
-  });
-}
+  },
+);

@@ -1,26 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../core/errors.ts';
 import type { RelationalStore } from '../../core/ports/relational-store.ts';
+import { defineContract } from './define-contract.ts';
 
 /**
  * The behaviour every relational-store adapter must show. Each adapter's
  * test file calls this with a factory for a fresh, migrated store.
  */
-export function relationalStoreContract(
-  adapter: string,
-  createStore: () => Promise<RelationalStore>,
-): void {
-  describe(`relational store contract: ${adapter}`, () => {
-    let store: RelationalStore;
-    before(async () => {
-      store = await createStore();
-    });
-    after(async () => {
-      await store.close();
-    });
-
+export const relationalStoreContract = defineContract(
+  'relational store',
+  (store: RelationalStore) => store.close(),
+  (store) => {
     it('answers a ping once migrated', async () => {
       await store.ping();
     });
@@ -589,5 +581,5 @@ export function relationalStoreContract(
       });
       assert.equal((await store.getMemory(user.id, d!.id))?.revision, 1);
     });
-  });
-}
+  },
+);

@@ -1,41 +1,31 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import { AppError } from '../../core/errors.ts';
 import { seededRandom } from '../../core/util/seeded-random.ts';
 import type { VectorHit, VectorIndex, VectorRecord } from '../../core/ports/vector-index.ts';
+import { defineContract } from './define-contract.ts';
 
 /**
  * The behaviour every vector-index adapter must show. Each adapter's test
  * file calls this with a factory for a ready index (any dimension ≥ 8); the
  * suite closes it. Every test uses fresh user ids, so the index may be shared.
  */
-export function vectorIndexContract(
-  adapter: string,
-  createIndex: () => Promise<VectorIndex>,
-): void {
-  describe(`vector index contract: ${adapter}`, () => {
-    let index: VectorIndex;
-    let random: () => number;
+export const vectorIndexContract = defineContract(
+  'vector index',
+  (index: VectorIndex) => index.close(),
+  (index) => {
+    const random = seededRandom(0x5eed);
     /** A random unit vector of the index's dimension (seeded, so runs repeat). */
-    let randomVector: () => number[];
+    const randomVector = () =>
+      normalize(Array.from({ length: index.dimension }, () => gauss(random)));
     /** The unit vector along axis `i`, optionally tilted towards axis `j`. */
-    let axis: (i: number, towards?: { j: number; weight: number }) => number[];
-
-    before(async () => {
-      index = await createIndex();
-      random = seededRandom(0x5eed);
-      randomVector = () => normalize(Array.from({ length: index.dimension }, () => gauss(random)));
-      axis = (i, towards) => {
-        const v = new Array<number>(index.dimension).fill(0);
-        v[i] = 1;
-        if (towards) v[towards.j] = towards.weight;
-        return normalize(v);
-      };
-    });
-    after(async () => {
-      await index.close();
-    });
+    const axis = (i: number, towards?: { j: number; weight: number }) => {
+      const v = new Array<number>(index.dimension).fill(0);
+      v[i] = 1;
+      if (towards) v[towards.j] = towards.weight;
+      return normalize(v);
+    };
 
     const record = (userId: string, vector: number[], tags: string[] = []): VectorRecord => ({
       id: randomUUID(),
@@ -297,8 +287,8 @@ export function vectorIndexContract(
       assert.equal((await index.getVectors(alice, [])).size, 0);
       await assert.rejects(index.getVectors(alice, ['not-a-uuid']), isBadRequest);
     });
-  });
-}
+  },
+);
 
 function normalize(v: number[]): number[] {
   const norm = Math.hypot(...v);

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import os from 'node:os';
 import path from 'node:path';
-import fs from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { Connection } from '@temporalio/client';
 import { createApp } from '../../api/app.ts';
@@ -17,6 +15,7 @@ import {
 } from '../../infra/temporal/temporal-dev-server.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { pingTemporal } from '../../infra/temporal/connection.ts';
+import { createTempDir, type TempDir } from '../support/temp-dir.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
 const cliPath = requireTestEnv('TEMPORAL_CLI_PATH');
@@ -27,16 +26,16 @@ describe('API basics against a real store and a real Temporal dev server', () =>
   let temporal: TemporalDevServer;
   let connection: Connection;
   let server: RunningServer;
-  let dir: string;
+  let dir: TempDir;
 
   before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'api-basics-'));
+    dir = await createTempDir('api-basics-');
     temporal = await startTemporalDevServer({
       cliPath,
       port: await freePort(),
       uiPort: await freePort(),
-      dbFile: path.join(dir, 'temporal.db'),
-      logFile: path.join(dir, 'temporal.log'),
+      dbFile: path.join(dir.path, 'temporal.db'),
+      logFile: path.join(dir.path, 'temporal.log'),
       log: () => undefined,
     });
     connection = Connection.lazy({ address: temporal.address, interceptors: [] });
@@ -59,7 +58,7 @@ describe('API basics against a real store and a real Temporal dev server', () =>
     await connection.close();
     await store.close();
     await temporal.stop();
-    await fs.rm(dir, { recursive: true, force: true });
+    await dir.remove();
   });
 
   it('answers /healthz with 200 and a request id header', async () => {

@@ -2,53 +2,24 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { GraphStore } from '../../core/ports/graph-store.ts';
 import { ensureRedisServer } from '../../tools/dev-services/redis-server.ts';
-import {
-  startGeminiEmulator,
-  type EmulatorGenerateRequest,
-} from '../../tools/gemini-emulator/emulator.ts';
-import { ADMIN_KEY, call, eventually, startTestApi } from '../support/test-api.ts';
-import { createTestEngine } from '../support/test-engine.ts';
+import { deepPlan, planningResponder, startEmulatedEngine } from '../support/emulated-model.ts';
+import { call, createUser, saveIndexed, startTestApi } from '../support/test-api.ts';
 
-const PLAN = {
-  strategy: 'deep_understanding',
-  queries: ['marathon training plan', 'running injuries'],
-  include_narrative: true,
-  save_worthy: false,
-};
+const PLAN = deepPlan(['marathon training plan', 'running injuries'], true);
 // Planning prompts get a plan; anything else (entity extraction) an empty graph.
-const responder = (request: EmulatorGenerateRequest) =>
-  JSON.stringify(request.system?.includes('You plan how') ? PLAN : { entities: [], relations: [] });
+const responder = planningResponder(PLAN);
 
 async function setup(env: Record<string, string>, deps: { graph?: GraphStore } = {}) {
-  const emulator = await startGeminiEmulator({ port: 0 });
-  emulator.configure({ responder });
-  const engine = await createTestEngine('pglite', {
-    GEMINI_BASE_URL: emulator.url,
-    GEMINI_EMBEDDING_DIMENSION: '64',
-    ...env,
-  });
+  const { emulator, engine, close } = await startEmulatedEngine(responder, env);
   const api = await startTestApi(engine, { deps });
-  const user = (await call(api.url, 'POST', '/v1/admin/users', { key: ADMIN_KEY, body: {} })).body;
+  const user = await createUser(api.url);
   const ask = async (message: string, extra: Record<string, unknown> = {}) =>
     (await call(api.url, 'POST', '/v1/context', { key: user.api_key, body: { message, ...extra } }))
       .body;
-  const save = async (content: string) => {
-    const saved = await call(api.url, 'POST', '/v1/memories', {
-      key: user.api_key,
-      body: { content },
-    });
-    await eventually(`memory indexed: ${content}`, async () => {
-      const res = await call(api.url, 'GET', `/v1/memories/${saved.body.id}`, {
-        key: user.api_key,
-      });
-      return res.body.index_state === 'indexed';
-    });
-    return saved.body.id as string;
-  };
+  const save = (content: string) => saveIndexed(api.url, user.api_key, content);
   const stop = async () => {
     await api.stop();
-    await engine.close();
-    await emulator.close();
+    await close();
   };
   return { emulator, engine, api, user, ask, save, stop };
 }
@@ -231,15 +202,13 @@ describe('graph retrieval after new entities are indexed', () => {
     s = await setup({});
     // Extraction names every capitalised word of the memory as an entity.
     s.emulator.configure({
-      responder: (request) =>
-        request.system?.includes('You plan how')
-          ? JSON.stringify(PLAN)
-          : JSON.stringify({
-              entities: [...new Set(request.prompt.match(/\b[A-Z][a-z]{3,}\b/g) ?? [])].map(
-                (name) => ({ name, type: 'person' }),
-              ),
-              relations: [],
-            }),
+      responder: planningResponder(PLAN, (request) => ({
+        entities: [...new Set(request.prompt.match(/\b[A-Z][a-z]{3,}\b/g) ?? [])].map((name) => ({
+          name,
+          type: 'person',
+        })),
+        relations: [],
+      })),
     });
   });
   after(() => s.stop());

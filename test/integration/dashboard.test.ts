@@ -6,27 +6,16 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createApp } from '../../api/app.ts';
 import { startServer } from '../../api/server.ts';
-import {
-  startGeminiEmulator,
-  type EmulatorGenerateRequest,
-} from '../../tools/gemini-emulator/emulator.ts';
 import { createLogger } from '../../infra/logger.ts';
-import { createMetrics, type Metrics } from '../../infra/metrics/metrics.ts';
-import { createMemoryMonitor, type MemoryMonitor } from '../../infra/monitoring/memory-monitor.ts';
-import { ADMIN_KEY, call, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
-import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { createMetrics } from '../../infra/metrics/metrics.ts';
+import { deepPlan, planningResponder } from '../support/emulated-model.ts';
+import { useMonitoredApp } from '../support/monitored-app.ts';
+import { parseExposition, sumSeries as sum } from '../support/prometheus-text.ts';
+import { call, createUser, eventually } from '../support/test-api.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
 const MB = 1024 * 1024;
 const BUDGET_MB = 1000;
-const PLAN = {
-  strategy: 'deep_understanding',
-  queries: ['marathon training plan'],
-  include_narrative: false,
-  save_worthy: false,
-};
-const responder = (request: EmulatorGenerateRequest) =>
-  JSON.stringify(request.system?.includes('You plan how') ? PLAN : { entities: [], relations: [] });
 const COMPLEX = 'How should I adapt my training given how my knee has been lately?';
 const SIMPLE = "what's my dog's name?";
 // The page polls every 2 s; a few polls is plenty.
@@ -34,38 +23,26 @@ const PAGE_DEADLINE_MS = 15_000;
 
 /** `/metrics` as `name{labels}` -> value. */
 async function scrape(url: string): Promise<Map<string, number>> {
-  const values = new Map<string, number>();
-  for (const line of (await (await fetch(`${url}/metrics`)).text()).split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    values.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return values;
-}
-
-/** The sum of every series of `name` that carries all of `labels`. */
-function sum(values: Map<string, number>, name: string, labels: Record<string, string> = {}) {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let total = 0;
-  for (const [series, value] of values) {
-    if (series !== name && !series.startsWith(`${name}{`)) continue;
-    if (wanted.every((w) => series.includes(w))) total += value;
-  }
-  return total;
+  return parseExposition(await (await fetch(`${url}/metrics`)).text()).values;
 }
 
 describe('GET /dashboard in headless Chromium, over a running API with metrics and a monitor', () => {
-  let emulator: Awaited<ReturnType<typeof startGeminiEmulator>>;
-  let engine: TestEngine;
-  let api: TestApi;
-  let metrics: Metrics;
-  let monitor: MemoryMonitor;
   let browser: Browser;
   let page: Page;
   let key: string;
-  let usagePct = 40;
   const requested: string[] = [];
   const pageErrors: string[] = [];
+  // Registered before the app's hooks, so the page stops polling before the API stops.
+  after(async () => {
+    await browser?.close();
+  });
+  const { api, at } = useMonitoredApp({
+    responder: planningResponder(deepPlan(['marathon training plan'])),
+    budgetMb: BUDGET_MB,
+    usagePct: 40,
+    // No narrative queue source: the page must say the depth is unknown.
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
 
   const text = async (selector: string) => ((await page.textContent(selector)) ?? '').trim();
   const waitForText = async (selector: string, expected: string) => {
@@ -76,42 +53,9 @@ describe('GET /dashboard in headless Chromium, over a running API with metrics a
     );
   };
   const ask = (message: string) => call(api.url, 'POST', '/v1/context', { key, body: { message } });
-  const at = (pct: number) => {
-    usagePct = pct;
-    return monitor.sampleNow();
-  };
 
   before(async () => {
-    emulator = await startGeminiEmulator({ port: 0 });
-    emulator.configure({ responder });
-    engine = await createTestEngine('pglite', {
-      GEMINI_BASE_URL: emulator.url,
-      GEMINI_EMBEDDING_DIMENSION: '64',
-    });
-    // No narrative queue source: the page must say the depth is unknown.
-    metrics = createMetrics({ defaultMetrics: false });
-    api = await startTestApi(engine, {
-      deps: { model: engine.model && metrics.instrumentModel(engine.model) },
-      hooks: { admitHeavy: () => monitor.admitHeavy() },
-      observe: (built) => {
-        monitor = createMemoryMonitor({
-          budgetMb: BUDGET_MB,
-          logger: createLogger('silent'),
-          readMemory: () => ({
-            rss: (usagePct / 100) * BUDGET_MB * MB,
-            heapUsed: 120 * MB,
-            heapTotal: 180 * MB,
-            external: 10 * MB,
-          }),
-          caches: [built.caches.search, built.caches.plan],
-        });
-        monitor.sampleNow();
-        metrics.addSources({ caches: [built.caches.plan, built.caches.search], memory: monitor });
-        return { monitor, metrics };
-      },
-    });
-    key = (await call(api.url, 'POST', '/v1/admin/users', { key: ADMIN_KEY, body: {} })).body
-      .api_key;
+    key = (await createUser(api.url)).api_key;
 
     browser = await chromium.launch({
       executablePath: requireTestEnv('TEST_CHROMIUM_PATH'),
@@ -124,13 +68,6 @@ describe('GET /dashboard in headless Chromium, over a running API with metrics a
       if (message.type() === 'error') pageErrors.push(message.text());
     });
     await page.goto(`${api.url}/dashboard`);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await api?.stop();
-    await engine?.close();
-    await emulator?.close();
   });
 
   it('shows readiness and memory against the budget within a few polls', async () => {

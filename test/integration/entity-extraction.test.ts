@@ -1,55 +1,33 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createEntityExtractor, localExtract } from '../../core/extraction/entity-extractor.ts';
-import {
-  startGeminiEmulator,
-  type EmulatorGenerateRequest,
-  type GeminiEmulator,
-} from '../../tools/gemini-emulator/emulator.ts';
-import { createModelAdapters, type ModelAdapters } from '../../app/model-adapters.ts';
-import { DEFAULT_MINILM_DIR } from '../../infra/config.ts';
+import type { MemoryGraph } from '../../core/ports/graph-store.ts';
+import type { EmulatorGenerateRequest } from '../../tools/gemini-emulator/emulator.ts';
+import { localModelAdapters, useEmulatedModel } from '../support/emulated-model.ts';
 
 const memory = 'My sister Maria Silva works at Acme Labs in Lisbon.';
 
-/** What the local extraction finds in `memory`: capitalised names, typed `thing`. */
-const localGraph = {
+/** The graph of `memory` (Maria Silva, at Acme Labs, in Lisbon) with the given entity and relation types. */
+const mariaGraph = (
+  [maria, acme, lisbon]: [string, string, string],
+  [worksAt, acmeInLisbon]: [string, string],
+): MemoryGraph => ({
   entities: [
-    { name: 'Maria Silva', type: 'thing' },
-    { name: 'Acme Labs', type: 'thing' },
-    { name: 'Lisbon', type: 'thing' },
+    { name: 'Maria Silva', type: maria },
+    { name: 'Acme Labs', type: acme },
+    { name: 'Lisbon', type: lisbon },
   ],
   relations: [
-    { from: 'Maria Silva', to: 'Acme Labs', type: 'WORKS_AT' },
-    { from: 'Acme Labs', to: 'Lisbon', type: 'RELATED_TO' },
+    { from: 'Maria Silva', to: 'Acme Labs', type: worksAt },
+    { from: 'Acme Labs', to: 'Lisbon', type: acmeInLisbon },
   ],
-};
+});
+
+/** What the local extraction finds in `memory`: capitalised names, typed `thing`. */
+const localGraph = mariaGraph(['thing', 'thing', 'thing'], ['WORKS_AT', 'RELATED_TO']);
 
 describe('entity extraction over the real Gemini client and the emulator', () => {
-  let emulator: GeminiEmulator;
-  let adapters: ModelAdapters;
-
-  before(async () => {
-    emulator = await startGeminiEmulator({ port: 0 });
-    adapters = await createModelAdapters({
-      embedderKind: 'gemini',
-      MINILM_MODEL_DIR: DEFAULT_MINILM_DIR,
-      EMBED_THREADS: 1,
-      GEMINI_BASE_URL: emulator.url,
-      GEMINI_API_KEY: undefined,
-      GEMINI_MODEL: 'gemini-2.5-flash',
-      GEMINI_EMBEDDING_MODEL: 'text-embedding-004',
-      GEMINI_EMBEDDING_DIMENSION: 64,
-      GEMINI_TIMEOUT_MS: 5000,
-    });
-  });
-  after(async () => {
-    await adapters.close();
-    await emulator.close();
-  });
-  beforeEach(() => {
-    emulator.configure({ responder: null, methods: { all: { failures: null, latency: null } } });
-    emulator.resetStats();
-  });
+  const { emulator, adapters } = useEmulatedModel();
 
   const extractor = () => createEntityExtractor({ model: adapters.model, timeoutMs: 5000 });
 
@@ -58,33 +36,18 @@ describe('entity extraction over the real Gemini client and the emulator', () =>
     emulator.configure({
       responder: (request) => {
         requests.push(request);
-        return JSON.stringify({
-          entities: [
-            { name: 'Maria Silva', type: 'Person' },
-            { name: 'Acme Labs', type: 'ORGANIZATION' },
-            { name: 'Lisbon', type: 'place' },
-          ],
-          relations: [
-            { from: 'Maria Silva', to: 'Acme Labs', type: 'works at' },
-            { from: 'Acme Labs', to: 'Lisbon', type: 'Located-In' },
-          ],
-        });
+        return JSON.stringify(
+          mariaGraph(['Person', 'ORGANIZATION', 'place'], ['works at', 'Located-In']),
+        );
       },
     });
 
     const { graph, modelCalls } = await extractor().extract(memory);
 
-    assert.deepEqual(graph, {
-      entities: [
-        { name: 'Maria Silva', type: 'person' },
-        { name: 'Acme Labs', type: 'organization' },
-        { name: 'Lisbon', type: 'place' },
-      ],
-      relations: [
-        { from: 'Maria Silva', to: 'Acme Labs', type: 'WORKS_AT' },
-        { from: 'Acme Labs', to: 'Lisbon', type: 'LOCATED_IN' },
-      ],
-    });
+    assert.deepEqual(
+      graph,
+      mariaGraph(['person', 'organization', 'place'], ['WORKS_AT', 'LOCATED_IN']),
+    );
     assert.equal(modelCalls, 1);
     assert.equal(requests.length, 1);
     assert.equal(requests[0]?.prompt, memory);
@@ -172,17 +135,7 @@ describe('entity extraction over the real Gemini client and the emulator', () =>
 
 describe('entity extraction with no model configured', () => {
   it('extracts locally without calling a model', async () => {
-    const adapters = await createModelAdapters({
-      embedderKind: 'local',
-      MINILM_MODEL_DIR: DEFAULT_MINILM_DIR,
-      EMBED_THREADS: 1,
-      GEMINI_API_KEY: undefined,
-      GEMINI_BASE_URL: undefined,
-      GEMINI_MODEL: 'gemini-2.5-flash',
-      GEMINI_EMBEDDING_MODEL: 'text-embedding-004',
-      GEMINI_EMBEDDING_DIMENSION: 768,
-      GEMINI_TIMEOUT_MS: 5000,
-    });
+    const adapters = await localModelAdapters();
     try {
       assert.equal(adapters.model, null);
       const { graph, modelCalls } = await createEntityExtractor({

@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { AppError } from '../../core/errors.ts';
 import type { VectorIndex } from '../../core/ports/vector-index.ts';
 import { singleSpace } from '../../core/ports/vector-space.ts';
 import { startGeminiEmulator, type GeminiEmulator } from '../../tools/gemini-emulator/emulator.ts';
-import { ADMIN_KEY, call, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
+import { exitOf, spawnScriptUntilReady } from '../support/child-process.ts';
+import { createTempDir, type TempDir } from '../support/temp-dir.ts';
+import { call, createUser, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { requireTestEnv } from '../support/test-env.ts';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 // Distinct vocabulary per memory, so each is the best match for its own words.
 const WORDS = (
@@ -26,53 +22,33 @@ const contentFor = (i: number) =>
   `Durable note ${i}: ${WORDS[i % WORDS.length]} ${WORDS[(i * 7 + 3) % WORDS.length]} ` +
   `${WORDS[(i * 11 + 5) % WORDS.length]} number ${i * 37 + 11}`;
 
-function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  // Node itself, not the tsx wrapper: SIGKILL must hit the worker, not a parent it would outlive.
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'scripts/start-worker.ts')],
-    {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('memory-engine is up (worker)')) resolve(child);
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
-  });
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) =>
-    // A signalled process has a signalCode and no exitCode.
-    child.exitCode !== null || child.signalCode !== null
-      ? resolve()
-      : child.once('exit', () => resolve()),
-  );
+const startWorkerProcess = async (env: Record<string, string>): Promise<ChildProcess> =>
+  (
+    await spawnScriptUntilReady(
+      'worker',
+      'scripts/start-worker.ts',
+      env,
+      /memory-engine is up \(worker\)/,
+    )
+  ).child;
 
 describe('durable indexing when the worker process is killed during 50 parallel saves', () => {
   let engine: TestEngine;
   let api: TestApi;
-  let dataDir: string;
+  let dataDir: TempDir;
   const taskQueue = `test-durable-${randomUUID()}`;
   let workerEnv: Record<string, string>;
 
   before(async () => {
     engine = await createTestEngine('postgres');
     api = await startTestApi(engine, { worker: false, taskQueue });
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'worker-'));
+    dataDir = await createTempDir('worker-');
     workerEnv = {
       DATABASE_URL: requireTestEnv('TEST_PGVECTOR_URL'),
       TEMPORAL_ADDRESS: requireTestEnv('TEST_TEMPORAL_ADDRESS'),
       TASK_QUEUE_INDEXING: taskQueue,
       TASK_QUEUE_SYSTEM: `${taskQueue}-system`,
-      DATA_DIR: dataDir,
+      DATA_DIR: dataDir.path,
       LOG_LEVEL: 'warn',
       EMBED_BATCH_WINDOW_MS: '5',
     };
@@ -80,12 +56,11 @@ describe('durable indexing when the worker process is killed during 50 parallel 
   after(async () => {
     await api.stop();
     await engine.close();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await dataDir.remove();
   });
 
   it('indexes every acknowledged memory exactly once and finds each by its own words', async () => {
-    const user = (await call(api.url, 'POST', '/v1/admin/users', { key: ADMIN_KEY, body: {} }))
-      .body;
+    const user = await createUser(api.url);
     let worker = await startWorkerProcess(workerEnv);
     let acknowledged = 0;
     const saves = Array.from({ length: 50 }, (_, i) =>
@@ -100,7 +75,7 @@ describe('durable indexing when the worker process is killed during 50 parallel 
       }),
     );
     const results = await Promise.all(saves);
-    await exited(worker);
+    await exitOf(worker);
     assert.ok(results.every((r) => r.status === 201));
     const ids = results.map((r) => r.body.id as string);
 
@@ -135,7 +110,7 @@ describe('durable indexing when the worker process is killed during 50 parallel 
       assert.equal(await engine.vectors.count(user.user_id), 50);
     } finally {
       worker.kill('SIGTERM');
-      await exited(worker);
+      await exitOf(worker);
     }
   });
 });
@@ -181,7 +156,7 @@ describe('indexing while a dependency is down for a while', () => {
     api = await startTestApi(engine, {
       deps: { spaces: singleSpace(engine.embedder, outage.index) },
     });
-    user = (await call(api.url, 'POST', '/v1/admin/users', { key: ADMIN_KEY, body: {} })).body;
+    user = await createUser(api.url);
   });
   after(async () => {
     await api.stop();

@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import type { LoadReport } from '../../loadtest/types.ts';
-import {
-  startGeminiEmulator,
-  type EmulatorGenerateRequest,
-} from '../../tools/gemini-emulator/emulator.ts';
-import { createLogger } from '../../infra/logger.ts';
 import { createMetrics } from '../../infra/metrics/metrics.ts';
-import { createMemoryMonitor, type MemoryMonitor } from '../../infra/monitoring/memory-monitor.ts';
 import {
   loadTestProgressQuery,
   loadTestWorkflow,
@@ -21,82 +13,39 @@ import {
   type LoadTestInput,
   type LoadTestProgress,
 } from '../../workflows/index.ts';
-import { startWorker, type RunningWorker } from '../../workers/worker.ts';
-import { ADMIN_KEY, call, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
-import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
-import { requireTestEnv } from '../support/test-env.ts';
-
-const address = requireTestEnv('TEST_TEMPORAL_ADDRESS');
-const logger = createLogger('silent');
-
-// Planning prompts get a plan (so some messages cost a model call); extraction an empty graph.
-const responder = (request: EmulatorGenerateRequest) =>
-  JSON.stringify(
-    request.system?.includes('You plan how')
-      ? {
-          strategy: 'deep_understanding',
-          queries: [request.prompt.slice(0, 200)],
-          include_narrative: false,
-          save_worthy: false,
-        }
-      : { entities: [], relations: [] },
-  );
+import type { RunningWorker } from '../../workers/worker.ts';
+import { deepPlan, planningResponder } from '../support/emulated-model.ts';
+import { LOAD_REPORT_HEADINGS } from '../support/load-report-headings.ts';
+import { useMonitoredApp } from '../support/monitored-app.ts';
+import { createTempDir, type TempDir } from '../support/temp-dir.ts';
+import { ADMIN_KEY, call, eventually } from '../support/test-api.ts';
+import { startTestWorker } from '../support/test-worker.ts';
 
 describe('load-test workflow against the real API, worker and dev server', () => {
-  let emulator: Awaited<ReturnType<typeof startGeminiEmulator>>;
-  let engine: TestEngine;
-  let api: TestApi;
-  let monitor: MemoryMonitor;
-  let workerConnection: NativeConnection;
-  let worker: RunningWorker;
-  let reportsDir: string;
   const taskQueue = `test-loadtests-${randomUUID()}`;
-
-  before(async () => {
-    emulator = await startGeminiEmulator({ port: 0 });
-    emulator.configure({ responder });
-    engine = await createTestEngine('pglite', {
-      GEMINI_BASE_URL: emulator.url,
-      GEMINI_EMBEDDING_DIMENSION: '64',
-    });
-    const metrics = createMetrics();
-    api = await startTestApi(engine, {
-      loadTestsQueue: taskQueue,
-      observe: (built) => {
-        monitor = createMemoryMonitor({
-          budgetMb: 2048,
-          logger,
-          intervalMs: 250,
-          caches: [built.caches.search, built.caches.plan],
-        });
-        monitor.start();
-        metrics.addSources({ caches: [built.caches.plan, built.caches.search], memory: monitor });
-        return { monitor, metrics };
-      },
-    });
-    reportsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'loadtests-'));
-    workerConnection = await NativeConnection.connect({ address });
-    worker = await startWorker({
-      connection: workerConnection,
-      namespace: 'default',
-      taskQueue,
-      deps: {
-        ...engine,
-        indexingQueue: { request: async () => {} },
-        loadTest: { adminApiKey: ADMIN_KEY, reportsDir },
-      },
-      logger,
-    });
-  });
-
+  let worker: RunningWorker;
+  let reports: TempDir;
+  let reportsDir: string;
+  // Registered before the app's hooks, so the worker stops before the app does.
   after(async () => {
     await worker?.stop();
-    await workerConnection?.close();
-    monitor?.stop();
-    await api?.stop();
-    await engine?.close();
-    await emulator?.close();
-    if (reportsDir) await fs.rm(reportsDir, { recursive: true, force: true });
+    await reports?.remove();
+  });
+  const { api, engine } = useMonitoredApp({
+    // Planning prompts get a plan (so some messages cost a model call); extraction an empty graph.
+    responder: planningResponder((request) => deepPlan([request.prompt.slice(0, 200)])),
+    budgetMb: 2048,
+    intervalMs: 250,
+    metrics: createMetrics(),
+    loadTestsQueue: taskQueue,
+  });
+
+  before(async () => {
+    reports = await createTempDir('loadtests-');
+    reportsDir = reports.path;
+    worker = await startTestWorker(engine, taskQueue, {
+      loadTest: { adminApiKey: ADMIN_KEY, reportsDir },
+    });
   });
 
   it('starts and follows a run through /v1/admin/loadtests, refusing non-loopback targets', async () => {
@@ -184,16 +133,7 @@ describe('load-test workflow against the real API, worker and dev server', () =>
     const md = await fs.readFile(result.report.markdownPath, 'utf8');
     const report = JSON.parse(await fs.readFile(result.report.jsonPath, 'utf8')) as LoadReport;
 
-    for (const heading of [
-      '## Headline',
-      '## Success metrics',
-      '## Bottleneck',
-      '### Chat sessions',
-      '### Parallel memory saves',
-      '### Peak ramp',
-      '## Capacity projection',
-      '## Recommendations',
-    ]) {
+    for (const heading of LOAD_REPORT_HEADINGS) {
       assert.ok(md.includes(heading), `the Markdown report has ${heading}`);
     }
 

@@ -3,30 +3,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import {
-  startGeminiEmulator,
-  type EmulatorGenerateRequest,
-} from '../../tools/gemini-emulator/emulator.ts';
-import { createLogger } from '../../infra/logger.ts';
-import {
-  createMemoryMonitor,
-  type MemoryEvent,
-  type MemoryMonitor,
-} from '../../infra/monitoring/memory-monitor.ts';
-import { ADMIN_KEY, call, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
-import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { createMemoryMonitor, type MemoryEvent } from '../../infra/monitoring/memory-monitor.ts';
+import { deepPlan, planningResponder } from '../support/emulated-model.ts';
+import { useMonitoredApp } from '../support/monitored-app.ts';
+import { createUser, saveIndexed } from '../support/test-api.ts';
 
 const MB = 1024 * 1024;
 const BUDGET_MB = 2048;
-const PLAN = {
-  strategy: 'deep_understanding',
-  queries: ['marathon training plan', 'knee pain'],
-  include_narrative: false,
-  save_worthy: false,
-};
-const responder = (request: EmulatorGenerateRequest) =>
-  JSON.stringify(request.system?.includes('You plan how') ? PLAN : { entities: [], relations: [] });
-
 const CACHED_COMPLEX = 'How should I adapt my marathon training given how my knee has been lately?';
 const UNCACHED_COMPLEX = 'What patterns do you see in how my running has changed this year?';
 const SIMPLE = "what's my dog's name?";
@@ -52,14 +35,19 @@ async function startWebhook() {
 }
 
 describe('memory monitor on a running API, driven by an induced memory ramp', () => {
-  let emulator: Awaited<ReturnType<typeof startGeminiEmulator>>;
-  let engine: TestEngine;
-  let api: TestApi;
-  let monitor: MemoryMonitor;
+  // Hooks run in the order they are registered: the webhook starts before the app and stops after it.
   let webhook: Awaited<ReturnType<typeof startWebhook>>;
+  before(async () => {
+    webhook = await startWebhook();
+  });
+  const { emulator, api, monitor, at } = useMonitoredApp(async () => ({
+    responder: planningResponder(deepPlan(['marathon training plan', 'knee pain'])),
+    budgetMb: BUDGET_MB,
+    // The injected reading: RSS at this percentage of the budget.
+    usagePct: 50,
+    webhookUrl: webhook.url,
+  }));
   let key: string;
-  // The injected reading: RSS at this percentage of the budget.
-  let usagePct = 50;
 
   const request = async (path: string, body?: unknown) => {
     const res = await fetch(`${api.url}${path}`, {
@@ -74,58 +62,20 @@ describe('memory monitor on a running API, driven by an induced memory ramp', ()
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
   };
   const ask = (message: string) => request('/v1/context', { message });
-  const at = (pct: number) => {
-    usagePct = pct;
-    return monitor.sampleNow();
-  };
 
   before(async () => {
-    emulator = await startGeminiEmulator({ port: 0 });
-    emulator.configure({ responder });
-    webhook = await startWebhook();
-    engine = await createTestEngine('pglite', {
-      GEMINI_BASE_URL: emulator.url,
-      GEMINI_EMBEDDING_DIMENSION: '64',
-    });
-    api = await startTestApi(engine, {
-      hooks: { admitHeavy: () => monitor.admitHeavy() },
-      observe: (built) => {
-        monitor = createMemoryMonitor({
-          budgetMb: BUDGET_MB,
-          logger: createLogger('silent'),
-          readMemory: () => ({
-            rss: (usagePct / 100) * BUDGET_MB * MB,
-            heapUsed: 100 * MB,
-            heapTotal: 150 * MB,
-            external: 10 * MB,
-          }),
-          caches: [built.caches.search, built.caches.plan],
-          webhookUrl: webhook.url,
-        });
-        return { monitor };
-      },
-    });
-    at(50);
-    key = (await call(api.url, 'POST', '/v1/admin/users', { key: ADMIN_KEY, body: {} })).body
-      .api_key;
+    key = (await createUser(api.url)).api_key;
     for (const content of [
       "My dog's name is Biscuit, a golden retriever",
       'I am training for the Berlin marathon in September',
       'My left knee hurts after long runs',
     ]) {
-      const saved = await call(api.url, 'POST', '/v1/memories', { key, body: { content } });
-      await eventually(`memory indexed: ${content}`, async () => {
-        const res = await call(api.url, 'GET', `/v1/memories/${saved.body.id}`, { key });
-        return res.body.index_state === 'indexed';
-      });
+      await saveIndexed(api.url, key, content);
     }
   });
 
   after(async () => {
-    await api.stop();
-    await engine.close();
-    await emulator.close();
-    await webhook.close();
+    await webhook?.close();
   });
 
   it('says the memory usage on every response, errors and health checks included', async () => {

@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { freePort } from '../../infra/process/service-tools.ts';
-import {
-  startGeminiEmulator,
-  type EmulatorGenerateRequest,
-} from '../../tools/gemini-emulator/emulator.ts';
 import { createLogger } from '../../infra/logger.ts';
-import { createMetrics, type Metrics } from '../../infra/metrics/metrics.ts';
-import { createMemoryMonitor, type MemoryMonitor } from '../../infra/monitoring/memory-monitor.ts';
+import { createMetrics } from '../../infra/metrics/metrics.ts';
 import { installTemporalRuntime } from '../../infra/temporal/runtime-logger.ts';
-import { ADMIN_KEY, call, startTestApi, type TestApi } from '../support/test-api.ts';
-import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { deepPlan, planningResponder } from '../support/emulated-model.ts';
+import { useMonitoredApp } from '../support/monitored-app.ts';
+import { parseExposition as parse, sumSeries as valueOf } from '../support/prometheus-text.ts';
+import { call, createUser } from '../support/test-api.ts';
 
 const MB = 1024 * 1024;
-const PLAN = {
-  strategy: 'deep_understanding',
-  queries: ['marathon training plan'],
-  include_narrative: false,
-  save_worthy: false,
-};
-const responder = (request: EmulatorGenerateRequest) =>
-  JSON.stringify(request.system?.includes('You plan how') ? PLAN : { entities: [], relations: [] });
 
 const FAMILIES = [
   'memory_engine_http_request_duration_seconds',
@@ -51,41 +40,23 @@ const FAMILIES = [
   'memory_engine_narrative_queue_depth',
 ];
 
-/** A Prometheus text exposition as `name{labels}` -> value, plus the declared families. */
-function parse(text: string) {
-  const families = new Map<string, string>();
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const type = /^# TYPE (\S+) (\S+)/.exec(line);
-    if (type) families.set(type[1]!, type[2]!);
-    else if (line && !line.startsWith('#')) {
-      const at = line.lastIndexOf(' ');
-      values.set(line.slice(0, at), Number(line.slice(at + 1)));
-    }
-  }
-  return { families, values };
-}
-
-/** The value of one series; labels in any order. */
-/** The sum over every series of `name` carrying `labels` (others may differ). */
-function valueOf(values: Map<string, number>, name: string, labels: Record<string, string>) {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let sum = 0;
-  for (const [series, value] of values) {
-    if (!series.startsWith(`${name}{`) && series !== name) continue;
-    if (wanted.every((w) => series.includes(w))) sum += value;
-  }
-  return sum;
-}
-
 describe('GET /metrics on a running API with its worker', () => {
-  let emulator: Awaited<ReturnType<typeof startGeminiEmulator>>;
-  let engine: TestEngine;
-  let api: TestApi;
-  let metrics: Metrics;
-  let monitor: MemoryMonitor;
+  const { api, at } = useMonitoredApp(async () => {
+    // The Core runtime serves its metrics on loopback; /metrics appends them.
+    const { metricsUrl } = installTemporalRuntime(createLogger('silent'), {
+      prometheusBindAddress: `127.0.0.1:${await freePort()}`,
+    });
+    return {
+      responder: planningResponder(deepPlan(['marathon training plan'])),
+      budgetMb: 1000,
+      usagePct: 40,
+      metrics: createMetrics({
+        narrativeQueueDepth: async () => 3,
+        ...(metricsUrl ? { temporalMetricsUrl: metricsUrl } : {}),
+      }),
+    };
+  });
   let key: string;
-  let usagePct = 40;
 
   const scrape = async () => {
     const res = await fetch(`${api.url}/metrics`);
@@ -96,48 +67,7 @@ describe('GET /metrics on a running API with its worker', () => {
   const ask = (message: string) => call(api.url, 'POST', '/v1/context', { key, body: { message } });
 
   before(async () => {
-    // The Core runtime serves its metrics on loopback; /metrics appends them.
-    const { metricsUrl } = installTemporalRuntime(createLogger('silent'), {
-      prometheusBindAddress: `127.0.0.1:${await freePort()}`,
-    });
-    emulator = await startGeminiEmulator({ port: 0 });
-    emulator.configure({ responder });
-    engine = await createTestEngine('pglite', {
-      GEMINI_BASE_URL: emulator.url,
-      GEMINI_EMBEDDING_DIMENSION: '64',
-    });
-    metrics = createMetrics({
-      narrativeQueueDepth: async () => 3,
-      ...(metricsUrl ? { temporalMetricsUrl: metricsUrl } : {}),
-    });
-    api = await startTestApi(engine, {
-      deps: { model: engine.model && metrics.instrumentModel(engine.model) },
-      hooks: { admitHeavy: () => monitor.admitHeavy() },
-      observe: (built) => {
-        monitor = createMemoryMonitor({
-          budgetMb: 1000,
-          logger: createLogger('silent'),
-          readMemory: () => ({
-            rss: usagePct * 10 * MB,
-            heapUsed: 200 * MB,
-            heapTotal: 300 * MB,
-            external: 20 * MB,
-          }),
-          caches: [built.caches.search, built.caches.plan],
-        });
-        monitor.sampleNow();
-        metrics.addSources({ caches: [built.caches.plan, built.caches.search], memory: monitor });
-        return { monitor, metrics };
-      },
-    });
-    key = (await call(api.url, 'POST', '/v1/admin/users', { key: ADMIN_KEY, body: {} })).body
-      .api_key;
-  });
-
-  after(async () => {
-    await api.stop();
-    await engine.close();
-    await emulator.close();
+    key = (await createUser(api.url)).api_key;
   });
 
   it('exposes every family the product promises, in Prometheus text format', async () => {
@@ -237,8 +167,7 @@ describe('GET /metrics on a running API with its worker', () => {
   it('reports memory, alerts, cache clears and refusals from the monitor', async () => {
     const bytes = api.engine.caches.search.bytes() + api.engine.caches.plan.bytes();
     assert.ok(bytes > 0);
-    usagePct = 95;
-    monitor.sampleNow();
+    at(95);
     const refused = await ask('Why do I keep losing motivation for my long weekend runs lately?');
     assert.equal(refused.status, 503);
     const { values } = await scrape();
@@ -256,8 +185,7 @@ describe('GET /metrics on a running API with its worker', () => {
     assert.equal(valueOf(values, 'memory_engine_cache_clears_total', { cache: 'plan' }), 1);
     assert.equal(valueOf(values, 'memory_engine_requests_shed_total', { route: '/v1/context' }), 1);
     assert.equal(valueOf(values, 'memory_engine_narrative_queue_depth', {}), 3);
-    usagePct = 40;
-    monitor.sampleNow();
+    at(40);
   });
 
   it("appends the Temporal runtime's worker metrics, with no family declared twice", async () => {

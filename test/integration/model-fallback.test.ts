@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createNarrator } from '../../core/narrative/narrator.ts';
 import { createPlanner } from '../../core/planning/planner.ts';
 import type { Memory } from '../../core/ports/relational-store.ts';
-import { startGeminiEmulator, type GeminiEmulator } from '../../tools/gemini-emulator/emulator.ts';
-import { createModelAdapters, type ModelAdapters } from '../../app/model-adapters.ts';
-import { DEFAULT_MINILM_DIR } from '../../infra/config.ts';
+import { localModelAdapters, useEmulatedModel } from '../support/emulated-model.ts';
 
 const memories: Memory[] = [
   {
@@ -30,30 +28,7 @@ const goodPlan = JSON.stringify({
 });
 
 describe('planner and narrator over the real Gemini client and the emulator', () => {
-  let emulator: GeminiEmulator;
-  let adapters: ModelAdapters;
-
-  before(async () => {
-    emulator = await startGeminiEmulator({ port: 0 });
-    adapters = await createModelAdapters({
-      embedderKind: 'gemini',
-      MINILM_MODEL_DIR: DEFAULT_MINILM_DIR,
-      EMBED_THREADS: 1,
-      GEMINI_BASE_URL: emulator.url,
-      GEMINI_API_KEY: undefined,
-      GEMINI_MODEL: 'gemini-2.5-flash',
-      GEMINI_EMBEDDING_MODEL: 'text-embedding-004',
-      GEMINI_EMBEDDING_DIMENSION: 64,
-      GEMINI_TIMEOUT_MS: 5000,
-    });
-  });
-  after(async () => {
-    await adapters.close();
-    await emulator.close();
-  });
-  beforeEach(() => {
-    emulator.configure({ responder: null, methods: { all: { failures: null, latency: null } } });
-  });
+  const { emulator, adapters } = useEmulatedModel();
 
   it('selects Gemini adapters when a base URL is configured', () => {
     assert.equal(adapters.model?.id.startsWith('gemini'), true);
@@ -114,17 +89,7 @@ describe('planner and narrator over the real Gemini client and the emulator', ()
 
 describe('model adapters with nothing configured', () => {
   it('has no model and embeds locally', async () => {
-    const adapters = await createModelAdapters({
-      embedderKind: 'local',
-      MINILM_MODEL_DIR: DEFAULT_MINILM_DIR,
-      EMBED_THREADS: 1,
-      GEMINI_API_KEY: undefined,
-      GEMINI_BASE_URL: undefined,
-      GEMINI_MODEL: 'gemini-2.5-flash',
-      GEMINI_EMBEDDING_MODEL: 'text-embedding-004',
-      GEMINI_EMBEDDING_DIMENSION: 768,
-      GEMINI_TIMEOUT_MS: 5000,
-    });
+    const adapters = await localModelAdapters();
     assert.equal(adapters.model, null);
     assert.equal(adapters.embedder.id, 'local:all-MiniLM-L6-v2@384');
     await adapters.close();

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
 import type { MemoryUsage } from '../../activities/narrative-activities.ts';
 import { localNarrative, type Narrator } from '../../core/narrative/narrator.ts';
@@ -21,12 +17,12 @@ import {
   type TemporalNarrativeQueue,
 } from '../../infra/temporal/temporal-narrative-queue.ts';
 import type { NarrativeSchedulerInput } from '../../workflows/index.ts';
-import { startWorker, type RunningWorker } from '../../workers/worker.ts';
+import { exitOf, spawnScriptUntilReady } from '../support/child-process.ts';
 import { eventually } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { requireTestEnv } from '../support/test-env.ts';
+import { startTestWorker } from '../support/test-worker.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const address = requireTestEnv('TEST_TEMPORAL_ADDRESS');
 const logger = createLogger('silent');
 installTemporalRuntime(logger);
@@ -102,19 +98,10 @@ async function startHarness(scheduler: NarrativeSchedulerInput): Promise<Harness
   });
   const gate = gatedNarrator();
   const memory: MemoryUsage = { usedMb: 100, budgetMb: 1000 };
-  const workerConnection = await NativeConnection.connect({ address });
-  const worker: RunningWorker = await startWorker({
-    connection: workerConnection,
-    namespace: 'default',
-    taskQueue,
-    deps: {
-      ...engine,
-      indexingQueue: { request: async () => {} },
-      narrator: gate.narrator,
-      memoryUsage: () => ({ ...memory }),
-      narrativeQueue: queue,
-    },
-    logger,
+  const worker = await startTestWorker(engine, taskQueue, {
+    narrator: gate.narrator,
+    memoryUsage: () => ({ ...memory }),
+    narrativeQueue: queue,
   });
   return {
     engine,
@@ -143,7 +130,6 @@ async function startHarness(scheduler: NarrativeSchedulerInput): Promise<Harness
         .catch(() => undefined);
       await queue.close();
       await worker.stop();
-      await workerConnection.close();
       await connection.close();
       await engine.close();
     },
@@ -459,34 +445,6 @@ describe('narrative feeder schedule', () => {
   });
 });
 
-function startNarrativeWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  // Node itself, not the tsx wrapper: SIGKILL must end the worker, not a parent it would outlive.
-  const script = path.join(root, 'test/support/narrative-worker-process.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('narrative worker ready')) resolve(child);
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code, signal) =>
-      reject(new Error(`narrative worker exited (${code ?? signal}):\n${output}`)),
-    );
-  });
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) =>
-    child.exitCode !== null || child.signalCode !== null
-      ? resolve()
-      : child.once('exit', () => resolve()),
-  );
-
 describe('narrative scheduler when its worker process is killed mid-batch', () => {
   let engine: TestEngine;
   let connection: Connection;
@@ -523,12 +481,13 @@ describe('narrative scheduler when its worker process is killed mid-batch', () =
       // A dead worker's generations are noticed within seconds.
       scheduler: { memoryPollMs: 1000, generation: { heartbeatSeconds: 3, retryInitialMs: 200 } },
     });
-    const child = await startNarrativeWorkerProcess({
-      NARRATIVE_TASK_QUEUE: taskQueue,
-      NARRATE_DELAY_MS: '300',
-      KILL_AFTER_SAVES: '3',
-    });
-    const killed = exited(child);
+    const { child } = await spawnScriptUntilReady(
+      'narrative worker',
+      'test/support/narrative-worker-process.ts',
+      { NARRATIVE_TASK_QUEUE: taskQueue, NARRATE_DELAY_MS: '300', KILL_AFTER_SAVES: '3' },
+      /narrative worker ready/,
+    );
+    const killed = exitOf(child);
     await queue.enqueue(users.map((userId) => ({ userId, priority: 'normal' })));
     await killed;
     assert.equal(child.signalCode, 'SIGKILL', 'the worker died right after its third save');
@@ -541,18 +500,9 @@ describe('narrative scheduler when its worker process is killed mid-batch', () =
       `mid-batch: ${savedBefore[0].n} saved`,
     );
 
-    const workerConnection = await NativeConnection.connect({ address });
-    const worker = await startWorker({
-      connection: workerConnection,
-      namespace: 'default',
-      taskQueue,
-      deps: {
-        ...engine,
-        indexingQueue: { request: async () => {} },
-        // This test is about the crash, not memory: the test process itself is large.
-        memoryUsage: () => ({ usedMb: 0, budgetMb: 2048 }),
-      },
-      logger,
+    const worker = await startTestWorker(engine, taskQueue, {
+      // This test is about the crash, not memory: the test process itself is large.
+      memoryUsage: () => ({ usedMb: 0, budgetMb: 2048 }),
     });
     try {
       let last: unknown;
@@ -581,7 +531,6 @@ describe('narrative scheduler when its worker process is killed mid-batch', () =
       }
     } finally {
       await worker.stop();
-      await workerConnection.close();
       await queue.close();
     }
   });

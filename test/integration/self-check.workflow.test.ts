@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { createLogger } from '../../infra/logger.ts';
 import { installTemporalRuntime } from '../../infra/temporal/runtime-logger.ts';
 import { selfCheckWorkflow } from '../../workflows/index.ts';
-import { startWorker, type RunningWorker } from '../../workers/worker.ts';
+import type { RunningWorker } from '../../workers/worker.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { requireTestEnv } from '../support/test-env.ts';
+import { startTestWorker } from '../support/test-worker.ts';
 
 const address = requireTestEnv('TEST_TEMPORAL_ADDRESS');
 const logger = createLogger('silent');
@@ -17,7 +17,6 @@ installTemporalRuntime(logger);
 for (const name of ['pglite', 'postgres'] as const) {
   describe(`self-check workflow on the real dev server and worker, store ${name}`, () => {
     let engine: TestEngine;
-    let workerConnection: NativeConnection;
     let worker: RunningWorker;
     let connection: Connection;
     let client: Client;
@@ -25,21 +24,13 @@ for (const name of ['pglite', 'postgres'] as const) {
 
     before(async () => {
       engine = await createTestEngine(name);
-      workerConnection = await NativeConnection.connect({ address });
-      worker = await startWorker({
-        connection: workerConnection,
-        namespace: 'default',
-        taskQueue,
-        deps: { ...engine, indexingQueue: { request: async () => {} } },
-        logger,
-      });
+      worker = await startTestWorker(engine, taskQueue);
       connection = await Connection.connect({ address });
       client = new Client({ connection });
     });
 
     after(async () => {
       await worker.stop();
-      await workerConnection.close();
       await connection.close();
       await engine.close();
     });

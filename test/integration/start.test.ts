@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../infra/temporal/temporal-dev-server.ts';
 import { selfCheckWorkflow } from '../../workflows/index.ts';
+import { exitOf, ROOT, spawnUntilReady } from '../support/child-process.ts';
+import { createTempDir, type TempDir } from '../support/temp-dir.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 requireTestEnv('TEMPORAL_CLI_PATH');
 
 function portOpen(port: number): Promise<boolean> {
@@ -27,62 +25,48 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-function waitForExit(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
-}
-
 describe('npm start: the whole embedded stack in one process', () => {
   let child: ChildProcess;
-  let output = '';
+  let output: () => string;
   let apiUrl: string;
   let temporalPort: number;
   let uiPort: number;
-  let dataDir: string;
+  let dataDir: TempDir;
 
   before(async () => {
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'start-'));
+    dataDir = await createTempDir('start-');
     temporalPort = await freePort();
     uiPort = await freePort();
-    child = spawn(tsx, [path.join(root, 'scripts/start.ts')], {
-      cwd: root,
-      env: {
-        ...process.env,
+    const started = await spawnUntilReady(
+      'start',
+      tsx,
+      [path.join(ROOT, 'scripts/start.ts')],
+      {
         PORT: '0',
         TEMPORAL_PORT: String(temporalPort),
         TEMPORAL_UI_PORT: String(uiPort),
-        DATA_DIR: dataDir,
+        DATA_DIR: dataDir.path,
         LOG_LEVEL: 'warn',
         DATABASE_URL: '',
         TEMPORAL_ADDRESS: '',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    apiUrl = await new Promise<string>((resolve, reject) => {
-      const onData = () => {
-        const match = /API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-        if (match?.[1]) resolve(match[1]);
-      };
-      child.stdout!.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`start exited with ${code}:\n${output}`)));
-    });
+      /API\s+(http:\/\/127\.0\.0\.1:\d+)/,
+    );
+    ({ child, output } = started);
+    apiUrl = started.match[1]!;
   });
 
   after(async () => {
     if (child.exitCode === null) {
       child.kill('SIGKILL');
-      await waitForExit(child);
+      await exitOf(child);
     }
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await dataDir.remove();
   });
 
   it('prints the API, dashboard and Temporal UI addresses', () => {
-    assert.match(output, /Dashboard\s+http:\/\/127\.0\.0\.1:\d+\/dashboard/);
-    assert.match(output, new RegExp(`Temporal UI\\s+http://127\\.0\\.0\\.1:${uiPort}`));
+    assert.match(output(), /Dashboard\s+http:\/\/127\.0\.0\.1:\d+\/dashboard/);
+    assert.match(output(), new RegExp(`Temporal UI\\s+http://127\\.0\\.0\\.1:${uiPort}`));
   });
 
   it('is ready: /readyz answers 200 and the Temporal UI answers', async () => {
@@ -111,21 +95,21 @@ describe('npm start: the whole embedded stack in one process', () => {
 
   it('shuts everything down on SIGTERM, including the dev server it started', async () => {
     child.kill('SIGTERM');
-    assert.equal(await waitForExit(child), 0, output);
+    assert.equal(await exitOf(child), 0, output());
     assert.equal(await portOpen(temporalPort), false);
   });
 });
 
 describe('npm start with a bad configuration', () => {
   it('exits non-zero with one line that names the variable', async () => {
-    const child = spawn(tsx, [path.join(root, 'scripts/start.ts')], {
-      cwd: root,
+    const child = spawn(tsx, [path.join(ROOT, 'scripts/start.ts')], {
+      cwd: ROOT,
       env: { ...process.env, PORT: 'eighty', MEMORY_BUDGET_MB: '-5' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await waitForExit(child);
+    const code = await exitOf(child);
     assert.notEqual(code, 0);
     assert.match(stderr, /PORT: expected a port number/);
     assert.match(stderr, /MEMORY_BUDGET_MB/);

@@ -1,12 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NativeConnection } from '@temporalio/worker';
 import { localNarrative, type Narrator } from '../../core/narrative/narrator.ts';
 import type { RelationalStore } from '../../core/ports/relational-store.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { installTemporalRuntime } from '../../infra/temporal/runtime-logger.ts';
-import { startWorker } from '../../workers/worker.ts';
 import { createTestEngine } from './test-engine.ts';
 import { requireTestEnv } from './test-env.ts';
+import { startTestWorker } from './test-worker.ts';
 
 // A narratives worker in a process of its own, for tests that kill it. It writes
 // narratives slowly (NARRATE_DELAY_MS) and, with KILL_AFTER_SAVES=n, kills itself
@@ -37,27 +36,15 @@ async function main() {
     },
   };
 
-  const connection = await NativeConnection.connect({
-    address: requireTestEnv('TEST_TEMPORAL_ADDRESS'),
-  });
-  const worker = await startWorker({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    deps: {
-      ...engine,
-      store,
-      narrator,
-      indexingQueue: { request: async () => {} },
-      memoryUsage: () => ({ usedMb: 0, budgetMb: 2048 }),
-    },
-    logger,
+  const worker = await startTestWorker(engine, taskQueue, {
+    store,
+    narrator,
+    memoryUsage: () => ({ usedMb: 0, budgetMb: 2048 }),
   });
   process.stdout.write('narrative worker ready\n');
   process.once('SIGTERM', () => {
     void worker
       .stop()
-      .then(() => connection.close())
       .then(() => engine.close())
       .then(() => process.exit(0));
   });

@@ -173,6 +173,23 @@ export async function call(
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/** A new user made through the admin API: its id, API key and the key's id. */
+export async function createUser(
+  url: string,
+): Promise<{ user_id: string; api_key: string; key_id: string }> {
+  return (await call(url, 'POST', '/v1/admin/users', { key: ADMIN_KEY, body: {} })).body;
+}
+
+/** Saves a memory through the API and waits until it is indexed; returns its id. */
+export async function saveIndexed(url: string, key: string, content: string): Promise<string> {
+  const saved = await call(url, 'POST', '/v1/memories', { key, body: { content } });
+  await eventually(`memory indexed: ${content}`, async () => {
+    const res = await call(url, 'GET', `/v1/memories/${saved.body.id}`, { key });
+    return res.body.index_state === 'indexed';
+  });
+  return saved.body.id as string;
+}
+
 /**
  * Polls until `check` returns true. The deadline is a liveness guard (a stuck
  * pipeline must fail the test, not hang it), generous enough for a slow machine.

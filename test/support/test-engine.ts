@@ -1,9 +1,7 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createEngineAdapters, type EngineAdapters } from '../../app/engine-adapters.ts';
 import { createLogger } from '../../infra/logger.ts';
+import { createTempDir } from './temp-dir.ts';
 import { requireTestEnv } from './test-env.ts';
 
 export interface TestEngine extends EngineAdapters {
@@ -19,9 +17,9 @@ export async function createTestEngine(
   kind: 'pglite' | 'postgres',
   env: Record<string, string> = {},
 ): Promise<TestEngine> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'engine-'));
+  const dataDir = await createTempDir('engine-');
   const config = loadConfig({
-    DATA_DIR: dataDir,
+    DATA_DIR: dataDir.path,
     LOG_LEVEL: 'silent',
     EMBED_BATCH_WINDOW_MS: '5',
     ...(kind === 'postgres' ? { DATABASE_URL: requireTestEnv('TEST_PGVECTOR_URL') } : {}),
@@ -33,7 +31,7 @@ export async function createTestEngine(
     config,
     async close() {
       await engine.close();
-      await fs.rm(dataDir, { recursive: true, force: true });
+      await dataDir.remove();
     },
   };
 }

@@ -1,3 +1,9 @@
+// test/: unit/ (pure logic), integration/ (anything crossing a process
+// boundary: the real Temporal dev server, PostgreSQL, Neo4j, Redis, the Gemini
+// emulator, the API on port 0), contracts/ (one suite per port, run against
+// every adapter), support/ (shared fixtures), fixtures/ (data and recorded
+// workflow histories).
+
 /**
  * Reads a variable the test runner (`npm test`) provides, such as the URL of
  * the PostgreSQL database it created for this run. Fails loudly rather than

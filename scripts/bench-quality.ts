@@ -3,8 +3,7 @@
 // product started for the run. Never part of `npm test`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { cleanup, isInterrupted, log } from '../bench/bench-kit.ts';
+import { log, PROJECT_ROOT, runBench, UsageError } from '../bench/bench-kit.ts';
 import { runQualityBench, type QualityBenchOptions } from '../bench/quality-bench.ts';
 
 const USAGE = `usage: npm run bench:quality -- (--data <file> | --fixture) [options]
@@ -16,11 +15,6 @@ const USAGE = `usage: npm run bench:quality -- (--data <file> | --fixture) [opti
   --env KEY=VALUE             passed to the product; repeatable (e.g. to switch the embedder)
   --concurrency <n>           questions in flight at once (default 4)
   --no-pin                    let the product use every core (default: pinned to core 0)`;
-
-/** A bad command line: said in one line, exit code 2. */
-class UsageError extends Error {}
-
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 function parseArgs(argv: string[]): QualityBenchOptions {
   const o: QualityBenchOptions & { data: string } = { data: '', env: {} };
@@ -48,7 +42,7 @@ function parseArgs(argv: string[]): QualityBenchOptions {
         o.data = value();
         break;
       case '--fixture':
-        o.data = path.join(root, 'test', 'fixtures', 'locomo-mini.json');
+        o.data = path.join(PROJECT_ROOT, 'test', 'fixtures', 'locomo-mini.json');
         break;
       case '--limit-conversations':
         o.limitConversations = positive(flag, value());
@@ -93,15 +87,4 @@ async function main() {
   log(`report: ${report.files.markdown} (and .json)`);
 }
 
-main().catch(async (error: unknown) => {
-  await cleanup();
-  if (isInterrupted()) process.exit(130);
-  if (error instanceof UsageError) {
-    console.error(`bench-quality: ${error.message}`);
-    process.exit(2);
-  }
-  console.error(
-    `bench-quality: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-  );
-  process.exit(1);
-});
+runBench('bench-quality', main);

@@ -1,0 +1,96 @@
+// What a driven run's samples add up to: latency per message class, throughput,
+// model calls per message, cache hit rates per tier, and the complex messages split
+// by whether their plan came from a cache.
+import { roundTo, summarizeMs } from '../bench-kit.ts';
+import type { Sample } from './drive.ts';
+
+const CACHE_HITS = ['l1', 'l2', 'l3'];
+
+/** Latency figures to one decimal; null figures when there were no samples. */
+export function summarize(ms: number[]) {
+  const s = summarizeMs(ms, { decimals: 1 });
+  return s.count > 0 ? s : { count: 0, p50: null, p95: null, p99: null, mean: null, max: null };
+}
+
+const sum = (xs: number[]) => xs.reduce((s, v) => s + v, 0);
+const ratio = (a: number, b: number) => (b === 0 ? null : roundTo(a / b, 3));
+const perSecond = (n: number, seconds: number) => roundTo(n / seconds, 1);
+
+/** How many samples have each value of `key` ('?' when absent). */
+function countBy(samples: Sample[], key: (s: Sample) => string | undefined) {
+  const counts: Record<string, number> = {};
+  for (const s of samples) counts[key(s) ?? '?'] = (counts[key(s) ?? '?'] ?? 0) + 1;
+  return counts;
+}
+
+/** The floor's figures: latency, throughput and errors of `GET /healthz`. */
+export function analyseFloor(samples: Sample[], seconds: number) {
+  const ok = samples.filter((s) => s.ok);
+  return {
+    ...summarize(ok.map((s) => s.ms)),
+    throughput: perSecond(ok.length, seconds),
+    errors: samples.length - ok.length,
+  };
+}
+
+export type Analysis = ReturnType<typeof analyse>;
+
+export function analyse(samples: Sample[], seconds: number) {
+  const ok = samples.filter((s) => s.ok);
+  const complexOk = ok.filter((s) => s.kind === 'complex');
+  const cachedComplex = complexOk.filter((s) => CACHE_HITS.includes(s.cachePlan ?? ''));
+  const uncachedComplex = complexOk.filter((s) => !cachedComplex.includes(s));
+  return {
+    overall: {
+      ...summarize(ok.map((s) => s.ms)),
+      throughput: perSecond(ok.length, seconds),
+      errors: samples.length - ok.length,
+      errorKinds: countBy(
+        samples.filter((s) => !s.ok),
+        (s) => s.error ?? String(s.status),
+      ),
+      modelCallsPerMessage: ratio(sum(ok.map((s) => s.modelCalls ?? 0)), ok.length),
+      planSources: countBy(ok, (s) => s.planSource),
+    },
+    classes: Object.fromEntries(
+      (['simple', 'complex', 'new_conversation'] as const).map((kind) => [
+        kind,
+        classFigures(
+          samples.filter((s) => s.kind === kind),
+          seconds,
+        ),
+      ]),
+    ),
+    cache: { plan: cacheTiers(ok, 'cachePlan'), search: cacheTiers(ok, 'cacheSearch') },
+    cachedComplex: summarize(cachedComplex.map((s) => s.ms)),
+    uncachedComplex: summarize(uncachedComplex.map((s) => s.ms)),
+    uncachedComplexWithModelCall: summarize(
+      uncachedComplex.filter((s) => (s.modelCalls ?? 0) > 0).map((s) => s.ms),
+    ),
+    seconds: roundTo(seconds, 1),
+  };
+}
+
+/** One message class: latency, throughput, errors, repeats, model calls, and how it was served. */
+function classFigures(all: Sample[], seconds: number) {
+  const good = all.filter((s) => s.ok);
+  return {
+    ...summarize(good.map((s) => s.ms)),
+    throughput: perSecond(good.length, seconds),
+    errors: all.length - good.length,
+    repeats: all.filter((s) => s.repeat).length,
+    modelCallsPerMessage: ratio(sum(good.map((s) => s.modelCalls ?? 0)), good.length),
+    servedAs: countBy(good, (s) => s.planClass),
+  };
+}
+
+/** A cache's answers by tier, and its hit rate over the requests that consulted it. */
+function cacheTiers(ok: Sample[], field: 'cachePlan' | 'cacheSearch') {
+  const counts = countBy(ok, (s) => s[field]);
+  const consulted = ok.filter((s) => s[field] && s[field] !== 'off').length;
+  const hits = ok.filter((s) => CACHE_HITS.includes(s[field] ?? '')).length;
+  const tierRates = Object.fromEntries(
+    [...CACHE_HITS, 'miss'].map((t) => [t, ratio(counts[t] ?? 0, consulted)]),
+  );
+  return { counts, consulted, hitRate: ratio(hits, consulted), tierRates };
+}

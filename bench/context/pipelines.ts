@@ -1,0 +1,70 @@
+// The measured part of the context benchmark: the floor once, then each pipeline on a
+// fresh product process over the same data, driven for the same duration.
+import { checkInterrupted, log, type Json, type ProductChild } from '../bench-kit.ts';
+import type { Random } from '../../core/util/seeded-random.ts';
+import type { GeminiEmulator } from '../../tools/gemini-emulator/emulator.ts';
+import { analyse, analyseFloor } from './analyze.ts';
+import { drive } from './drive.ts';
+import { NAIVE_SWITCHES, type Options } from './options.ts';
+import type { SeededUser } from './seed.ts';
+import { startStackChild, type StackOptions } from './stack.ts';
+
+export type PipelineName = 'optimized' | 'naive';
+
+/** The environment of the naive pipeline: every switch off, and no model limit unless asked. */
+export function naiveSwitches(o: Options): Record<string, string> {
+  return o.naiveModelLimit
+    ? NAIVE_SWITCHES
+    : { ...NAIVE_SWITCHES, MODEL_RATE_PER_S: '10000', MODEL_BURST: '10000' };
+}
+
+/**
+ * Stops `stack` (the seeding's), then measures the floor and the pipelines `o.only`
+ * asks for, each on a fresh product process so its peak RSS is that of the load alone.
+ */
+export async function measurePipelines(opts: {
+  o: Options;
+  stack: ProductChild;
+  stackOptions: StackOptions;
+  emulator: GeminiEmulator;
+  users: SeededUser[];
+  random: Random;
+}) {
+  const { o, emulator, users, random } = opts;
+  let stack = opts.stack;
+  const pipelines: Record<string, Json> = {};
+  let floor: Json | undefined;
+  const load = { users, sessions: o.sessions, thinkMs: o.thinkMs, random };
+  const runPipeline = async (name: PipelineName, switches: Record<string, string>) => {
+    await stack.stop();
+    log(`starting the ${name} stack on the same data`);
+    stack = await startStackChild(opts.stackOptions, switches);
+    if (!floor) {
+      log(`floor: GET /healthz for ${o.floorS} s`);
+      const f = await drive({ ...load, name: 'floor', url: stack.url, durationS: o.floorS, warmupS: 0, healthz: true }); // prettier-ignore
+      floor = analyseFloor(f.samples, f.seconds);
+    }
+    emulator.resetStats();
+    log(`${name}: ${o.sessions} sessions for ${o.durationS} s`);
+    const run = await drive({ ...load, name, url: stack.url, durationS: o.durationS, warmupS: o.warmupS, rss: () => stack.peak() }); // prettier-ignore
+    checkInterrupted();
+    const peak = stack.peak();
+    const figures = {
+      switches,
+      warmupMessages: run.warmup,
+      ...analyse(run.samples, run.seconds),
+      peakRssMb: Math.round(Math.max(peak.rssKb, peak.hwmKb) / 1024),
+      vmHwmMb: Math.round(peak.hwmKb / 1024),
+      emulator: emulator.stats(),
+    };
+    pipelines[name] = figures;
+    log(
+      `${name}: ${run.samples.length} messages, mean ${figures.overall.mean} ms, p95 ${figures.overall.p95} ms,` +
+        ` ${figures.overall.modelCallsPerMessage} model calls/msg, peak RSS ${figures.peakRssMb} MB`,
+    );
+  };
+  if (o.only !== 'naive') await runPipeline('optimized', {});
+  if (o.only !== 'optimized') await runPipeline('naive', naiveSwitches(o));
+  await stack.stop();
+  return { floor, pipelines };
+}

@@ -1,0 +1,216 @@
+// The context benchmark's report: its JSON (what ran on what, the corpus, the floor,
+// each pipeline's figures), the checks against the targets, and the Markdown summary.
+import { machineInfo, type Json } from '../bench-kit.ts';
+import type { Analysis } from './analyze.ts';
+import { MIX, PLAN_LATENCY, REPEAT_SHARE, ZIPF_S, type Options } from './options.ts';
+
+type Measured = Analysis & { peakRssMb: number };
+type Check = { check: string; target: string; measured: string; pass: boolean | null };
+
+const fmt = (v: number | null | undefined, unit = ' ms') => (v == null ? 'n/a' : `${v}${unit}`);
+
+export function buildReport(run: {
+  o: Options;
+  startedAt: Date;
+  pinned: boolean;
+  seeded: { users: unknown[] } & Json;
+  narratives: Json;
+  background: Json;
+  floor: Json | undefined;
+  pipelines: Record<string, Json>;
+}) {
+  const { seeded, pipelines } = run;
+  return {
+    meta: {
+      startedAt: run.startedAt.toISOString(),
+      command: `npx tsx bench/context-bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      options: run.o,
+      pinned: run.pinned,
+      machine: machineInfo(),
+      planLatency: PLAN_LATENCY,
+      mix: MIX,
+      repeatShare: REPEAT_SHARE,
+      zipfS: ZIPF_S,
+    },
+    seeding: { ...seeded, users: seeded.users.length },
+    narratives: run.narratives,
+    background: run.background,
+    floor: run.floor,
+    pipelines,
+    comparisons: comparisons(
+      pipelines.optimized as Measured | undefined,
+      pipelines.naive as Measured | undefined,
+    ),
+  };
+}
+
+/** The targets of the optimisation plan, checked against what was measured. */
+function comparisons(optimized: Measured | undefined, naive: Measured | undefined): Check[] {
+  return [
+    ...(optimized && naive ? naiveChecks(optimized, naive) : []),
+    ...(optimized ? optimizedChecks(optimized) : []),
+    ...(
+      [
+        ['optimized', optimized],
+        ['naive', naive],
+      ] as const
+    ).flatMap(([name, a]) =>
+      a
+        ? [
+            {
+              check: `peak RSS of the stack process (${name})`,
+              target: '≤ 1024 MB',
+              measured: `${a.peakRssMb} MB`,
+              pass: a.peakRssMb <= 1024,
+            },
+          ]
+        : [],
+    ),
+  ];
+}
+
+function naiveChecks(optimized: Measured, naive: Measured): Check[] {
+  const factor =
+    optimized.overall.mean && naive.overall.mean ? naive.overall.mean / optimized.overall.mean : null; // prettier-ignore
+  const o = optimized.overall.modelCallsPerMessage;
+  const n = naive.overall.modelCallsPerMessage;
+  const reduction = o != null && n ? 1 - o / n : null;
+  return [
+    {
+      check: 'optimized mean vs naive mean',
+      target: '≥ 10× lower',
+      measured: `${fmt(optimized.overall.mean)} vs ${fmt(naive.overall.mean)} (${factor ? factor.toFixed(1) : 'n/a'}× lower)`,
+      pass: factor == null ? null : factor >= 10,
+    },
+    {
+      check: 'model calls per message',
+      target: '≥ 70 % fewer',
+      measured: `${o} vs ${n} (${reduction == null ? 'n/a' : Math.round(reduction * 100) + ' % fewer'})`,
+      pass: reduction == null ? null : reduction >= 0.7,
+    },
+  ];
+}
+
+function optimizedChecks(optimized: Measured): Check[] {
+  const simple = optimized.classes.simple!.p95;
+  const cached = optimized.cachedComplex.p95;
+  const uncached = optimized.uncachedComplex.p95;
+  const limit = PLAN_LATENCY.p95Ms + 100;
+  return [
+    {
+      check: 'simple p95 (optimized)',
+      target: '≤ 50 ms',
+      measured: fmt(simple),
+      pass: simple == null ? null : simple <= 50,
+    },
+    {
+      check: 'cached complex p95 (optimized, cache.plan hit)',
+      target: '≤ 50 ms',
+      measured: `${fmt(cached)} (n=${optimized.cachedComplex.count})`,
+      pass: cached == null ? null : cached <= 50,
+    },
+    {
+      check: 'uncached complex p95 (optimized)',
+      target: `≤ model latency + 100 ms = ${limit} ms (emulated p95 ${PLAN_LATENCY.p95Ms} ms)`,
+      measured: `${fmt(uncached)} (n=${optimized.uncachedComplex.count})`,
+      pass: uncached == null ? null : uncached <= limit,
+    },
+  ];
+}
+
+export function markdown(report: Json): string {
+  return (
+    [
+      ...header(report),
+      ...corpus(report),
+      ...comparisonTable(report),
+      ...floorSection(report),
+      ...pipelineSection(report, 'optimized'),
+      ...pipelineSection(report, 'naive'),
+    ].join('\n') + '\n'
+  );
+}
+
+function header(report: Json): string[] {
+  const m = report.meta;
+  return [
+    `# /v1/context benchmark — ${m.startedAt}`,
+    '',
+    `Command: \`${m.command}\``,
+    '',
+    `Machine: ${m.machine.cpus} × ${m.machine.cpuModel}, ${m.machine.memGb} GB, ${m.machine.platform}, Node ${m.machine.node}. ` +
+      `Stack child (API and worker in one process) pinned to core 0: ${m.pinned ? 'yes (taskset -c 0)' : 'no'}.`,
+    '',
+    m.options.store === 'postgres'
+      ? `Store: PostgreSQL 18 with pgvector (the production layout: DATABASE_URL, graph and vectors in it), a separate server${m.pinned ? ' on core 1 with the Temporal dev server and this load generator' : ''}.`
+      : "Store: embedded PGlite inside the stack process (the `npm start` default), so its SQL runs on the stack's core.",
+    '',
+    `Load: ${m.options.sessions} sessions, think time ${m.options.thinkMs} ms (×0.5–1.5), ${m.options.durationS} s per pipeline after ${m.options.warmupS} s of warm-up; ` +
+      `mix ${MIX.simple * 100} % simple / ${MIX.complex * 100} % complex / ${MIX.new_conversation * 100} % new conversation, ` +
+      `${REPEAT_SHARE * 100} % repeats of a user's recent questions, Zipf(s=${ZIPF_S}) user activity. ` +
+      `Emulated planning latency median ${PLAN_LATENCY.medianMs} ms, p95 ${PLAN_LATENCY.p95Ms} ms; embedding latency ${m.options.embedMs} ms.`,
+    '',
+  ];
+}
+
+function corpus(report: Json): string[] {
+  const m = report.meta;
+  const s = report.seeding;
+  return [
+    '## Corpus',
+    '',
+    `${s.users} users × ≤${m.options.memories} memories = **${s.submitted} memories** (requested ${m.options.users} users${s.stoppedEarly ? `; stopped early to fit the ${m.options.seedBudgetS} s seeding budget` : ''}). ` +
+      `Saved in ${s.saveSeconds} s, indexed ${s.indexed} (${s.failed} failed) in ${s.seconds} s: **${s.indexedPerSecond} memories/s** end to end ` +
+      `(model latency during seeding: ${m.options.seedWithLatency ? 'real' : 'none'}).`,
+    '',
+    report.narratives.drained
+      ? `The portraits the seeding left stale were regenerated before measuring (narrative queue drained in ${report.narratives.seconds} s).`
+      : `The narrative queue was not drained within ${m.options.narrativeBudgetS} s (${report.narratives.remaining ?? 'unknown'} users still queued): their generation ran during the measurement.`,
+    '',
+  ];
+}
+
+function comparisonTable(report: Json): string[] {
+  const out = ['## Comparison', '', '| check | target | measured | |', '|---|---|---|---|'];
+  for (const c of report.comparisons as Check[]) {
+    out.push(`| ${c.check} | ${c.target} | ${c.measured} | ${c.pass == null ? '—' : c.pass ? 'PASS' : 'FAIL'} |`); // prettier-ignore
+  }
+  out.push('');
+  return out;
+}
+
+function floorSection(report: Json): string[] {
+  const f = report.floor;
+  if (!f) return [];
+  return [
+    '## Floor: GET /healthz under the same concurrency',
+    '',
+    `n=${f.count}, p50 ${f.p50} ms, p95 ${f.p95} ms, p99 ${f.p99} ms, mean ${f.mean} ms, ${f.throughput} req/s, ${f.errors} errors`,
+    '',
+  ];
+}
+
+function pipelineSection(report: Json, name: string): string[] {
+  const a = report.pipelines[name];
+  if (!a) return [];
+  const out = [`## ${name}`, ''];
+  out.push(`Switches: ${JSON.stringify(a.switches)}. ${a.warmupMessages} warm-up messages not counted. Peak RSS ${a.peakRssMb} MB (VmHWM ${a.vmHwmMb} MB).`, ''); // prettier-ignore
+  out.push('| class | n | p50 | p95 | p99 | mean | req/s | model calls/msg | errors | served as |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|');
+  const row = (label: string, r: Json) =>
+    out.push(`| ${label} | ${r.count} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.mean} | ${r.throughput} | ${r.modelCallsPerMessage} | ${r.errors} | ${r.servedAs ? JSON.stringify(r.servedAs) : ''} |`); // prettier-ignore
+  row('all', a.overall);
+  for (const [kind, r] of Object.entries(a.classes)) row(kind, r as Json);
+  out.push('');
+  out.push(`Plan sources: ${JSON.stringify(a.overall.planSources)}. Errors: ${JSON.stringify(a.overall.errorKinds)}.`); // prettier-ignore
+  out.push(
+    `Plan cache: hit rate ${a.cache.plan.hitRate ?? 'n/a'} of ${a.cache.plan.consulted} consulted, per tier ${JSON.stringify(a.cache.plan.tierRates)}, counts ${JSON.stringify(a.cache.plan.counts)}. ` +
+      `Search cache: hit rate ${a.cache.search.hitRate ?? 'n/a'} of ${a.cache.search.consulted}, per tier ${JSON.stringify(a.cache.search.tierRates)}, counts ${JSON.stringify(a.cache.search.counts)}.`,
+  );
+  out.push(
+    `Complex with a cached plan: ${JSON.stringify(a.cachedComplex)}; without: ${JSON.stringify(a.uncachedComplex)}; ` +
+      `without and with a model call: ${JSON.stringify(a.uncachedComplexWithModelCall)}.`,
+  );
+  out.push(`Emulator generateContent calls during the run: ${a.emulator.generateContent.calls} (peak in flight ${a.emulator.generateContent.peakInFlight}).`, ''); // prettier-ignore
+  return out;
+}

@@ -1,0 +1,131 @@
+// The product under measurement as a child process: started on a free port,
+// watched for its memory peak, and stopped by the benchmark or at clean-up.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { freePort } from '../../infra/temporal/temporal-dev-server.ts';
+import { http } from './http.ts';
+import { checkInterrupted, cleanups, forceKill, sleep } from './lifecycle.ts';
+import { PROJECT_ROOT } from './run-setup.ts';
+
+/** Resident and peak resident memory of a process, from /proc; null once it is gone. */
+export function readProcStatus(pid: number): { rssKb: number; hwmKb: number } | null {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1]);
+    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+/** A running product child: where it listens, its memory peak so far, and how to stop it. */
+export interface ProductChild {
+  url: string;
+  pid: number;
+  pinned: boolean;
+  peak(): { rssKb: number; hwmKb: number };
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole product (`scripts/start.ts`) as a child process on a free loopback
+ * port against `temporalAddress`, with no model unless `env` names one; stopped by
+ * `stop()` or at clean-up. Its RSS is sampled every 500 ms for `peak()`.
+ * `BENCH_STACK_NODE_ARGS` adds Node options (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`;
+ * Node refuses those in NODE_OPTIONS). Resolves once `/readyz` answers 200; rejects if
+ * the child exits first.
+ */
+export async function startProductChild(opts: {
+  dataDir: string;
+  temporalAddress: string;
+  adminKey: string;
+  logFile: string;
+  pin: boolean;
+  env?: Record<string, string>;
+}): Promise<ProductChild> {
+  checkInterrupted();
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    TEMPORAL_ADDRESS: opts.temporalAddress,
+    DATA_DIR: opts.dataDir,
+    ADMIN_API_KEY: opts.adminKey,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    // An empty variable counts as unset: local fallbacks serve unless `env` says otherwise.
+    GEMINI_API_KEY: '',
+    GEMINI_BASE_URL: '',
+    ...opts.env,
+  };
+  const extra = (process.env.BENCH_STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...extra, '--import', 'tsx', 'scripts/start.ts'];
+  const [command, args] = opts.pin
+    ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
+  const out = fs.openSync(opts.logFile, 'a');
+  const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  const pid = child.pid!;
+  forceKill.pids.add(pid);
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exit.then(() => (exited = true));
+
+  let peakRss = 0;
+  let hwm = 0;
+  const sample = () => {
+    const s = readProcStatus(pid);
+    if (s) {
+      peakRss = Math.max(peakRss, s.rssKb);
+      hwm = Math.max(hwm, s.hwmKb);
+    }
+  };
+  const sampler = setInterval(sample, 500);
+
+  const terminate = async () => {
+    clearInterval(sampler);
+    forceKill.pids.delete(pid);
+    if (exited) return;
+    sample();
+    child.kill('SIGTERM');
+    const done = await Promise.race([exit.then(() => true), sleep(30_000).then(() => false)]);
+    if (!done) {
+      child.kill('SIGKILL');
+      await exit;
+    }
+  };
+  const cleanupEntry = { name: `product child ${pid}`, run: terminate };
+  cleanups.push(cleanupEntry);
+
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url, opts.logFile, () => exited);
+  return {
+    url,
+    pid,
+    pinned: opts.pin,
+    peak: () => (sample(), { rssKb: peakRss, hwmKb: hwm }),
+    async stop() {
+      const i = cleanups.indexOf(cleanupEntry);
+      if (i >= 0) cleanups.splice(i, 1);
+      await terminate();
+    },
+  };
+}
+
+/** Polls `/readyz` until it answers 200; throws with the log's tail if the child exits first. */
+async function waitReady(url: string, logFile: string, exited: () => boolean) {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    checkInterrupted();
+    if (exited()) {
+      const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
+      throw new Error(`the product exited during start-up; log tail:\n${tail}`);
+    }
+    const ready = await http(url, 'GET', '/readyz', { timeoutMs: 3000 }).catch(() => null);
+    if (ready?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the product was not ready within 180 s (${url})`);
+    await sleep(250);
+  }
+}

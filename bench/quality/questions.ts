@@ -1,0 +1,124 @@
+// Asking the scored questions through `/v1/search` and `/v1/context`, and what their
+// answers add up to: evidence recall per endpoint, the context's plan sources, latency.
+import {
+  checkInterrupted,
+  mapLimit,
+  postOk,
+  roundTo,
+  summarizeMs,
+  type Json,
+} from '../bench-kit.ts';
+import {
+  isScored,
+  recallAtK,
+  summarizeRecall,
+  type LocomoQuestion,
+  type RecallRow,
+} from '../locomo.ts';
+import type { UserCorpus } from './corpus.ts';
+
+export const SEARCH_LIMIT = 10;
+const PROGRESS_EVERY_MS = 5000;
+
+export interface QuestionResult extends LocomoQuestion {
+  conversation: string;
+  search: { at5: number; at10: number; ms: number; results: number };
+  context: {
+    at5: number;
+    at10: number;
+    ms: number;
+    results: number;
+    source: string;
+    modelCalls: number;
+  };
+}
+
+async function askQuestion(
+  url: string,
+  user: UserCorpus,
+  q: LocomoQuestion,
+): Promise<QuestionResult> {
+  const toDiaIds = (items: { id: string }[]) => items.map((m) => user.diaIds.get(m.id) ?? []);
+  const search = await postOk(url, '/v1/search', user.key, {
+    query: q.question,
+    limit: SEARCH_LIMIT,
+  });
+  const searchHits = toDiaIds(search.body.results as { id: string }[]);
+  const context = await postOk(url, '/v1/context', user.key, { message: q.question });
+  const contextHits = toDiaIds(context.body.memories as { id: string }[]);
+  return {
+    ...q,
+    conversation: user.conversation.id,
+    search: {
+      at5: recallAtK(q.evidence, searchHits, 5),
+      at10: recallAtK(q.evidence, searchHits, 10),
+      ms: roundTo(search.ms),
+      results: searchHits.length,
+    },
+    context: {
+      at5: recallAtK(q.evidence, contextHits, 5),
+      at10: recallAtK(q.evidence, contextHits, 10),
+      ms: roundTo(context.ms),
+      results: contextHits.length,
+      source: String((context.body.plan as Json).source),
+      modelCalls: Number(context.body.model_calls ?? 0),
+    },
+  };
+}
+
+/** Every scored question of every user, `concurrency` at a time, in dataset order. */
+export async function askAll(
+  url: string,
+  users: UserCorpus[],
+  concurrency: number,
+  log: (message: string) => void,
+): Promise<QuestionResult[]> {
+  const jobs = users
+    .flatMap((user) => user.conversation.questions.filter(isScored).map((q) => ({ user, q })))
+    .map((job, index) => ({ ...job, index }));
+  // Filled by index, so the report keeps dataset order whatever finishes first.
+  const results: QuestionResult[] = new Array<QuestionResult>(jobs.length);
+  let answered = 0;
+  let lastLog = Date.now();
+  await mapLimit(jobs, concurrency, async ({ user, q, index }) => {
+    checkInterrupted();
+    results[index] = await askQuestion(url, user, q);
+    answered++;
+    if (Date.now() - lastLog >= PROGRESS_EVERY_MS || answered === jobs.length) {
+      lastLog = Date.now();
+      log(`questions: ${answered}/${jobs.length}`);
+    }
+  });
+  return results;
+}
+
+/** Recall, latency and plan sources of both endpoints over all questions. */
+export function analyse(results: QuestionResult[]) {
+  const rows = (pick: (r: QuestionResult) => { at5: number; at10: number }): RecallRow[] =>
+    results.map((r) => ({ category: r.category, ...pick(r) }));
+  const bySource: Record<string, Json> = {};
+  for (const source of [...new Set(results.map((r) => r.context.source))].sort()) {
+    const rs = results.filter((r) => r.context.source === source);
+    bySource[source] = {
+      ...summarizeRecall(rs.map((r) => ({ category: r.category, ...r.context }))).overall,
+      latencyMs: summarizeMs(rs.map((r) => r.context.ms)),
+    };
+  }
+  const returned = results.map((r) => r.context.results);
+  return {
+    search: {
+      recall: summarizeRecall(rows((r) => r.search)),
+      latencyMs: summarizeMs(results.map((r) => r.search.ms)),
+    },
+    context: {
+      recall: summarizeRecall(rows((r) => r.context)),
+      latencyMs: summarizeMs(results.map((r) => r.context.ms)),
+      bySource,
+      modelCalls: results.reduce((s, r) => s + r.context.modelCalls, 0),
+      memoriesReturned: {
+        mean: roundTo(returned.reduce((s, v) => s + v, 0) / (returned.length || 1)),
+        max: Math.max(0, ...returned),
+      },
+    },
+  };
+}

@@ -1,3 +1,7 @@
+// scripts/: the command-line entry points behind the npm scripts. Each is an
+// `async function main()` with one `.catch`; they start app/ or drive a running
+// product, and may import anything. Nothing in the product imports scripts/.
+//
 // Entry of `npm start` / `npm test` / `npm run bench`: plain JavaScript so it runs on
 // a fresh clone before any dependency is installed. It installs the npm packages
 // when they are missing or out of date with package-lock.json, then hands over to

@@ -1,3 +1,7 @@
+// workers/: the worker processes. Bundles the workflow code once per process and
+// runs one Temporal worker per task queue with the tuning that keeps it inside
+// the 2 GB box. May import activities/ (to build them) and infra/; assembled by
+// app/, which decides which queues a process serves.
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker, type NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';

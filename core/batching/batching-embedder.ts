@@ -1,10 +1,24 @@
+import { AppError, type ErrorCode } from '../errors.ts';
 import type { Embedder } from '../ports/embedder.ts';
 import { createMicroBatcher, type MicroBatcherStats } from './micro-batcher.ts';
+
+/** Failures of the model itself: every text would meet them, so they are not retried text by text. */
+const SHARED_FAILURES = new Set<ErrorCode>([
+  'rate_limited',
+  'overloaded',
+  'dependency_unavailable',
+  'timeout',
+]);
+
+const failsEveryText = (error: unknown) =>
+  error instanceof AppError && SHARED_FAILURES.has(error.code);
 
 /**
  * An embedder that merges concurrent `embed` calls made within `windowMs`
  * into batched calls of the inner embedder (at most `maxBatch` texts each),
- * embedding identical texts once.
+ * embedding identical texts once. A batch the model rejects for its content
+ * is retried text by text, so one caller's text cannot fail another's; an
+ * outage or a rate limit fails the batch at once.
  */
 export function createBatchingEmbedder(
   inner: Embedder,
@@ -14,6 +28,12 @@ export function createBatchingEmbedder(
     ...options,
     key: (text) => text,
     run: (texts) => inner.embed(texts),
+    async runOne(text) {
+      const [vector] = await inner.embed([text]);
+      if (!vector) throw new Error('embedder answered no vector');
+      return vector;
+    },
+    retryEach: (error) => !failsEveryText(error),
   });
   return {
     id: inner.id,

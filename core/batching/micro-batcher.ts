@@ -7,6 +7,17 @@ export interface MicroBatcherOptions<I, O> {
   run(items: I[]): Promise<O[]>;
   /** Items with the same key in one window are sent once and share the answer. */
   key?(item: I): string;
+  /**
+   * Runs one item on its own. When given, a batch of several items whose
+   * `run` fails is retried item by item, so an item the backend rejects fails
+   * only its own callers and the rest of the batch still gets its answers.
+   */
+  runOne?(item: I): Promise<O>;
+  /**
+   * Whether a failed batch is worth retrying item by item (default: always).
+   * Say no for failures every item would meet alike, such as a rate limit.
+   */
+  retryEach?(error: unknown): boolean;
 }
 
 export interface MicroBatcherStats {
@@ -26,16 +37,60 @@ interface Pending<I, O> {
   waiters: { resolve(value: O): void; reject(error: unknown): void }[];
 }
 
+const resolveAll = <I, O>(pending: Pending<I, O>, value: O) =>
+  pending.waiters.forEach((w) => w.resolve(value));
+const rejectAll = <I, O>(pending: Pending<I, O>, error: unknown) =>
+  pending.waiters.forEach((w) => w.reject(error));
+
+/** Answers every waiter of a batch from `run`'s results, in input order. */
+async function runBatch<I, O>(options: MicroBatcherOptions<I, O>, sending: Pending<I, O>[]) {
+  const results = await options.run(sending.map((p) => p.item));
+  if (!Array.isArray(results)) throw new Error('batch answered something other than a list');
+  sending.forEach((pending, i) => {
+    if (i < results.length) resolveAll(pending, results[i] as O);
+    else rejectAll(pending, new Error('batch answered too few results'));
+  });
+}
+
+/** Whether a failed batch goes item by item; a `retryEach` that throws counts as no. */
+function retriesEach<I, O>(options: MicroBatcherOptions<I, O>, error: unknown): boolean {
+  try {
+    return options.retryEach?.(error) ?? true;
+  } catch {
+    return false;
+  }
+}
+
+/** After a failed batch: each item on its own, so one item's failure stays its own. */
+function runEach<I, O>(runOne: (item: I) => Promise<O>, sending: Pending<I, O>[]) {
+  for (const pending of sending) {
+    // Through a promise, so a `runOne` that throws synchronously still rejects its waiters.
+    void Promise.resolve()
+      .then(() => runOne(pending.item))
+      .then(
+        (value) => resolveAll(pending, value),
+        (error: unknown) => rejectAll(pending, error),
+      );
+  }
+}
+
 /**
  * Gathers items submitted within a short window into one call of `run`, and
  * answers identical items once: concurrent callers share round trips to a
- * model or an index instead of each paying for one.
+ * model or an index instead of each paying for one. With `runOne`, a failed
+ * batch is retried item by item, so batching never makes callers share a fate.
  */
 export function createMicroBatcher<I, O>(options: MicroBatcherOptions<I, O>): MicroBatcher<I, O> {
   const keyOf = options.key ?? (() => Math.random().toString(36));
   let batch = new Map<string, Pending<I, O>>();
   let timer: NodeJS.Timeout | undefined;
   const counters: MicroBatcherStats = { items: 0, batches: 0, deduplicated: 0 };
+
+  const failed = (sending: Pending<I, O>[], error: unknown) => {
+    const { runOne } = options;
+    if (runOne && sending.length > 1 && retriesEach(options, error)) runEach(runOne, sending);
+    else sending.forEach((p) => rejectAll(p, error));
+  };
 
   const flush = () => {
     clearTimeout(timer);
@@ -44,18 +99,10 @@ export function createMicroBatcher<I, O>(options: MicroBatcherOptions<I, O>): Mi
     batch = new Map();
     if (sending.length === 0) return;
     counters.batches++;
-    // Through a promise, so a `run` that throws synchronously still rejects every waiter.
+    // Through a promise, so a `run` that throws synchronously still reaches `failed`.
     void Promise.resolve()
-      .then(() => options.run(sending.map((p) => p.item)))
-      .then((results) => {
-        if (!Array.isArray(results)) throw new Error('batch answered something other than a list');
-        sending.forEach((pending, i) => {
-          if (i < results.length) pending.waiters.forEach((w) => w.resolve(results[i] as O));
-          else
-            pending.waiters.forEach((w) => w.reject(new Error('batch answered too few results')));
-        });
-      })
-      .catch((error: unknown) => sending.forEach((p) => p.waiters.forEach((w) => w.reject(error))));
+      .then(() => runBatch(options, sending))
+      .catch((error: unknown) => failed(sending, error));
   };
 
   return {

@@ -21,9 +21,25 @@ export type TextSearcher = BatchedSearcher<TextQuery, TextHit>;
 const digest = (text: string) => createHash('sha1').update(text).digest('base64url');
 
 /**
+ * The batch key of a query's parts: JSON keeps every string whole (`["a,b"]`
+ * and `["a","b"]` differ), and tags are sorted because a tag filter is a set.
+ */
+export function queryKey(
+  userId: string,
+  limit: number,
+  tags: readonly string[] | undefined,
+  what: unknown,
+) {
+  return digest(JSON.stringify([userId, limit, [...(tags ?? [])].sort(), what]));
+}
+
+/**
  * Queries arriving within `windowMs` go to the backend as one batch request
  * (at most `maxBatch`), and identical queries in flight are answered once.
- * With `enabled` false every query is its own round trip.
+ * A batch request that fails is retried query by query, so a query the
+ * backend rejects fails alone and every other query of the batch is answered
+ * (those retries count as round trips). With `enabled` false every query is
+ * its own round trip.
  */
 function createBatchedSearcher<Q, H>(
   options: BatchingOptions,
@@ -34,11 +50,16 @@ function createBatchedSearcher<Q, H>(
   },
 ): BatchedSearcher<Q, H> {
   let direct = 0;
+  let retried = 0;
   const batcher = createMicroBatcher<Q, H[]>({
     windowMs: options.windowMs,
     maxBatch: options.maxBatch,
     key: backend.key,
     run: (queries) => backend.batch(queries),
+    runOne: (query) => {
+      retried++;
+      return backend.one(query);
+    },
   });
   return {
     async search(query) {
@@ -50,7 +71,7 @@ function createBatchedSearcher<Q, H>(
       const s = batcher.stats();
       return {
         queries: s.items + direct,
-        roundTrips: s.batches + direct,
+        roundTrips: s.batches + retried + direct,
         deduplicated: s.deduplicated,
       };
     },
@@ -60,7 +81,7 @@ function createBatchedSearcher<Q, H>(
 /** Vector queries through the batching window (one `searchBatch` per batch). */
 export function createVectorSearcher(index: VectorIndex, options: BatchingOptions): VectorSearcher {
   return createBatchedSearcher(options, {
-    key: (q) => digest(`${q.userId}|${q.limit}|${(q.tags ?? []).join(',')}|${q.vector.join(',')}`),
+    key: (q) => queryKey(q.userId, q.limit, q.tags, q.vector),
     batch: (queries) => index.searchBatch(queries),
     one: (query) => index.search(query),
   });
@@ -72,7 +93,7 @@ export function createTextSearcher(
   options: BatchingOptions,
 ): TextSearcher {
   return createBatchedSearcher(options, {
-    key: (q) => digest(JSON.stringify([q.userId, q.limit, q.tags ?? [], q.query])),
+    key: (q) => queryKey(q.userId, q.limit, q.tags, q.query),
     batch: (queries) => searchText(queries),
     one: async (query) => (await searchText([query]))[0] ?? [],
   });

@@ -1,6 +1,13 @@
+import { AppError } from '../errors.ts';
 import type { Memory, RelationalStore } from '../ports/relational-store.ts';
-import { fuseRankings } from './fusion.ts';
-import { graphRanked, lexicalList, vectorList, type RetrievalDeps } from './hybrid.ts';
+import { fuseRankings, type RankedList } from './fusion.ts';
+import {
+  graphRanked,
+  lexicalList,
+  vectorList,
+  type RetrievalDeps,
+  type RetrievalQuery,
+} from './hybrid.ts';
 
 export interface SearchInput {
   query: string;
@@ -13,11 +20,71 @@ export interface SearchHit {
   /** Fused relevance: higher is better; comparable within one result list. */
   score: number;
   /** Which retrievers found it. */
-  sources: ('vector' | 'lexical' | 'graph')[];
+  sources: Retriever[];
+}
+
+/** The retrievers a search runs, by the names `sources` and `degraded` use. */
+export type Retriever = 'vector' | 'lexical' | 'graph';
+
+/** A search's hits, and which retrievers failed or timed out (the hits are then partial). */
+export interface SearchResult {
+  hits: SearchHit[];
+  /** Names of the retrievers that gave no answer; empty when every one answered. */
+  degraded: Retriever[];
 }
 
 export interface SearchDeps extends RetrievalDeps {
   store: RelationalStore;
+  /** How long each retriever may take before the search goes on without it; no limit when absent. */
+  retrieverTimeoutMs?: number;
+  /** Told why a retriever failed or timed out (the result names only the retriever). */
+  onRetrieverError?: (retriever: Retriever, error: unknown) => void;
+}
+
+const RETRIEVERS: readonly {
+  name: Retriever;
+  run(deps: SearchDeps, q: RetrievalQuery): Promise<RankedList[]>;
+}[] = [
+  { name: 'vector', run: async (deps, q) => [await vectorList(deps, q)] },
+  { name: 'lexical', run: async (deps, q) => [await lexicalList(deps, q)] },
+  { name: 'graph', run: (deps, q) => graphRanked(deps, q) },
+];
+
+/** Runs `work`, failing with a `timeout` AppError when it takes longer than `ms`. */
+async function withDeadline<T>(work: Promise<T>, ms: number | undefined, what: string) {
+  if (ms === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new AppError('timeout', `${what} did not answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs every retriever at once, each with its own deadline. A failed one is
+ * reported and left out; when none answers, the first one's error is thrown
+ * (a database that is down stays a 503).
+ */
+async function retrieveAll(deps: SearchDeps, q: RetrievalQuery) {
+  const settled = await Promise.allSettled(
+    RETRIEVERS.map((r) => withDeadline(r.run(deps, q), deps.retrieverTimeoutMs, r.name)),
+  );
+  const lists: RankedList[] = [];
+  const degraded: Retriever[] = [];
+  settled.forEach((outcome, i) => {
+    const { name } = RETRIEVERS[i]!;
+    if (outcome.status === 'fulfilled') lists.push(...outcome.value);
+    else {
+      degraded.push(name);
+      deps.onRetrieverError?.(name, outcome.reason);
+    }
+  });
+  const first = settled[0];
+  if (degraded.length === RETRIEVERS.length && first?.status === 'rejected') throw first.reason;
+  return { lists, degraded };
 }
 
 /**
@@ -25,31 +92,38 @@ export interface SearchDeps extends RetrievalDeps {
  * and the entity graph (entities named in the query pull in the memories
  * that mention them or a related entity), run in parallel and fused by
  * reciprocal rank. Only active memories that match the tag filter come back.
+ * A retriever that fails or times out leaves a partial result that says so.
  */
 export function createSearchService(deps: SearchDeps) {
   const { store } = deps;
-  return {
-    async search(userId: string, input: SearchInput): Promise<SearchHit[]> {
-      const pool = Math.max(input.limit * 3, 20);
-      const tags = input.tags && input.tags.length > 0 ? input.tags : undefined;
-      const query = { userId, query: input.query, pool, tags };
-      const [vector, lexical, graph] = await Promise.all([
-        vectorList(deps, query),
-        lexicalList(deps, query),
-        graphRanked(deps, query),
-      ]);
-      const fused = fuseRankings([vector, lexical, ...graph]);
-      const byId = new Map(fused.map((f) => [f.id, f]));
+  const searchWithStatus = async (userId: string, input: SearchInput): Promise<SearchResult> => {
+    const pool = Math.max(input.limit * 3, 20);
+    const tags = input.tags && input.tags.length > 0 ? input.tags : undefined;
+    const { lists, degraded } = await retrieveAll(deps, {
+      userId,
+      query: input.query,
+      pool,
+      tags,
+    });
+    const fused = fuseRankings(lists);
+    const byId = new Map(fused.map((f) => [f.id, f]));
 
-      const memories = await store.getMemories(userId, [...byId.keys()]);
-      return memories
-        .filter((m) => m.state === 'active' && (!tags || m.tags.some((t) => tags.includes(t))))
-        .map((memory) => {
-          const entry = byId.get(memory.id)!;
-          return { memory, score: entry.score, sources: entry.sources as SearchHit['sources'] };
-        })
-        .sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1))
-        .slice(0, input.limit);
+    const memories = await store.getMemories(userId, [...byId.keys()]);
+    const hits = memories
+      .filter((m) => m.state === 'active' && (!tags || m.tags.some((t) => tags.includes(t))))
+      .map((memory) => {
+        const entry = byId.get(memory.id)!;
+        return { memory, score: entry.score, sources: entry.sources as Retriever[] };
+      })
+      .sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1))
+      .slice(0, input.limit);
+    return { hits, degraded };
+  };
+  return {
+    searchWithStatus,
+    /** The hits of {@link searchWithStatus}, without saying which retrievers failed. */
+    async search(userId: string, input: SearchInput): Promise<SearchHit[]> {
+      return (await searchWithStatus(userId, input)).hits;
     },
   };
 }

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AppError } from '../../core/errors.ts';
+import type { GraphStore } from '../../core/ports/graph-store.ts';
+import type { Memory, RelationalStore } from '../../core/ports/relational-store.ts';
+import type { TextSearcher, VectorSearcher } from '../../core/retrieval/batched-search.ts';
+import {
+  createSearchService,
+  type Retriever,
+  type SearchDeps,
+} from '../../core/retrieval/search-service.ts';
+import { createHashingEmbedder } from '../../infra/local/hashing-embedder.ts';
+
+const USER = '00000000-0000-4000-8000-000000000001';
+
+const memory = (id: string): Memory => ({
+  id,
+  userId: USER,
+  content: `memory ${id}`,
+  tags: [],
+  metadata: {},
+  state: 'active',
+  indexState: 'indexed',
+  revision: 1,
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
+});
+
+type Behaviour = 'answers' | 'fails' | 'hangs';
+
+/**
+ * Search over in-memory retrievers: vector finds `v`, full-text finds `t`,
+ * the graph finds `g` (through the entity "Ana"); each can be made to fail
+ * or never answer.
+ */
+function searchWith(behaviour: Partial<Record<Retriever, Behaviour>>, timeoutMs?: number) {
+  const errors: [Retriever, unknown][] = [];
+  const act = <T>(name: Retriever, value: T): Promise<T> => {
+    const how = behaviour[name] ?? 'answers';
+    if (how === 'fails')
+      return Promise.reject(new AppError('dependency_unavailable', `${name} down`));
+    if (how === 'hangs') return new Promise<T>(() => {});
+    return Promise.resolve(value);
+  };
+  const stats = () => ({ queries: 0, roundTrips: 0, deduplicated: 0 });
+  const vectors: VectorSearcher = { search: () => act('vector', [{ id: 'v', score: 1 }]), stats };
+  const text: TextSearcher = { search: () => act('lexical', [{ id: 't', score: 1 }]), stats };
+  const graph = {
+    entityNames: () => act('graph', ['Ana']),
+    findMemories: () => act('graph', [{ memoryId: 'g', entity: 'Ana', hops: 0 }]),
+  } as Partial<GraphStore> as GraphStore;
+  const store = {
+    getMemories: (_user: string, ids: readonly string[]) => Promise.resolve(ids.map(memory)),
+  } as Partial<RelationalStore> as RelationalStore;
+  const embedder = createHashingEmbedder({ dimension: 8 });
+  const deps: SearchDeps = {
+    store,
+    graph,
+    text,
+    space: () => ({ id: embedder.id, embedder, vectors }),
+    onRetrieverError: (name, error) => errors.push([name, error]),
+    ...(timeoutMs !== undefined ? { retrieverTimeoutMs: timeoutMs } : {}),
+  };
+  const service = createSearchService(deps);
+  const input = { query: 'tea with Ana', limit: 10 };
+  return {
+    errors,
+    search: () => service.searchWithStatus(USER, input),
+    hitsOnly: () => service.search(USER, input),
+  };
+}
+
+const ids = (hits: { memory: Memory }[]) => hits.map((h) => h.memory.id).sort();
+
+describe('search with a retriever down', () => {
+  it('answers from every retriever and reports nothing degraded when all answer', async () => {
+    const { search, errors } = searchWith({});
+    const result = await search();
+    assert.deepEqual(ids(result.hits), ['g', 't', 'v']);
+    assert.deepEqual(result.degraded, []);
+    assert.deepEqual(errors, []);
+  });
+
+  for (const down of ['vector', 'lexical', 'graph'] as const) {
+    it(`answers from the others and names "${down}" as degraded when it fails`, async () => {
+      const { search, errors } = searchWith({ [down]: 'fails' });
+      const result = await search();
+      const lost = { vector: 'v', lexical: 't', graph: 'g' }[down];
+      assert.deepEqual(
+        ids(result.hits),
+        ['g', 't', 'v'].filter((id) => id !== lost),
+      );
+      assert.deepEqual(result.degraded, [down]);
+      assert.equal(errors.length, 1);
+      assert.equal(errors[0]![0], down);
+      assert.match(String(errors[0]![1]), new RegExp(`${down} down`));
+    });
+  }
+
+  it('goes on without a retriever that does not answer in time', async () => {
+    // The others answer within microtasks, before any deadline can pass.
+    const { search, errors } = searchWith({ graph: 'hangs' }, 100);
+    const result = await search();
+    assert.deepEqual(ids(result.hits), ['t', 'v']);
+    assert.deepEqual(result.degraded, ['graph']);
+    assert.ok(errors[0]![1] instanceof AppError && errors[0]![1].code === 'timeout');
+  });
+
+  it('fails with the first retriever’s error when none answers', async () => {
+    const { search } = searchWith({ vector: 'fails', lexical: 'fails', graph: 'fails' });
+    await assert.rejects(
+      search(),
+      (error) =>
+        error instanceof AppError &&
+        error.code === 'dependency_unavailable' &&
+        /vector down/.test(error.message),
+    );
+  });
+
+  it('keeps `search` answering with the hits alone', async () => {
+    const { hitsOnly } = searchWith({ lexical: 'fails' });
+    assert.deepEqual(ids(await hitsOnly()), ['g', 'v']);
+  });
+});

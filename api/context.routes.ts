@@ -36,12 +36,14 @@ function messageContextRoute(s: ApiSchemas, present: ContextPresenter): RouteSpe
   return contextRoute({
     method: 'post',
     path: '/v1/context',
+    operationId: 'getContext',
     summary:
       'Context for a message: classified, cached, planned when needed, retrieved in parallel',
     description:
       'Simple messages skip AI planning (`plan.source: classifier`); others use a cached plan, ' +
       'the model, or a heuristic. `cache` says which tier answered the plan and the search; ' +
-      '`degraded` lists strategies that failed or timed out (the context is then partial).',
+      '`degraded` lists strategies that failed or timed out, as `name: timeout` or ' +
+      '`name: unavailable` (the context is then partial).',
     body: s.contextBody,
     responses: { 200: { description: 'the context', schema: s.contextOut } },
     async handler({ body, userId, res }) {
@@ -56,6 +58,8 @@ function narrativeRoute(s: ApiSchemas, present: ContextPresenter): RouteSpec {
   return contextRoute({
     method: 'get',
     path: '/v1/narrative',
+    operationId: 'getNarrative',
+    errors: [404],
     summary: "The user's current narrative",
     description:
       'The latest portrait of the user, written in the background by the narrative scheduler ' +

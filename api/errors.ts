@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { AppError } from '../core/errors.ts';
+import { AppError, type ErrorCode } from '../core/errors.ts';
 
 /** The envelope of every error response. */
 export interface ErrorBody {
@@ -18,7 +18,10 @@ function send(res: Response, req: Request, error: AppError) {
   };
   // Memory relief (cache clears, GC) takes a few samples: an overloaded caller waits longer.
   if (error.code === 'overloaded') res.setHeader('Retry-After', '5');
-  else if (error.code === 'rate_limited' || error.status === 503) res.setHeader('Retry-After', '1');
+  else if (error.code === 'rate_limited' || error.status === 503) {
+    // The rate limiter sets its own, exact value.
+    if (!res.hasHeader('Retry-After')) res.setHeader('Retry-After', '1');
+  }
   // For the metrics middleware (refused requests are counted by code).
   res.locals.errorCode = error.code;
   res.status(error.status).json(body);
@@ -41,6 +44,33 @@ function fromBodyParser(error: { type?: string; limit?: number }): AppError | nu
   }
 }
 
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+/**
+ * Client errors raised by Express and its router with a 4xx `status` (a path
+ * that is not valid percent-encoding raises a URIError with status 400):
+ * they keep their 4xx, with a message of ours rather than theirs.
+ */
+function fromHttpError(error: { status?: unknown; statusCode?: unknown }): AppError | null {
+  const status = Number(error.status ?? error.statusCode);
+  if (!Number.isInteger(status) || status < 400 || status > 499) return null;
+  if (error instanceof URIError) {
+    return new AppError('bad_request', 'the request path is not valid percent-encoded UTF-8');
+  }
+  return new AppError(
+    CODE_BY_STATUS[status] ?? 'bad_request',
+    `the request was refused (${status})`,
+  );
+}
+
 /** JSON 404 for any route nobody claimed. */
 export function notFound(req: Request, res: Response) {
   send(res, req, new AppError('not_found', `no route for ${req.method} ${req.path}`));
@@ -54,10 +84,17 @@ export function errorHandler(logger: Logger) {
       error instanceof AppError
         ? error
         : typeof error === 'object' && error !== null
-          ? fromBodyParser(error as { type?: string })
+          ? (fromBodyParser(error as { type?: string }) ?? fromHttpError(error))
           : null;
     if (known) {
       if (known.status >= 500) logger.warn({ request_id: req.id, err: error }, known.message);
+      // A value the database refused (the drivers' last line): the edge should have caught it.
+      else if (known.details?.sqlstate) {
+        logger.warn(
+          { request_id: req.id, err: known.cause },
+          'the database refused a request value',
+        );
+      }
       return send(res, req, known);
     }
     logger.error({ request_id: req.id, err: error }, 'unhandled error');

@@ -2,7 +2,7 @@ import type { MemoryService } from '../core/memories/memory-service.ts';
 import type { SearchService } from '../core/retrieval/search-service.ts';
 import type { z } from 'zod';
 import { MemoryPresenter } from './presenters/memory.presenter.ts';
-import { routeGroup, type RouteResult, type RouteSpec } from './route-registry.ts';
+import { routeGroup, type RouteLink, type RouteResult, type RouteSpec } from './route-registry.ts';
 import { uuidParam, type ApiSchemas } from './schemas.ts';
 
 const memoryRoute = routeGroup({ tag: 'memories', auth: 'user' });
@@ -17,6 +17,25 @@ type OneMemorySpec<B> = Omit<
 const oneMemoryRoute = <B>(spec: OneMemorySpec<B>): RouteSpec =>
   memoryRoute({ ...spec, path: '/v1/memories/:id', params: uuidParam });
 
+/** Where a saved memory's id leads: reading, editing and deleting it. */
+const savedMemoryLinks: Record<string, RouteLink> = {
+  GetMemory: {
+    operationId: 'getMemory',
+    parameters: { id: '$response.body#/id' },
+    description: 'read the saved memory (a single save; a batch answers with `ids`)',
+  },
+  UpdateMemory: {
+    operationId: 'updateMemory',
+    parameters: { id: '$response.body#/id' },
+    description: 'edit the saved memory',
+  },
+  DeleteMemory: {
+    operationId: 'deleteMemory',
+    parameters: { id: '$response.body#/id' },
+    description: 'delete the saved memory',
+  },
+};
+
 /** `/v1/memories` and `/v1/search`: every route acts for the user the API key names. */
 export function memoryRoutes(
   s: ApiSchemas,
@@ -29,6 +48,7 @@ export function memoryRoutes(
     memoryRoute({
       method: 'get',
       path: '/v1/memories',
+      operationId: 'listMemories',
       summary: 'List memories, newest first, with cursor pagination and filters',
       query: s.listQuery,
       responses: { 200: { description: 'one page', schema: s.pageOut } },
@@ -36,20 +56,24 @@ export function memoryRoutes(
     }),
     oneMemoryRoute({
       method: 'get',
+      operationId: 'getMemory',
       summary: 'Read one memory',
       responses: { 200: { description: 'the memory', schema: s.memoryOut } },
       handler: ({ params, userId }) => present.read(userId, params.id),
     }),
     oneMemoryRoute({
       method: 'patch',
+      operationId: 'updateMemory',
       summary: 'Edit content, tags, metadata or state (active/archived)',
       description: 'A content or tag change is re-indexed durably; archived memories leave search.',
       body: s.memoryPatch,
+      errors: [409],
       responses: { 200: { description: 'the edited memory', schema: s.memoryOut } },
       handler: ({ params, body, userId }) => present.edit(userId, params.id, body),
     }),
     oneMemoryRoute({
       method: 'delete',
+      operationId: 'deleteMemory',
       summary: 'Delete one memory (and, durably, its vector and graph entries)',
       responses: { 204: { description: 'deleted' } },
       handler: ({ params, userId }) => present.remove(userId, params.id),
@@ -57,7 +81,11 @@ export function memoryRoutes(
     searchRoute({
       method: 'post',
       path: '/v1/search',
+      operationId: 'searchMemories',
       summary: 'Search memories by meaning and by the entities a query names',
+      description:
+        '`tags` keeps memories with at least one of the tags. `degraded` lists retrievers that ' +
+        'failed or timed out (the results are then partial).',
       body: s.searchBody,
       responses: { 200: { description: 'ranked results', schema: s.searchOut } },
       handler: ({ body, userId }) => present.search(userId, body),
@@ -74,6 +102,7 @@ function saveRoute(s: ApiSchemas, present: MemoryPresenter): RouteSpec {
   return memoryRoute({
     method: 'post',
     path: '/v1/memories',
+    operationId: 'saveMemories',
     summary: 'Save one memory, or up to 100 at once',
     description:
       'Acknowledged only once stored. Indexing (embedding, vector index, graph) follows durably; ' +
@@ -81,8 +110,16 @@ function saveRoute(s: ApiSchemas, present: MemoryPresenter): RouteSpec {
     body: saveBody,
     docsBody: s.newMemory.or(s.newMemories),
     responses: {
-      201: { description: 'stored', schema: s.saveOneOut.or(s.saveManyOut) },
-      200: { description: 'already stored (a single memory the user had)', schema: s.saveOneOut },
+      201: {
+        description: 'stored',
+        schema: s.saveOneOut.or(s.saveManyOut),
+        links: savedMemoryLinks,
+      },
+      200: {
+        description: 'already stored (a single memory the user had)',
+        schema: s.saveOneOut,
+        links: savedMemoryLinks,
+      },
     },
     async handler({ body, userId }): Promise<RouteResult> {
       if ('memories' in body) {

@@ -24,7 +24,7 @@ export function requestContext(logger: Logger) {
         {
           request_id: req.id,
           method: req.method,
-          path: req.originalUrl,
+          path: withoutToken(req.originalUrl),
           status: res.statusCode,
           ms: Math.round(ms * 10) / 10,
         },
@@ -33,4 +33,9 @@ export function requestContext(logger: Logger) {
     });
     next();
   };
+}
+
+/** The path as logged: a `token` query parameter (the dashboard's OPS_TOKEN sign-in) is blanked. */
+function withoutToken(url: string): string {
+  return url.includes('token=') ? url.replace(/([?&]token=)[^&#]*/g, '$1redacted') : url;
 }

@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { AppError } from '../core/errors.ts';
 import { parseInput as parse } from './validation.ts';
 
 export type Auth = 'none' | 'user' | 'admin';
@@ -35,8 +36,29 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   body?: z.ZodType<B> | ((raw: unknown) => z.ZodType<B>);
   /** The body as documented, when `body` is a function. */
   docsBody?: z.ZodType;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  responses: Record<number, RouteResponse>;
+  /** Names the operation in the OpenAPI document (for links); derived from method and path when absent. */
+  operationId?: string;
+  /**
+   * Error statuses this route returns besides those its shape implies (400 with input,
+   * 401 and 503 with auth, 403 on admin routes, 404 with path params, 413 and 415 with a
+   * body, 429 under /v1): 404 for a lookup without params, 409 for a conflict.
+   */
+  errors?: number[];
   handler(ctx: RouteContext<P, Q, B>): Promise<RouteResult>;
+}
+
+/** An OpenAPI link: the operation a response leads to, and its parameters as runtime expressions. */
+export interface RouteLink {
+  operationId: string;
+  parameters: Record<string, string>;
+  description?: string;
+}
+
+export interface RouteResponse {
+  description: string;
+  schema?: z.ZodType;
+  links?: Record<string, RouteLink>;
 }
 
 /** Keeps the route's type parameters when put in a list. */
@@ -57,6 +79,17 @@ export interface Authenticator {
   admin(req: Request): void;
 }
 
+/** A body sent as anything but JSON is refused, rather than read as an empty one. */
+function requireJsonBody(req: Request): void {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding');
+  if (hasBody && !req.is('application/json')) {
+    throw new AppError(
+      'unsupported_media_type',
+      'expected a body with Content-Type: application/json',
+    );
+  }
+}
+
 /** Mounts the routes on a router: authenticate, validate, call the handler, send. */
 export function mountRoutes(routes: readonly RouteSpec[], auth: Authenticator): Router {
   const router = Router();
@@ -67,6 +100,7 @@ export function mountRoutes(routes: readonly RouteSpec[], auth: Authenticator): 
       if (route.auth === 'admin') auth.admin(req);
       const params = route.params ? parse(route.params, req.params, 'params') : req.params;
       const query = route.query ? parse(route.query, req.query, 'query') : req.query;
+      if (route.body) requireJsonBody(req);
       const rawBody: unknown = req.body ?? {};
       const bodySchema = typeof route.body === 'function' ? route.body(rawBody) : route.body;
       const body = bodySchema ? parse(bodySchema, rawBody, 'body') : undefined;
@@ -77,98 +111,4 @@ export function mountRoutes(routes: readonly RouteSpec[], auth: Authenticator): 
     router[route.method](route.path, handler);
   }
   return router;
-}
-
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
-  z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
-
-const errorSchema = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message', 'request_id'],
-      properties: {
-        code: { type: 'string' },
-        message: { type: 'string' },
-        request_id: { type: 'string' },
-        details: { type: 'object' },
-      },
-    },
-  },
-};
-
-/** An OpenAPI 3.1 document generated from the same schemas that validate requests. */
-export function openApiDocument(
-  routes: readonly RouteSpec[],
-  info: { title: string; version: string },
-) {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of routes) {
-    const path = route.path.replace(/:([A-Za-z_]+)/g, '{$1}');
-    const parameters: unknown[] = [];
-    for (const [where, schema] of [
-      ['path', route.params],
-      ['query', route.query],
-    ] as const) {
-      if (!schema) continue;
-      const properties = jsonSchema(schema, 'input') as {
-        properties?: Record<string, unknown>;
-        required?: string[];
-      };
-      for (const [name, prop] of Object.entries(properties.properties ?? {})) {
-        parameters.push({
-          name,
-          in: where,
-          required: where === 'path' || (properties.required ?? []).includes(name),
-          schema: prop,
-        });
-      }
-    }
-    const bodySchema =
-      route.docsBody ?? (typeof route.body === 'function' ? undefined : route.body);
-    const responses: Record<string, unknown> = {};
-    for (const [status, response] of Object.entries(route.responses)) {
-      responses[status] = {
-        description: response.description,
-        ...(response.schema
-          ? { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } }
-          : {}),
-      };
-    }
-    responses.default = {
-      description: 'An error: 400 bad input, 401/403 auth, 404, 409, 413, 503 dependency down',
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-    };
-    paths[path] = {
-      ...paths[path],
-      [route.method]: {
-        summary: route.summary,
-        ...(route.description ? { description: route.description } : {}),
-        tags: [route.tag],
-        ...(route.auth === 'none' ? { security: [] } : {}),
-        ...(parameters.length > 0 ? { parameters } : {}),
-        ...(bodySchema
-          ? {
-              requestBody: {
-                required: true,
-                content: { 'application/json': { schema: jsonSchema(bodySchema, 'input') } },
-              },
-            }
-          : {}),
-        responses,
-      },
-    };
-  }
-  return {
-    openapi: '3.1.0',
-    info,
-    paths,
-    components: {
-      schemas: { Error: errorSchema },
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'an API key' } },
-    },
-    security: [{ apiKey: [] }],
-  };
 }

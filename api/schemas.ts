@@ -5,7 +5,38 @@ export interface Limits {
   maxTags: number;
 }
 
-const MAX_METADATA_BYTES = 8192;
+/**
+ * Bounds on a memory's metadata, as a product storing small labels needs: at
+ * most 8 KiB as JSON, 64 keys counted over every level, and 5 levels of
+ * objects and arrays (the metadata object itself is the first). Deeper or
+ * wider metadata is refused with a 400 naming `metadata`.
+ */
+export const METADATA_LIMITS = { maxBytes: 8192, maxKeys: 64, maxDepth: 5 } as const;
+
+/** How deep a JSON value nests (a scalar is 0, `{}` is 1) and how many object keys it holds. */
+export function jsonShape(value: unknown): { depth: number; keys: number } {
+  let depth = 0;
+  let keys = 0;
+  const stack: { value: unknown; level: number }[] = [{ value, level: 1 }];
+  while (stack.length > 0) {
+    const { value: current, level } = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    depth = Math.max(depth, level);
+    const children = Array.isArray(current) ? current : Object.values(current);
+    if (!Array.isArray(current)) keys += children.length;
+    for (const child of children) stack.push({ value: child, level: level + 1 });
+  }
+  return { depth, keys };
+}
+
+/** An ISO 8601 date-time with offset that PostgreSQL can store: years 1 to 9999 in UTC. */
+const isoDate = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time' }).refine(
+  (text) => {
+    const year = new Date(text).getUTCFullYear();
+    return year >= 1 && year <= 9999;
+  },
+  { message: 'expected a date-time from year 1 to 9999 (UTC)' },
+);
 
 export const uuidParam = z.strictObject({ id: z.uuid({ error: 'expected a UUID' }) });
 
@@ -49,9 +80,19 @@ function memoryFields({ maxMemoryChars, maxTags }: Limits) {
       .max(maxTags, `expected at most ${maxTags} tags`),
     metadata: z
       .record(z.string(), z.json(), { error: 'expected an object' })
-      .refine((m) => JSON.stringify(m).length <= MAX_METADATA_BYTES, {
-        message: `expected metadata of at most ${MAX_METADATA_BYTES} bytes as JSON`,
-      }),
+      .refine((m) => JSON.stringify(m).length <= METADATA_LIMITS.maxBytes, {
+        message: `expected metadata of at most ${METADATA_LIMITS.maxBytes} bytes as JSON`,
+      })
+      .refine((m) => jsonShape(m).keys <= METADATA_LIMITS.maxKeys, {
+        message: `expected metadata with at most ${METADATA_LIMITS.maxKeys} keys in all`,
+      })
+      .refine((m) => jsonShape(m).depth <= METADATA_LIMITS.maxDepth, {
+        message: `expected metadata nested at most ${METADATA_LIMITS.maxDepth} levels deep`,
+      })
+      .describe(
+        `free-form JSON: at most ${METADATA_LIMITS.maxBytes} bytes, ` +
+          `${METADATA_LIMITS.maxKeys} keys in all and ${METADATA_LIMITS.maxDepth} levels deep`,
+      ),
     content: boundedText('expected non-empty content', maxMemoryChars),
   };
 }
@@ -63,7 +104,6 @@ function memoryInputSchemas({ tag, tags, metadata, content }: ReturnType<typeof 
     tags: tags.optional(),
     metadata: metadata.optional(),
   });
-  const isoDate = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time' });
   return {
     newMemory,
     newMemories: z.strictObject({
@@ -136,6 +176,9 @@ function memoryOutputSchemas() {
     pageOut: z.object({ items: z.array(memoryOut), next_cursor: z.string().nullable() }),
     searchOut: z.object({
       results: z.array(rankedMemoryOut(z.enum(['vector', 'lexical', 'graph']))),
+      degraded: z
+        .array(z.string())
+        .describe('retrievers that failed or timed out; the results are partial'),
     }),
   };
 }
@@ -170,7 +213,9 @@ function contextSchemas() {
       model_calls: z.number().int(),
       degraded: z
         .array(z.string())
-        .describe('strategies that failed or timed out; context is partial'),
+        .describe(
+          '`name: timeout` or `name: unavailable` per strategy that failed; context is partial',
+        ),
     }),
     narrativeOut: z.object({
       content: z.string().describe('a 3–4 paragraph portrait of the user, from their memories'),

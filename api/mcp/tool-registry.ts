@@ -1,10 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import {
-  CallToolRequestSchema,
-  type CallToolRequest,
-  type CallToolResult,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { z } from 'zod';
+import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import type { ContextPresenter } from '../presenters/context.presenter.ts';
 import type { MemoryPresenter } from '../presenters/memory.presenter.ts';
@@ -100,6 +96,16 @@ async function callTool(
 }
 
 /**
+ * tools/call as the dispatcher accepts it: with the SDK's own (strict) schema
+ * here, a call whose `arguments` is not an object failed as -32603 Internal
+ * error; this way the SDK's check answers -32602 Invalid params instead.
+ */
+const LOOSE_CALL_REQUEST = z.looseObject({
+  method: z.literal('tools/call'),
+  params: z.looseObject({ name: z.string(), arguments: z.unknown().optional() }),
+});
+
+/**
  * Lists `tools` on `server` and answers their calls for `ctx.userId`. Calls
  * are dispatched here rather than by the SDK so that bad input gets the REST
  * error code and message (`bad_request: arguments.content: …`) as a tool error.
@@ -114,7 +120,7 @@ export function registerTools(
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
   // Replaces the SDK's tools/call handler (registered by registerTool): same lookup, but
   // our validation and error mapping.
-  server.server.setRequestHandler(CallToolRequestSchema, (request) =>
-    callTool(byName, request.params, ctx, onUnexpectedError),
+  server.server.setRequestHandler(LOOSE_CALL_REQUEST, (request) =>
+    callTool(byName, request.params as CallToolRequest['params'], ctx, onUnexpectedError),
   );
 }

@@ -69,10 +69,13 @@ export class MemoryPresenter {
     return { status: 204, body: undefined };
   }
 
-  /** The user's memories that match a query, best first. */
+  /**
+   * The user's memories that match a query, best first, and the retrievers
+   * that failed (the results are then partial, as a context's are).
+   */
   async search(userId: string, input: In<'searchBody'>): Promise<Presented<In<'searchOut'>>> {
     const query = { query: input.query, limit: input.limit, ...givenFields({ tags: input.tags }) };
-    const hits = await this.searcher.search(userId, query);
-    return { status: 200, body: { results: hits.map(rankedView) } };
+    const { hits, degraded } = await this.searcher.searchWithStatus(userId, query);
+    return { status: 200, body: { results: hits.map(rankedView), degraded } };
   }
 }

@@ -6,7 +6,24 @@ export type CacheKind = 'plan' | 'search';
 // Typographic quotes that keyboards and phones swap for the ASCII ones.
 const SINGLE_QUOTES = /[\u2018\u2019\u201A\u201B\u2032]/g;
 const DOUBLE_QUOTES = /[\u201C\u201D\u201E\u201F\u2033]/g;
-const TRAILING_PUNCTUATION = /[\p{P}\s]+$/u;
+const PUNCTUATION_OR_SPACE = /^[\p{P}\s]$/u;
+
+/**
+ * `text` without its trailing punctuation and spaces, in one pass from the
+ * end: `/[\p{P}\s]+$/u` would retry the run from each of its characters
+ * (quadratic on a long run that ends in a letter).
+ */
+function trimTrailingPunctuation(text: string): string {
+  let end = text.length;
+  while (end > 0) {
+    const code = text.charCodeAt(end - 1);
+    // A low surrogate ends a two-unit character (punctuation exists outside the BMP).
+    const width = code >= 0xdc00 && code <= 0xdfff && end >= 2 ? 2 : 1;
+    if (!PUNCTUATION_OR_SPACE.test(text.slice(end - width, end))) break;
+    end -= width;
+  }
+  return text.slice(0, end);
+}
 
 /**
  * The form of a message that decides its plan: NFKC, lower case, ASCII
@@ -22,7 +39,7 @@ export function normalizeMessage(text: string): string {
     .replace(DOUBLE_QUOTES, '"')
     .replace(/\s+/gu, ' ')
     .trim();
-  return collapsed.replace(TRAILING_PUNCTUATION, '') || collapsed;
+  return trimTrailingPunctuation(collapsed) || collapsed;
 }
 
 /** JSON with object keys sorted, so `{a, b}` and `{b, a}` give the same key. */

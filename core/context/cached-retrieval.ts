@@ -6,14 +6,25 @@ import { fuseRankings, type FusedHit, type RankedList } from '../retrieval/fusio
 import type { ContextServiceDeps } from './context-types.ts';
 import { planStrategies, type StrategyDeps } from './strategies.ts';
 
+/** Why a strategy is missing from a context, as callers are told it. */
+export type StrategyFailure = 'timeout' | 'unavailable';
+
 export type RetrievalStepDeps = StrategyDeps &
-  Pick<ContextServiceDeps, 'searchCache' | 'keys' | 'options'>;
+  Pick<ContextServiceDeps, 'searchCache' | 'keys' | 'options'> & {
+    /** Told what a strategy failed with; callers only see its name and a generic reason. */
+    onStrategyError?: (strategy: string, reason: StrategyFailure, error: unknown) => void;
+  };
+
+/** A strategy's own failure, told apart from its deadline passing. */
+class Failed {
+  constructor(readonly error: unknown) {}
+}
 
 /** What a plan found: fused hits, the narrative when asked for, and what went missing. */
 export interface Retrieved {
   hits: FusedHit[];
   narrative: Narrative | null;
-  /** `name: reason` of each strategy that failed or timed out. */
+  /** `name: timeout` or `name: unavailable` for each strategy that timed out or failed. */
   degraded: string[];
   /** Which tier of the search cache answered. */
   searchCache: CacheTier;
@@ -60,7 +71,10 @@ async function retrieve(
   const { options } = deps;
   const strategies = planStrategies(deps, userId, plan, limit, dataVersion);
   const settled = await settleAll(
-    strategies.map((s) => () => withTimeout(s.run(), options.strategyTimeoutMs, s.name)),
+    strategies.map((s) => () => {
+      const run = s.run().catch((error: unknown) => Promise.reject(new Failed(error)));
+      return withTimeout(run, options.strategyTimeoutMs, s.name);
+    }),
     options.parallel ? options.concurrency : 1,
   );
   const lists: RankedList[] = [];
@@ -71,9 +85,12 @@ async function retrieve(
       lists.push(...outcome.value.lists);
       narrative = outcome.value.narrative ?? narrative;
     } else {
-      const reason =
-        outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
-      degraded.push(`${strategies[i]!.name}: ${reason}`);
+      // The error's text may name hosts, queries or internals: it goes to the hook only.
+      const failed = outcome.reason instanceof Failed;
+      const reason: StrategyFailure = failed ? 'unavailable' : 'timeout';
+      const name = strategies[i]!.name;
+      deps.onStrategyError?.(name, reason, failed ? outcome.reason.error : outcome.reason);
+      degraded.push(`${name}: ${reason}`);
     }
   });
   return { hits: fuseRankings(lists), narrative: narrative as Narrative | null, degraded };

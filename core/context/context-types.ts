@@ -47,6 +47,8 @@ export interface ContextServiceDeps extends StrategyDeps {
   requestNarrative?(userId: string): void;
   /** Saves a message the plan found worth remembering (durable write path); never rejects. */
   remember(userId: string, content: string): Promise<void>;
+  /** Told the detail of a failed or late strategy; the answer names only the strategy and `reason`. */
+  onStrategyError?: (strategy: string, reason: 'timeout' | 'unavailable', error: unknown) => void;
   options: {
     classifierEnabled: boolean;
     parallel: boolean;

@@ -47,9 +47,21 @@ export function createEngineMemories(
 /**
  * Saves a message the context plan found worth remembering, tagged
  * `auto-saved`; a failure goes to `hooks.onRememberError`, never to the caller.
+ *
+ * A message longer than `maxChars` (the limit a saved memory has,
+ * `MAX_MEMORY_CHARS`) is not saved: a save through the API refuses such
+ * content rather than cutting it, and a cut message would be stored as words
+ * the user never said as such, a fragment whose end may change its meaning.
+ * The message is still answered; only the guess that it was worth keeping is
+ * dropped. Without `maxChars` (callers that set no limit) every message is saved.
  */
-export function autoSaver(memories: MemoryService, hooks: Pick<EngineHooks, 'onRememberError'>) {
+export function autoSaver(
+  memories: MemoryService,
+  hooks: Pick<EngineHooks, 'onRememberError'>,
+  maxChars = Number.POSITIVE_INFINITY,
+) {
   return async (userId: string, content: string): Promise<void> => {
+    if (content.trim().length > maxChars) return;
     try {
       await memories.save(userId, [{ content, tags: ['auto-saved'] }]);
     } catch (error) {

@@ -24,6 +24,19 @@ const RELATION_PATTERNS: [RegExp, string][] = [
   [/\b(studies|studied|studying|student) at\b/i, 'STUDIES_AT'],
 ];
 
+const TRAILING_MARKS = new Set(["'", '’', '-']);
+
+/**
+ * `word` without trailing apostrophes and hyphens ("James'" → "James"), in
+ * one pass from the end: `/['’-]+$/` would retry a long run of them from
+ * each of its characters.
+ */
+function trimTrailingMarks(word: string): string {
+  let end = word.length;
+  while (end > 0 && TRAILING_MARKS.has(word[end - 1]!)) end--;
+  return word.slice(0, end);
+}
+
 /**
  * Finds entities without a model: runs of capitalised words (names of people,
  * places, organisations), typed `thing`, linked by the verb between them when
@@ -34,7 +47,7 @@ export function localExtract(content: string): MemoryGraph {
   const pattern =
     /\p{Lu}[\p{L}\p{N}'’-]*(?:[ \t]+(?:of[ \t]+|de[ \t]+|van[ \t]+)?\p{Lu}[\p{L}\p{N}'’-]*)*/gu;
   for (const match of content.matchAll(pattern)) {
-    const words = match[0].replace(/['’-]+$/u, '').split(/\s+/);
+    const words = trimTrailingMarks(match[0]).split(/\s+/);
     while (words.length > 0 && NOT_ENTITIES.has(words[0]!.replace(/['’]/gu, ''))) words.shift();
     const name = words.join(' ');
     if (name.length < 2) continue;

@@ -23,10 +23,32 @@ const unavailableCodes = new Set([
   '57P03', // cannot_connect_now
 ]);
 
-/** Turns driver failures that mean "the database is not there" into a 503-class AppError. */
+/**
+ * A PostgreSQL data exception (SQLSTATE class 22: a value out of range, text
+ * the encoding refuses, a malformed literal) as a `bad_request`: it is the
+ * request's value that is wrong. The edge validates so that none reach the
+ * database; this is the last line. The message does not quote the SQL.
+ */
+export function dataException(error: unknown): AppError | null {
+  const code =
+    typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : '';
+  if (typeof code !== 'string' || !/^22[0-9A-Z]{3}$/.test(code)) return null;
+  return new AppError(
+    'bad_request',
+    'a value in the request is malformed or out of range for the database',
+    { cause: error, details: { sqlstate: code } },
+  );
+}
+
+/**
+ * Turns driver failures that mean "the database is not there" into a
+ * 503-class AppError, and data exceptions into a 400 ({@link dataException}).
+ */
 export function mapPgError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const code = (error as { code?: string }).code ?? '';
+  const badValue = dataException(error);
+  if (badValue) return badValue;
   if (code === '57014') {
     return new AppError('dependency_unavailable', 'the database did not answer in time', {
       cause: error,

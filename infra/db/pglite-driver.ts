@@ -2,7 +2,17 @@ import fs from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite/vector';
 import { AppError } from '../../core/errors.ts';
+import { dataException } from './pg-driver.ts';
 import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
+
+/** Runs a PGlite call, a data exception (SQLSTATE class 22) becoming a `bad_request`. */
+async function mapped<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw dataException(error) ?? error;
+  }
+}
 
 /**
  * Opens (or creates) an embedded PostgreSQL in `dataDir`, with pgvector.
@@ -30,7 +40,7 @@ export async function createPgliteDriver(dataDir: string): Promise<SqlDriver> {
   };
   const executor = (target: Pick<PGlite, 'query'>): SqlExecutor => ({
     async query<T extends object>(sql: string, params: readonly unknown[] = []) {
-      const result = await target.query<T>(sql, params as unknown[]);
+      const result = await mapped(() => target.query<T>(sql, params as unknown[]));
       return result.rows;
     },
   });
@@ -43,11 +53,11 @@ export async function createPgliteDriver(dataDir: string): Promise<SqlDriver> {
     },
     async transaction(fn) {
       guard();
-      return db.transaction((tx) => fn(executor(tx)));
+      return mapped(() => db.transaction((tx) => fn(executor(tx))));
     },
     async exec(sql) {
       guard();
-      await db.exec(sql);
+      await mapped(() => db.exec(sql));
     },
     async close() {
       if (closed) return;

@@ -93,10 +93,38 @@ export function encodeCursor(createdAtText: string, id: string): string {
 /** SQL selecting `created_at` as an ISO string with microseconds, for cursors. */
 export const CREATED_CURSOR_SQL = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_cursor`;
 
+// Exactly what CREATED_CURSOR_SQL writes: four-digit years, microseconds, UTC.
+const CURSOR_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/;
+
+/**
+ * True when `text` is a time {@link CREATED_CURSOR_SQL} can have written: the
+ * format exactly, a real calendar date from year 1 (PostgreSQL refuses year
+ * 0, which `Date.parse` takes, as it takes many forms PostgreSQL reads
+ * otherwise or not at all).
+ */
+function isCursorTime(text: string): boolean {
+  const parts = CURSOR_TIME.exec(text)?.slice(1).map(Number);
+  if (!parts) return false;
+  const [year, month, day, hour, minute, second] = parts as [number, ...number[]];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month! - 1, day);
+  date.setUTCHours(hour!, minute, second);
+  return (
+    year >= 1 &&
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month! - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second
+  );
+}
+
+/** The position a cursor from {@link encodeCursor} names; a `bad_request` for any other string. */
 export function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!createdAt || !id || !isUuid(id) || Number.isNaN(Date.parse(createdAt))) {
-    throw new AppError('bad_request', 'cursor is not one this API returned');
+  const [createdAt, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!createdAt || !id || extra !== undefined || !isUuid(id) || !isCursorTime(createdAt)) {
+    throw new AppError('bad_request', 'cursor: not a cursor this API returned');
   }
   return { createdAt, id };
 }

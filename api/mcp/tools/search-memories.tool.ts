@@ -11,8 +11,8 @@ export function searchMemoriesTool(s: ApiSchemas): ToolSpec {
       "Searches the user's stored memories by meaning and by the entities the query names, " +
       'best match first. Use it to look something up on purpose (for example "what did I say ' +
       'about my knee?"); for answering a message in general, get_context is better. query is ' +
-      'natural language; limit is 1 to 50 (default 10); tags keeps only memories with all of ' +
-      'those tags. Archived memories are left out.',
+      'natural language; limit is 1 to 50 (default 10); tags keeps only memories with at ' +
+      'least one of those tags. Archived memories are left out.',
     input: s.searchBody,
     output: s.searchOut,
     annotations: { readOnlyHint: true },
@@ -20,7 +20,11 @@ export function searchMemoriesTool(s: ApiSchemas): ToolSpec {
       const { body } = await memories.search(userId, args);
       const line = (r: (typeof body.results)[number]) =>
         memoryLine(r, `score ${r.score.toFixed(3)}`);
-      return toolResult(bulletList(body.results, 'No memory matches.', line), body);
+      const partial =
+        body.degraded.length > 0
+          ? `\n\n(Partial: these retrievers failed: ${body.degraded.join(', ')}.)`
+          : '';
+      return toolResult(bulletList(body.results, 'No memory matches.', line) + partial, body);
     },
   });
 }

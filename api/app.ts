@@ -8,16 +8,11 @@ import type { Logger } from 'pino';
 import { dashboardRoutes } from './dashboard.routes.ts';
 import type { DashboardMonitor } from './dashboard/dashboard-data.ts';
 import { errorHandler, notFound } from './errors.ts';
-import { docsRoutes } from './docs.routes.ts';
+import { docsRoutes, openApiDocument } from './docs.routes.ts';
 import { healthRoutes, type ReadinessCheck } from './health.routes.ts';
 import type { Metrics } from '../infra/metrics/metrics.ts';
 import { httpMetrics, memoryHeader, metricsRoutes, type MemoryReader } from './metrics.routes.ts';
-import {
-  mountRoutes,
-  openApiDocument,
-  type Authenticator,
-  type RouteSpec,
-} from './route-registry.ts';
+import { mountRoutes, type Authenticator, type RouteSpec } from './route-registry.ts';
 import { requestContext } from './request-context.ts';
 
 export interface AppDeps {
@@ -37,6 +32,8 @@ export interface AppDeps {
   monitor?: MemoryReader & DashboardMonitor;
   /** Prometheus metrics: HTTP histograms for every request, and `GET /metrics`. */
   metrics?: Metrics;
+  /** When set, `/metrics`, `/status` and the dashboard need it (`OPS_TOKEN`). */
+  opsToken?: string | undefined;
 }
 
 /** Builds the Express application; it holds no process state, so tests build their own. */
@@ -48,13 +45,13 @@ export function createApp(deps: AppDeps): Express {
   if (deps.monitor) app.use(memoryHeader(deps.monitor));
   if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(express.json({ limit: `${deps.bodyLimitKb}kb`, strict: true }));
-  app.use(healthRoutes(deps.readinessChecks, deps.readinessTimeoutMs));
+  app.use(healthRoutes(deps.readinessChecks, deps.readinessTimeoutMs, deps.logger));
   const { memoryBudgetMb, metrics, monitor } = deps;
-  app.use(dashboardRoutes({ memoryBudgetMb, metrics, monitor }));
-  if (deps.metrics) app.use(metricsRoutes(deps.metrics));
+  app.use(dashboardRoutes({ memoryBudgetMb, metrics, monitor, opsToken: deps.opsToken }));
+  if (deps.metrics) app.use(metricsRoutes(deps.metrics, { opsToken: deps.opsToken }));
   if (deps.v1) {
     const doc = openApiDocument(deps.v1.routes, { title: 'memory-engine', version: '0.1.0' });
-    app.use(docsRoutes(doc as Parameters<typeof docsRoutes>[0]));
+    app.use(docsRoutes(doc));
     app.use(mountRoutes(deps.v1.routes, deps.v1.auth));
   }
   const mcp = deps.mcp ?? deps.v1?.mcp;

@@ -1,5 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { MessageClass, Metrics } from '../infra/metrics/metrics.ts';
+import { opsGuard } from './ops-auth.ts';
 
 const MB = 1024 * 1024;
 const CLASSES = new Set<string>(['simple', 'complex', 'new_conversation', 'none']);
@@ -74,10 +75,17 @@ export function httpMetrics(metrics: Metrics) {
   };
 }
 
-/** `GET /metrics`: Prometheus text exposition (the app's metrics, then Temporal's worker metrics). */
-export function metricsRoutes(metrics: Metrics): Router {
+/**
+ * `GET /metrics`: Prometheus text exposition (the app's metrics, then
+ * Temporal's worker metrics); with an `opsToken`, only for
+ * `Authorization: Bearer <OPS_TOKEN>` (Prometheus: `authorization.credentials`).
+ */
+export function metricsRoutes(
+  metrics: Metrics,
+  options: { opsToken?: string | undefined } = {},
+): Router {
   const router = Router();
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', opsGuard(options.opsToken), async (_req, res) => {
     const text = await metrics.render();
     res.setHeader('Content-Type', metrics.contentType);
     res.send(text);

@@ -1,12 +1,13 @@
 import type { Engine } from '../core/engine.ts';
 import type { RelationalStore } from '../core/ports/relational-store.ts';
 import type { LoadTests } from '../core/ports/load-tests.ts';
-import { adminRoutes } from './admin.routes.ts';
+import { adminRoutes, reindexRoutes } from './admin.routes.ts';
 import { loadTestRoutes } from './loadtest.routes.ts';
 import { createAuthenticator } from './auth.ts';
 import { contextRoutes } from './context.routes.ts';
-import { createMcpRoutes, type McpRouter } from './mcp/mcp-routes.ts';
+import { createMcpRoutes, type McpRouter, type McpRoutesOptions } from './mcp/mcp-routes.ts';
 import { memoryRoutes } from './memory.routes.ts';
+import { rateLimitedAuthenticator, type RateLimitOptions } from './rate-limit.ts';
 import type { Authenticator, RouteSpec } from './route-registry.ts';
 import { apiSchemas, type Limits } from './schemas.ts';
 
@@ -19,6 +20,16 @@ export interface V1Deps {
   onUnexpectedError?: (error: unknown, tool: string) => void;
   /** Load-test runs (admin routes); absent where no workflow engine is wired. */
   loadTests?: { service: LoadTests; selfUrl: () => string | null };
+  /**
+   * Per-user and admin rate limits on every authenticated `/v1` route and
+   * `/mcp`; default: on, in this process, 20/s with a burst of 60 per user.
+   */
+  rateLimit?: RateLimitOptions;
+  /** `/mcp` session bounds and its `Origin`/`Host` checks; default: loopback only, 20 sessions a user. */
+  mcp?: Pick<
+    McpRoutesOptions,
+    'maxSessions' | 'maxSessionsPerUser' | 'allowedOrigins' | 'allowedHosts' | 'serverHost'
+  >;
 }
 
 /** The `/v1` routes over the engine's services, the authenticator they use, and `/mcp`. */
@@ -29,6 +40,8 @@ export function createV1({
   adminApiKey,
   onUnexpectedError,
   loadTests,
+  rateLimit,
+  mcp,
 }: V1Deps): {
   routes: RouteSpec[];
   auth: Authenticator;
@@ -36,16 +49,18 @@ export function createV1({
   mcp: McpRouter;
 } {
   const schemas = apiSchemas(limits);
-  const auth = createAuthenticator(store, adminApiKey);
+  const auth = rateLimitedAuthenticator(createAuthenticator(store, adminApiKey), rateLimit);
   return {
     routes: [
       ...contextRoutes(schemas, engine.context, engine.narratives),
       ...memoryRoutes(schemas, engine.memories, engine.search),
       ...adminRoutes(schemas, engine.admin),
+      ...reindexRoutes(engine.reindexFailed),
       ...(loadTests ? loadTestRoutes(loadTests.service, loadTests.selfUrl) : []),
     ],
     auth,
     mcp: createMcpRoutes({
+      ...mcp,
       engine,
       schemas,
       auth,

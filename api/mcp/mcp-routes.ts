@@ -4,13 +4,19 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { AppError } from '../../core/errors.ts';
 import type { Authenticator } from '../route-registry.ts';
+import { mcpOriginGuard, type McpOriginPolicy } from './mcp-guard.ts';
 import { McpSessions } from './mcp-sessions.ts';
 import { createMcpServer, type McpToolDeps } from './mcp-tools.ts';
 
-export interface McpRoutesOptions extends McpToolDeps {
+export interface McpRoutesOptions extends McpToolDeps, McpOriginPolicy {
   auth: Authenticator;
-  /** Open sessions at most; a new one beyond this closes the least recently used. */
+  /** Open sessions at most (default 1000); a new one beyond this closes the least recently used. */
   maxSessions?: number;
+  /**
+   * Open sessions of one user at most (default 20); a new one beyond this
+   * closes that user's least recently used, never another user's.
+   */
+  maxSessionsPerUser?: number;
   /** A session unused this long is closed. */
   idleMs?: number;
   /** How often idle sessions are looked for. */
@@ -51,13 +57,16 @@ const isInitialize = (body: unknown) =>
  * - `POST /mcp?stateless` (or any non-initialize `POST` without a session id)
  *   is handled on its own, answered with one JSON body: for clients that
  *   neither stream nor keep sessions.
- * - Sessions are bounded in number (the least recently used is closed to make
- *   room) and in idle time (a periodic sweep closes them).
+ * - Sessions are bounded in number, per user and in all (the least recently
+ *   used is closed to make room), and in idle time (a periodic sweep).
+ * - `Host` and `Origin` are checked first (DNS-rebinding protection, see
+ *   `mcpOriginGuard`).
  */
 export function createMcpRoutes(options: McpRoutesOptions): McpRouter {
   const idleMs = options.idleMs ?? 30 * 60_000;
   const sessions = new McpSessions({
     maxSessions: options.maxSessions ?? 1000,
+    maxSessionsPerUser: options.maxSessionsPerUser ?? 20,
     idleMs,
     sweepMs: options.sweepMs ?? Math.min(60_000, Math.max(1000, Math.floor(idleMs / 2))),
   });
@@ -78,6 +87,7 @@ export function createMcpRoutes(options: McpRoutesOptions): McpRouter {
     }
   };
   const router = Router() as McpRouter;
+  router.use(mcpOriginGuard(options));
   router.post('/', handle);
   router.get('/', handle);
   router.delete('/', handle);

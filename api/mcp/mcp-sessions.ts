@@ -11,6 +11,8 @@ export interface McpSession {
 export interface SessionBounds {
   /** Open sessions at most; a new one beyond this closes the least recently used. */
   maxSessions: number;
+  /** Open sessions of one user at most; a new one beyond this closes that user's least recently used. */
+  maxSessionsPerUser: number;
   /** A session unused this long is closed. */
   idleMs: number;
   /** How often idle sessions are looked for. */
@@ -48,10 +50,22 @@ export class McpSessions {
     return session;
   }
 
-  /** Adds a session, closing the least recently used ones beyond the bound. */
+  /**
+   * Adds a session, closing the user's least recently used ones beyond the
+   * user's bound (never another user's), then the least recently used ones
+   * beyond the global bound.
+   */
   add(id: string, session: Omit<McpSession, 'lastSeen'>): void {
     this.sessions.set(id, { ...session, lastSeen: Date.now() });
     this.startSweeper();
+    let mine = 0;
+    for (const open of this.sessions.values()) if (open.userId === session.userId) mine++;
+    for (const [oldest, open] of this.sessions) {
+      if (mine <= this.bounds.maxSessionsPerUser) break;
+      if (open.userId !== session.userId) continue;
+      mine--;
+      void this.close(oldest);
+    }
     for (const oldest of this.sessions.keys()) {
       if (this.sessions.size <= this.bounds.maxSessions) break;
       void this.close(oldest);

@@ -65,4 +65,65 @@ describe('configuration', () => {
     assert.equal(loadConfig({ GEMINI_BASE_URL: 'http://127.0.0.1:8765' }).modelConfigured, true);
     assert.equal(loadConfig({ GEMINI_API_KEY: 'key' }).modelConfigured, true);
   });
+
+  it('never echoes the value of a secret it refuses, only what is wrong with it', () => {
+    const secrets = {
+      ADMIN_API_KEY: 'hunter2-short',
+      DATABASE_URL: 'postgres//admin:s3cr3t-pw@db.internal/memories',
+      REDIS_URL: 'not a url:pa55word',
+      OPS_TOKEN: 'short!tok',
+      GEMINI_BASE_URL: 'http//user:gem-secret@host',
+    };
+    let message = '';
+    try {
+      loadConfig(secrets);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      message = `${error.message}\n${JSON.stringify(error.problems)}`;
+    }
+    for (const name of Object.keys(secrets)) assert.match(message, new RegExp(`${name}: `));
+    assert.match(message, /ADMIN_API_KEY: expected at least 16 characters/);
+    for (const value of [
+      ...Object.values(secrets),
+      'hunter2',
+      's3cr3t',
+      'pa55word',
+      'gem-secret',
+    ]) {
+      assert.ok(!message.includes(value), `the error repeats a secret: ${value}`);
+    }
+    // A value that is no secret is still shown, to help fix it.
+    assert.match(problems({ PORT: 'eighty' })[0]!, /\(got "eighty"\)/);
+  });
+
+  it('refuses a HOST beyond loopback without OPS_TOKEN, and takes one with it', () => {
+    const [problem] = problems({ HOST: '0.0.0.0' });
+    assert.match(problem!, /^OPS_TOKEN: required when HOST is not a loopback address/);
+    const token = 'a'.repeat(32);
+    assert.equal(loadConfig({ HOST: '0.0.0.0', OPS_TOKEN: token }).OPS_TOKEN, token);
+    for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.1.1']) {
+      assert.equal(loadConfig({ HOST: host }).HOST, host);
+    }
+  });
+
+  it('has rate limits on by default, and reads the MCP origin and host lists', () => {
+    const config = loadConfig({
+      MCP_ALLOWED_ORIGINS: 'https://chat.example.com, http://localhost:5173',
+      MCP_ALLOWED_HOSTS: 'memory.example.com',
+    });
+    assert.equal(config.RATE_LIMIT_ENABLED, true);
+    assert.equal(config.RATE_LIMIT_PER_S, 20);
+    assert.equal(config.RATE_LIMIT_BURST, 60);
+    assert.equal(config.MCP_MAX_SESSIONS_PER_USER, 20);
+    assert.deepEqual(config.MCP_ALLOWED_ORIGINS, [
+      'https://chat.example.com',
+      'http://localhost:5173',
+    ]);
+    assert.deepEqual(config.MCP_ALLOWED_HOSTS, ['memory.example.com']);
+    assert.match(
+      problems({ MCP_ALLOWED_ORIGINS: 'https://chat.example.com/path' })[0]!,
+      /^MCP_ALLOWED_ORIGINS: expected a comma-separated list of http\(s\) origins/,
+    );
+    assert.equal(loadConfig({ RATE_LIMIT_ENABLED: 'false' }).RATE_LIMIT_ENABLED, false);
+  });
 });

@@ -4,7 +4,7 @@
 // nothing in the product imports app/. Started by scripts/.
 import type { Logger } from 'pino';
 import type { Config } from '../infra/config.ts';
-import type { TemporalDevServer } from '../infra/temporal/temporal-dev-server.ts';
+import type { SupervisedStatus, Supervisor } from '../infra/process/supervisor.ts';
 import type { RunningWorker } from '../workers/worker.ts';
 import { ensureBackgroundWork } from './background-schedules.ts';
 import { openEngine } from './engine-assembly.ts';
@@ -12,7 +12,11 @@ import { installRuntimeAndMetrics, startMemoryMonitor } from './observability.ts
 import { createShutdown } from './shutdown.ts';
 import { startApi } from './start-api.ts';
 import { startWorkers } from './start-workers.ts';
-import { connectTemporal, startEmbeddedTemporal } from './temporal-services.ts';
+import {
+  connectTemporal,
+  startEmbeddedTemporal,
+  type EmbeddedTemporal,
+} from './temporal-services.ts';
 
 export type StackRole = 'all' | 'api' | 'worker';
 
@@ -20,6 +24,8 @@ export interface Stack {
   apiUrl: string | null;
   temporalAddress: string;
   temporalUiUrl: string | null;
+  /** The services this process started and restarts when they die (the Temporal dev server). */
+  services(): SupervisedStatus[];
   /** Shuts down in reverse order: API, worker (drains), connections, store, dev server. */
   stop(): Promise<void>;
 }
@@ -34,12 +40,13 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
   try {
     const metrics = await installRuntimeAndMetrics(config, logger, role);
     const observed = startMemoryMonitor(config, logger, shutdown);
-    let devServer: TemporalDevServer | undefined;
+    let devServer: EmbeddedTemporal | undefined;
     if (role === 'all' && config.embeddedTemporal) {
       devServer = await startEmbeddedTemporal(config, logger, shutdown);
     }
     const engine = await openEngine(config, logger, shutdown, metrics);
     const temporal = await connectTemporal(config, logger, shutdown, metrics);
+    const services: Supervisor[] = devServer ? [devServer.supervisor] : [];
 
     let workers: RunningWorker[] = [];
     if (role !== 'api') {
@@ -59,12 +66,14 @@ export async function startStack(config: Config, logger: Logger, role: StackRole
             observed,
             metrics,
             workers,
+            services,
           });
 
     return {
       apiUrl,
       temporalAddress: config.temporalAddress,
       temporalUiUrl: devServer?.uiUrl ?? null,
+      services: () => services.map((s) => s.status()),
       stop: () => shutdown.stop(),
     };
   } catch (error) {

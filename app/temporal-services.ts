@@ -4,13 +4,11 @@ import type { Logger } from 'pino';
 import type { IndexingQueue } from '../core/ports/indexing-queue.ts';
 import type { Config } from '../infra/config.ts';
 import type { Metrics } from '../infra/metrics/metrics.ts';
+import { superviseService, type Supervisor } from '../infra/process/supervisor.ts';
 import { projectRoot } from '../infra/project-root.ts';
 import { createTemporalClient } from '../infra/temporal/connection.ts';
 import { ensureTemporalCli } from '../infra/temporal/temporal-cli.ts';
-import {
-  startTemporalDevServer,
-  type TemporalDevServer,
-} from '../infra/temporal/temporal-dev-server.ts';
+import { startTemporalDevServer } from '../infra/temporal/temporal-dev-server.ts';
 import { createTemporalIndexingQueue } from '../infra/temporal/temporal-indexing-queue.ts';
 import {
   createTemporalNarrativeQueue,
@@ -25,28 +23,46 @@ export interface TemporalServices {
   narrativeQueue: TemporalNarrativeQueue;
 }
 
+/** The dev server this process started and keeps up. */
+export interface EmbeddedTemporal {
+  uiUrl: string;
+  supervisor: Supervisor;
+}
+
 /**
  * Installs the Temporal CLI (once) and starts its dev server, whose history
- * lives under the data directory.
+ * lives under the data directory. The server is supervised: when it dies it
+ * is started again on the same ports and database file (so its history
+ * survives), with a backoff while it keeps dying; shutdown stops it for good.
  */
 export async function startEmbeddedTemporal(
   config: Config,
   logger: Logger,
   shutdown: Shutdown,
-): Promise<TemporalDevServer> {
-  const log = (msg: string) => logger.info({ component: 'temporal-dev-server' }, msg);
+): Promise<EmbeddedTemporal> {
+  const service = 'temporal-dev-server';
+  const log = (msg: string) => logger.info({ component: service }, msg);
   const cliPath = await ensureTemporalCli({ projectRoot, log });
-  const devServer = await startTemporalDevServer({
-    cliPath,
-    port: config.TEMPORAL_PORT,
-    uiPort: config.TEMPORAL_UI_PORT,
-    dbFile: path.join(config.dataDir, 'temporal', 'temporal.db'),
-    namespace: config.TEMPORAL_NAMESPACE,
-    logFile: path.join(config.dataDir, 'temporal', 'dev-server.log'),
-    log,
+  let uiUrl = '';
+  const supervisor = await superviseService({
+    name: service,
+    start: async () => {
+      const server = await startTemporalDevServer({
+        cliPath,
+        port: config.TEMPORAL_PORT,
+        uiPort: config.TEMPORAL_UI_PORT,
+        dbFile: path.join(config.dataDir, 'temporal', 'temporal.db'),
+        namespace: config.TEMPORAL_NAMESPACE,
+        logFile: path.join(config.dataDir, 'temporal', 'dev-server.log'),
+        log,
+      });
+      uiUrl = server.uiUrl;
+      return server;
+    },
+    log: (level, msg, fields) => logger[level]({ component: service, ...fields }, msg),
   });
-  shutdown.add('temporal dev server', () => devServer.stop());
-  return devServer;
+  shutdown.add('temporal dev server', () => supervisor.stop());
+  return { uiUrl, supervisor };
 }
 
 /** Connects to Temporal and opens the indexing and narrative queues over it. */
@@ -58,7 +74,9 @@ export async function connectTemporal(
 ): Promise<TemporalServices> {
   const temporal = await createTemporalClient(config);
   shutdown.add('temporal client', () => temporal.connection.close());
-  const indexingQueue = createTemporalIndexingQueue(temporal.client, config.TASK_QUEUE_INDEXING);
+  const indexingQueue = createTemporalIndexingQueue(temporal.client, config.TASK_QUEUE_INDEXING, {
+    requestTimeoutMs: config.INDEX_REQUEST_TIMEOUT_MS,
+  });
   const narrativeQueue = createTemporalNarrativeQueue(
     temporal.client,
     config.TASK_QUEUE_NARRATIVES,

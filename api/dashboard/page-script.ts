@@ -144,8 +144,17 @@ function showReady(ready) {
   $('ready-big').className = 'big ' + (up ? 'ok' : 'down');
   const checks = ready ? Object.entries(ready.checks) : [];
   $('checks').replaceChildren(...(checks.length === 0 ? [h('div', { textContent: 'no dependencies checked' })]
-    : checks.map(([name, c]) => h('div', { className: c.ok ? 'ok' : 'down',
-      textContent: name + ': ' + (c.ok ? c.ms + ' ms' : 'down' + (c.error ? ' (' + c.error + ')' : '')) }))));
+    : checks.map(([name, c]) => showCheck(name, c))));
+}
+
+// A service this process supervises reads 'restarting' while it is brought back.
+function showCheck(name, c) {
+  const restarting = !c.ok && c.error === 'restarting';
+  const state = c.ok ? c.ms + ' ms' : restarting ? 'restarting' : 'down' + (c.error ? ' (' + c.error + ')' : '');
+  const row = h('div', { className: c.ok ? 'ok' : restarting ? 'sev1' : 'down', textContent: name + ': ' + state });
+  row.dataset.check = name;
+  row.dataset.state = c.ok ? 'ok' : restarting ? 'restarting' : 'down';
+  return row;
 }
 
 let failingSince = null;

@@ -25,7 +25,10 @@ export interface MemoryServiceDeps {
 /**
  * Memories as users see them. Every write commits to the relational store
  * first and only then asks for indexing, so an acknowledged memory survives
- * any crash or outage; a request that fails is picked up by the reconciler.
+ * any crash or outage. The request is bounded by the queue's short deadline
+ * and never fails the write: a memory whose request failed stays `pending`
+ * and is picked up by the reconciler. A store that is down fails the write
+ * (`dependency_unavailable`), so nothing is acknowledged that was not kept.
  */
 export function createMemoryService({
   store,

@@ -147,6 +147,8 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   }
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
+  // A child that ended on its own needs no killing: a supervisor restarting it must not pile up listeners.
+  void exited.then(() => process.removeListener('exit', killOnExit));
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

@@ -46,6 +46,8 @@ export interface TemporalDevServer {
   pid: number;
   /** Where the server's output goes. */
   logFile: string;
+  /** Resolves with how the server ended (`killed by SIGKILL`, `code 1`, …). */
+  exited: Promise<string>;
   /** Stops the server (SIGTERM, then SIGKILL after 15 s); safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -110,7 +112,14 @@ export async function startTemporalDevServer(
       ),
   });
   log(`Temporal dev server ready on ${address} in ${Date.now() - started} ms`);
-  return { address, uiUrl, pid: server.child.pid ?? -1, logFile, stop: server.stop };
+  return {
+    address,
+    uiUrl,
+    pid: server.child.pid ?? -1,
+    logFile,
+    exited: server.exited,
+    stop: server.stop,
+  };
 }
 
 async function assertPortFree(port: number, role: string, frontend: string): Promise<void> {

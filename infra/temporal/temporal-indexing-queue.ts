@@ -14,6 +14,17 @@ export const indexWorkflowId = (memoryId: string) => `index-memory-${memoryId}`;
 const CONCURRENCY = 16;
 /** Memories one batched run indexes together (a batch save holds at most 100). */
 const BATCH_MAX = 100;
+/** How long one request to Temporal may take before it counts as failed (see the options). */
+export const DEFAULT_INDEX_REQUEST_TIMEOUT_MS = 2_000;
+
+export interface TemporalIndexingQueueOptions {
+  /**
+   * Deadline of each signal-with-start or start sent to Temporal (default
+   * 2 s). A save waits at most this long for Temporal: past it the request
+   * fails, the memory stays `pending`, and the index reconciler asks again.
+   */
+  requestTimeoutMs?: number;
+}
 
 /**
  * Requests indexing through Temporal. A single memory (or a forced request)
@@ -23,24 +34,36 @@ const BATCH_MAX = 100;
  * run per 100, which embeds and upserts them together and hands anything it
  * cannot settle back to the memories' own runs.
  */
-export function createTemporalIndexingQueue(client: Client, taskQueue: string): IndexingQueue {
+export function createTemporalIndexingQueue(
+  client: Client,
+  taskQueue: string,
+  options: TemporalIndexingQueueOptions = {},
+): IndexingQueue {
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_INDEX_REQUEST_TIMEOUT_MS;
+  // Without a deadline the SDK retries an unreachable server for many seconds, holding the save.
+  const withinDeadline = <T>(call: () => Promise<T>) =>
+    client.connection.withDeadline(Date.now() + timeoutMs, call);
   const requestOne = (target: IndexTarget, force: boolean) =>
-    client.workflow.signalWithStart(indexMemoryWorkflow, {
-      workflowId: indexWorkflowId(target.memoryId),
-      taskQueue,
-      args: [{ userId: target.userId, memoryId: target.memoryId, ...(force ? { force } : {}) }],
-      signal: memoryChangedSignal,
-      signalArgs: [force ? { force } : {}],
-      staticSummary: `index memory ${target.memoryId}`,
-    });
+    withinDeadline(() =>
+      client.workflow.signalWithStart(indexMemoryWorkflow, {
+        workflowId: indexWorkflowId(target.memoryId),
+        taskQueue,
+        args: [{ userId: target.userId, memoryId: target.memoryId, ...(force ? { force } : {}) }],
+        signal: memoryChangedSignal,
+        signalArgs: [force ? { force } : {}],
+        staticSummary: `index memory ${target.memoryId}`,
+      }),
+    );
   const requestBatch = (targets: IndexTarget[]) =>
-    client.workflow.start(indexBatchWorkflow, {
-      // Unique per request: the same memories asked for twice are indexed idempotently.
-      workflowId: `index-batch-${targets[0]!.memoryId}-${targets.length}-${Date.now().toString(36)}`,
-      taskQueue,
-      args: [{ targets }],
-      staticSummary: `index ${targets.length} memories together`,
-    });
+    withinDeadline(() =>
+      client.workflow.start(indexBatchWorkflow, {
+        // Unique per request: the same memories asked for twice are indexed idempotently.
+        workflowId: `index-batch-${targets[0]!.memoryId}-${targets.length}-${Date.now().toString(36)}`,
+        taskQueue,
+        args: [{ targets }],
+        staticSummary: `index ${targets.length} memories together`,
+      }),
+    );
   return {
     async request(targets, options = {}) {
       const force = options.force ?? false;

@@ -6,6 +6,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AppError } from '../core/errors.ts';
 import type { EntityExtractor } from '../core/extraction/entity-extractor.ts';
 import { createIndexer, type IndexTarget } from '../core/indexing/indexer.ts';
+import { requeueStaleIndexing, type RequeueStaleInput } from '../core/indexing/requeue.ts';
 import type { GraphStore } from '../core/ports/graph-store.ts';
 import type { IndexingQueue } from '../core/ports/indexing-queue.ts';
 import type { LanguageModel } from '../core/ports/language-model.ts';
@@ -37,12 +38,23 @@ export interface ActivityDeps {
   narrativeQueue?: NarrativeQueue;
   /** Load tests: the target's admin key and where reports go; absent, they refuse to run. */
   loadTest?: LoadTestDeps;
+  /**
+   * Removes retired embedding spaces nobody reads any more (the managed
+   * spaces' `dropRetired`); absent, retired spaces are kept.
+   */
+  dropRetiredSpaces?: (graceMs: number) => Promise<string[]>;
 }
 
 export interface RecordSelfCheckInput {
   workflowId: string;
   note: string;
 }
+
+/**
+ * Reconciler requests of one revision before a memory is marked failed: with
+ * the default interval, about 20 minutes of a memory nobody could index.
+ */
+const DEFAULT_MAX_INDEX_REQUESTS = 20;
 
 /** Memories whose graphs one batched activity extracts at once. */
 const GRAPH_CONCURRENCY = 8;
@@ -102,11 +114,16 @@ export function createActivities(deps: ActivityDeps) {
     forgetMemory: (target: IndexTarget) => indexer.forget(target),
     markIndexFailed: (target: IndexTarget) => store.markIndexFailed(target.userId, target.memoryId),
 
-    /** Re-requests indexing nobody finished: saves whose start was lost, stalled runs, deletes. */
-    async requeueStaleIndexing(input: { olderThanMs: number; limit: number }) {
-      const tasks = await store.staleIndexTasks(input.olderThanMs, input.limit);
-      await indexingQueue.request(tasks);
-      return { requeued: tasks.length };
+    /**
+     * Re-requests indexing nobody finished (saves whose start was lost, stalled
+     * runs, deletes), each memory through its own run; gives up on a memory
+     * (failed, see `POST /v1/admin/reindex`) after `maxRequests` requests.
+     */
+    requeueStaleIndexing: (input: RequeueStaleInput) =>
+      requeueStaleIndexing(deps, { maxRequests: DEFAULT_MAX_INDEX_REQUESTS, ...input }),
+    /** Drops the spaces retired for longer than `graceMs`; returns their ids. */
+    async dropRetiredSpaces(input: { graceMs: number }): Promise<{ dropped: string[] }> {
+      return { dropped: (await deps.dropRetiredSpaces?.(input.graceMs)) ?? [] };
     },
   };
 }

@@ -1,4 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { groupByUser } from '../core/indexing/indexing-types.ts';
+import { goneAfterWrite } from '../core/indexing/recheck-written.ts';
 import type { RelationalStore } from '../core/ports/relational-store.ts';
 import type { VectorSpaces } from '../core/ports/vector-space.ts';
 
@@ -47,6 +49,16 @@ export function createReembedActivities(deps: { store: RelationalStore; spaces: 
       await target.index.upsert(
         page.map((m, i) => ({ id: m.id, userId: m.userId, vector: vectors[i]!, tags: m.tags })),
       );
+      // A memory deleted meanwhile: its clean-up may have run before this upsert.
+      const byUser = groupByUser(
+        page,
+        (m) => m.userId,
+        (m) => m.id,
+      );
+      for (const [userId, ids] of byUser) {
+        const gone = await goneAfterWrite(store, userId, ids);
+        if (gone.length > 0) await target.index.delete(userId, gone);
+      }
       return { embedded: page.length, next: page[page.length - 1]!.id };
     },
 

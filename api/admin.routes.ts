@@ -1,4 +1,5 @@
 import type { AdminService } from '../core/memories/memory-service.ts';
+import { reindexSchemas } from './reindex.schemas.ts';
 import { routeGroup, type RouteSpec } from './route-registry.ts';
 import { uuidParam, type ApiSchemas } from './schemas.ts';
 
@@ -44,6 +45,29 @@ export function adminRoutes(s: ApiSchemas, admin: AdminService): RouteSpec[] {
       async handler({ params }) {
         await admin.revokeKey(params.id);
         return { status: 204 };
+      },
+    }),
+  ];
+}
+
+/** Requeues failed memories (see `core/indexing/requeue.ts`); resolves to how many. */
+export type RequeueFailed = (userId: string | undefined) => Promise<{ requeued: number }>;
+
+/** `POST /v1/admin/reindex`: failed memories back to pending and requested for indexing. */
+export function reindexRoutes(requeueFailed: RequeueFailed): RouteSpec[] {
+  return [
+    adminRoute({
+      method: 'post',
+      path: '/v1/admin/reindex',
+      summary: "Requeue failed memories for indexing: one user's, or everyone's",
+      description:
+        'Memories whose indexing failed go back to pending and are requested for ' +
+        'indexing again; answers how many. An unknown user is a 404.',
+      body: reindexSchemas.reindexBody,
+      responses: { 200: { description: 'requeued', schema: reindexSchemas.reindexOut } },
+      errors: [404],
+      async handler({ body }) {
+        return { status: 200, body: await requeueFailed(body.user_id) };
       },
     }),
   ];

@@ -1,9 +1,13 @@
 import { settleAll } from '../concurrency/limits.ts';
 import { groupByUser, type IndexerDeps, type IndexTarget } from './indexing-types.ts';
+import { goneAfterWrite } from './recheck-written.ts';
 
 type Deps = Pick<IndexerDeps, 'store' | 'graph' | 'extractor'>;
 
-/** Replaces the memory's entities and relations in the graph. */
+/**
+ * Replaces the memory's entities and relations in the graph; removes them
+ * again when the memory was deleted while they were written.
+ */
 export async function indexGraph(
   { store, graph, extractor }: Deps,
   { userId, memoryId }: IndexTarget,
@@ -12,6 +16,10 @@ export async function indexGraph(
   if (!memory) return { entities: 0 };
   const { graph: extracted } = await extractor.extract(memory.content);
   await graph.upsertMemoryGraph(userId, memoryId, extracted);
+  if ((await goneAfterWrite(store, userId, [memoryId])).length > 0) {
+    await graph.deleteMemory(userId, memoryId);
+    return { entities: 0 };
+  }
   return { entities: extracted.entities.length };
 }
 
@@ -45,7 +53,17 @@ export async function indexGraphs(
     if (failed) throw failed.reason;
     const items = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     await graph.upsertMemoryGraphs(userId, items);
-    entities += items.reduce((sum, item) => sum + item.graph.entities.length, 0);
+    const gone = new Set(
+      await goneAfterWrite(
+        store,
+        userId,
+        items.map((item) => item.memoryId),
+      ),
+    );
+    for (const memoryId of gone) await graph.deleteMemory(userId, memoryId);
+    entities += items
+      .filter((item) => !gone.has(item.memoryId))
+      .reduce((sum, item) => sum + item.graph.entities.length, 0);
   }
   return { entities };
 }

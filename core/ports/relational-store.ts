@@ -96,6 +96,12 @@ export interface RelationalStore {
   /** Makes the space the one searches read and retires the previous one, atomically. */
   activateVectorSpace(id: string): Promise<VectorSpaceRecord>;
   /**
+   * Records that a retired space's table or collection was removed; false
+   * when the space is not retired (it serves or is being rebuilt) or was
+   * already marked. Registering the space again clears the mark.
+   */
+  markVectorSpaceDropped(id: string): Promise<boolean>;
+  /**
    * Applies an edit; a content change bumps the revision and marks the memory
    * pending. Null when the memory is not the user's. A content that another
    * memory of the user already has is a `conflict`.
@@ -126,8 +132,29 @@ export interface RelationalStore {
   markIndexFailed(userId: string, memoryId: string): Promise<void>;
   /** Removes the tombstone once the indexes forgot the memory. */
   clearTombstone(memoryId: string): Promise<void>;
-  /** Work the indexer has not finished and nobody touched for `olderThanMs`. */
-  staleIndexTasks(olderThanMs: number, limit: number): Promise<IndexTask[]>;
+  /**
+   * Work the indexer has not finished and nobody touched for `olderThanMs`,
+   * recorded as requested now: a task comes back only once `olderThanMs` has
+   * passed since, least recently requested first, so work stuck for good
+   * never keeps newer work waiting. A pending memory already requested
+   * `maxRequests` times at its revision is marked `failed` instead of
+   * returned (default: no cap).
+   */
+  staleIndexTasks(
+    olderThanMs: number,
+    limit: number,
+    options?: { maxRequests?: number },
+  ): Promise<IndexTask[]>;
+  /**
+   * Puts up to `limit` `failed` memories (the user's, or everyone's without
+   * `userId`) back to pending, in id order after `afterId`, and returns them:
+   * the caller requests their indexing.
+   */
+  requeueFailedIndexing(options: {
+    userId?: string;
+    limit: number;
+    afterId?: string;
+  }): Promise<IndexTask[]>;
 
   /** Adds the next version of the user's narrative. */
   saveNarrative(userId: string, narrative: NewNarrative): Promise<Narrative>;

@@ -7,6 +7,10 @@ export interface VectorSpaceRecord {
   state: 'building' | 'active' | 'retired';
   createdAt: Date;
   activatedAt: Date | null;
+  /** When it stopped serving (state `retired`). */
+  retiredAt: Date | null;
+  /** When its table or collection was removed (a retired space nobody reads any more). */
+  droppedAt: Date | null;
 }
 
 /** A memory as the re-embedding workflow pages through them (every user, by id). */

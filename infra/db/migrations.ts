@@ -176,6 +176,24 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX vector_spaces_one_active ON vector_spaces (state) WHERE state = 'active';
     `,
   },
+  {
+    version: 7,
+    name: 'index-requests',
+    // The reconciler's bookkeeping (infra/db/sql-index-state-queries.ts): when
+    // it last asked for a memory's indexing and how often at this revision, so
+    // it asks least recently asked first and gives up (failed) after a cap;
+    // the same for tombstones. The partial index finds failed memories for a
+    // reindex without a scan. A retired space whose table or collection was
+    // removed once no reader used it is marked dropped.
+    sql: `
+      ALTER TABLE memories ADD COLUMN index_requested_at timestamptz;
+      ALTER TABLE memories ADD COLUMN index_requests integer NOT NULL DEFAULT 0;
+      ALTER TABLE memories ADD COLUMN index_requests_revision integer NOT NULL DEFAULT 0;
+      ALTER TABLE memory_tombstones ADD COLUMN requested_at timestamptz;
+      ALTER TABLE vector_spaces ADD COLUMN dropped_at timestamptz;
+      CREATE INDEX memories_index_failed ON memories (user_id, id) WHERE index_state = 'failed';
+    `,
+  },
 ];
 
 // An arbitrary constant: every process migrating the same database takes this lock.

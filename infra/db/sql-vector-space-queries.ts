@@ -12,11 +12,17 @@ const toSpace = (r: Row): VectorSpaceRecord => ({
   state: r.state as VectorSpaceRecord['state'],
   createdAt: new Date(r.created_at as string),
   activatedAt: r.activated_at ? new Date(r.activated_at as string) : null,
+  retiredAt: r.retired_at ? new Date(r.retired_at as string) : null,
+  droppedAt: r.dropped_at ? new Date(r.dropped_at as string) : null,
 });
 
 export type VectorSpaceQueries = Pick<
   RelationalStore,
-  'listVectorSpaces' | 'registerVectorSpace' | 'activateVectorSpace' | 'pageMemoriesForEmbedding'
+  | 'listVectorSpaces'
+  | 'registerVectorSpace'
+  | 'activateVectorSpace'
+  | 'markVectorSpaceDropped'
+  | 'pageMemoriesForEmbedding'
 >;
 
 /** The embedding-space registry and the page walk that fills a new space. */
@@ -34,7 +40,8 @@ export function vectorSpaceQueries(driver: SqlDriver): VectorSpaceQueries {
         if (existing[0]?.state === 'retired') {
           // Coming back to a retired space: it missed every change since, so it is rebuilt.
           const rows = await tx.query(
-            "UPDATE vector_spaces SET state = 'building', retired_at = NULL WHERE id = $1 RETURNING *",
+            `UPDATE vector_spaces SET state = 'building', retired_at = NULL, dropped_at = NULL
+             WHERE id = $1 RETURNING *`,
             [space.id],
           );
           return toSpace(rows[0]!);
@@ -67,6 +74,15 @@ export function vectorSpaceQueries(driver: SqlDriver): VectorSpaceQueries {
         );
         return toSpace(rows[0]!);
       });
+    },
+
+    async markVectorSpaceDropped(id) {
+      const rows = await driver.query(
+        `UPDATE vector_spaces SET dropped_at = now()
+         WHERE id = $1 AND state = 'retired' AND dropped_at IS NULL RETURNING id`,
+        [id],
+      );
+      return rows.length > 0;
     },
 
     async pageMemoriesForEmbedding({ limit, afterId }) {

@@ -15,7 +15,7 @@ export interface GeminiFailureContext {
 interface RpcError {
   status?: string;
   message?: string;
-  details?: { '@type'?: string; retryDelay?: string }[];
+  details?: { '@type'?: string; retryDelay?: string; reason?: string }[];
 }
 
 /** The `error` object of Google's JSON error body, which the SDK puts in `ApiError.message`. */
@@ -49,6 +49,21 @@ function asApiError(error: unknown): ApiError | undefined {
     : undefined;
 }
 
+/**
+ * A refused key or model (401, 403, 404, or Google's 400 `API_KEY_INVALID`):
+ * fixed by an operator, not by the caller changing its input, so it is a
+ * dependency failure callers retry, never a reason to give up on the input.
+ */
+function isProviderAuthError(status: number, rpc: RpcError | undefined): boolean {
+  if (status === 401 || status === 403 || status === 404) return true;
+  return (
+    status === 400 &&
+    (rpc?.details ?? []).some(
+      (d) => d['@type']?.endsWith('google.rpc.ErrorInfo') && d.reason === 'API_KEY_INVALID',
+    )
+  );
+}
+
 function isAbortError(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }
@@ -56,8 +71,9 @@ function isAbortError(error: unknown): boolean {
 /**
  * Maps any failure of a `@google/genai` call to an `AppError`: 429 is
  * `rate_limited` (with `retryAfterSeconds` in details when known), our
- * deadline, 408 and 504 are `timeout`, other 5xx and network failures are
- * `dependency_unavailable`, other 4xx are `bad_request`.
+ * deadline, 408 and 504 are `timeout`; a refused key or model (401, 403,
+ * 404, 400 `API_KEY_INVALID`; `details.auth`), other 5xx and network
+ * failures are `dependency_unavailable`; other 4xx are `bad_request`.
  */
 export function toGeminiAppError(error: unknown, context: GeminiFailureContext): AppError {
   if (error instanceof AppError) return error;
@@ -95,6 +111,16 @@ export function toGeminiAppError(error: unknown, context: GeminiFailureContext):
         cause: error,
         details,
       });
+    }
+    if (isProviderAuthError(status, rpc)) {
+      return new AppError(
+        'dependency_unavailable',
+        `${where} refused our credentials or model: ${reason}`,
+        {
+          cause: error,
+          details: { ...details, auth: true },
+        },
+      );
     }
     if (status >= 500) {
       return new AppError('dependency_unavailable', `${where} failed: ${reason}`, {

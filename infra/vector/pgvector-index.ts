@@ -210,3 +210,17 @@ function vectorLiteral(vector: readonly number[]): string {
   // half the text of a float64's shortest form, which PostgreSQL then parses per value.
   return `[${vector.map((v) => Math.fround(v).toPrecision(9)).join(',')}]`;
 }
+
+/**
+ * Removes a table {@link createPgvectorIndex} made, with its indexes and its
+ * search function; nothing when it is not there.
+ */
+export async function dropPgvectorIndex(driver: SqlDriver, table: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,49}$/.test(table)) {
+    throw new AppError('bad_request', `invalid vector table name ${JSON.stringify(table)}`);
+  }
+  await driver.transaction(async (tx) => {
+    await tx.query(`DROP FUNCTION IF EXISTS ${table}_search`);
+    await tx.query(`DROP TABLE IF EXISTS ${table}`);
+  });
+}

@@ -262,3 +262,29 @@ function mapQdrantError(error: unknown, what: string): unknown {
   }
   return new AppError('internal', message, { cause: error });
 }
+
+/** Removes a collection {@link createQdrantIndex} made; nothing when it is not there. */
+export async function dropQdrantCollection(
+  options: Pick<QdrantIndexOptions, 'url' | 'apiKey' | 'collection' | 'timeoutMs'>,
+): Promise<void> {
+  const { url, apiKey, collection, timeoutMs = 30_000 } = options;
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(collection)) {
+    throw new AppError(
+      'bad_request',
+      `invalid Qdrant collection name ${JSON.stringify(collection)}`,
+    );
+  }
+  const client = new QdrantClient({
+    url,
+    ...(apiKey ? { apiKey } : {}),
+    timeout: timeoutMs,
+    checkCompatibility: false,
+  });
+  try {
+    if ((await client.collectionExists(collection)).exists) {
+      await client.deleteCollection(collection);
+    }
+  } catch (error) {
+    throw mapQdrantError(error, `drop collection ${collection}`);
+  }
+}

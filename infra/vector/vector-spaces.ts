@@ -20,6 +20,11 @@ export interface OpenVectorSpacesOptions {
   openIndex(location: string, dimension: number): Promise<VectorIndex>;
   /** Where a space's vectors live: a table or collection name derived from its id. */
   locationFor(spaceId: string): string;
+  /**
+   * Removes the table or collection at a location (see `dropRetired`);
+   * without it retired spaces are kept.
+   */
+  dropIndex?: (location: string) => Promise<void>;
   /** An index filled before spaces were registered, if any (registered as the active space). */
   findLegacy?: () => Promise<LegacySpace | null>;
   /** How often the registry is re-read (default 10 s); 0 turns the timer off. */
@@ -30,6 +35,13 @@ export interface OpenVectorSpacesOptions {
 export interface ManagedVectorSpaces extends VectorSpaces {
   /** The target space's registry state. */
   targetState(): VectorSpaceRecord['state'];
+  /**
+   * Removes the tables or collections of spaces retired for longer than
+   * `graceMs` (longer than any process takes to re-read the registry, so
+   * none reads them any more) that this process neither writes nor serves,
+   * and marks them dropped; returns their ids.
+   */
+  dropRetired(graceMs: number): Promise<string[]>;
   /** Stops the refresh timer and closes every index it opened. */
   close(): Promise<void>;
 }
@@ -128,7 +140,32 @@ export async function openVectorSpaces(
       : undefined;
   timer?.unref();
 
+  const dropRetired = async (graceMs: number): Promise<string[]> => {
+    const { dropIndex } = options;
+    if (!dropIndex) return [];
+    const inUse = new Set([state.target, ...state.writing].map((space) => space.id));
+    if (state.serving) inUse.add(state.serving.id);
+    const due = (await store.listVectorSpaces()).filter(
+      (r) =>
+        r.state === 'retired' &&
+        r.droppedAt === null &&
+        r.retiredAt !== null &&
+        r.retiredAt.getTime() < Date.now() - graceMs &&
+        !inUse.has(r.id),
+    );
+    for (const record of due) {
+      const index = opened.get(record.location);
+      opened.delete(record.location);
+      await index?.close();
+      // Removed first, marked after: a failure in between removes it again next time.
+      await dropIndex(record.location);
+      await store.markVectorSpaceDropped(record.id);
+    }
+    return due.map((r) => r.id);
+  };
+
   return {
+    dropRetired,
     serving: () => state.serving,
     writing: () => state.writing,
     indexes: () => [...opened.values()],

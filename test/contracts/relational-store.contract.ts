@@ -326,6 +326,81 @@ export const relationalStoreContract = defineContract(
       assert.ok(!(await store.staleIndexTasks(60_000, 1000)).some((t) => t.userId === user.id));
     });
 
+    it('marks a memory failed once it was handed out maxRequests times at one revision', async () => {
+      const user = await store.createUser({});
+      const { memory } = await store.insertMemory(user.id, { content: 'never indexable' });
+      const mine = async () =>
+        (await store.staleIndexTasks(0, 100_000, { maxRequests: 2 })).filter(
+          (t) => t.userId === user.id,
+        );
+      assert.deepEqual(await mine(), [{ userId: user.id, memoryId: memory.id, deleted: false }]);
+      assert.equal((await mine()).length, 1);
+      assert.deepEqual(await mine(), [], 'the third time it is given up on');
+      assert.equal((await store.getMemory(user.id, memory.id))?.indexState, 'failed');
+      assert.deepEqual(await mine(), []);
+    });
+
+    it('counts the requests of each revision afresh: an edit earns new attempts', async () => {
+      const user = await store.createUser({});
+      const { memory } = await store.insertMemory(user.id, { content: 'edited between tries' });
+      const mine = async () =>
+        (await store.staleIndexTasks(0, 100_000, { maxRequests: 1 })).filter(
+          (t) => t.userId === user.id,
+        );
+      assert.equal((await mine()).length, 1);
+      await store.updateMemory(user.id, memory.id, { content: 'edited, a new revision' });
+      assert.equal((await mine()).length, 1, 'the new revision is asked for');
+      assert.deepEqual(await mine(), []);
+      assert.equal((await store.getMemory(user.id, memory.id))?.indexState, 'failed');
+    });
+
+    it("requeues failed memories: one user's in id order by page, or everyone's", async () => {
+      const alice = await store.createUser({});
+      const bob = await store.createUser({});
+      const fail = async (userId: string, content: string) => {
+        const { memory } = await store.insertMemory(userId, { content });
+        await store.markIndexFailed(userId, memory.id);
+        return memory.id;
+      };
+      const aliceIds = [await fail(alice.id, 'a one'), await fail(alice.id, 'a two')].sort();
+      await store.insertMemory(alice.id, { content: 'a pending, not failed' });
+      const bobId = await fail(bob.id, 'b one');
+
+      const first = await store.requeueFailedIndexing({ userId: alice.id, limit: 1 });
+      assert.deepEqual(first, [{ userId: alice.id, memoryId: aliceIds[0], deleted: false }]);
+      const second = await store.requeueFailedIndexing({
+        userId: alice.id,
+        limit: 10,
+        afterId: first[0]!.memoryId,
+      });
+      assert.deepEqual(
+        second.map((t) => t.memoryId),
+        [aliceIds[1]],
+      );
+      assert.deepEqual(await store.requeueFailedIndexing({ userId: alice.id, limit: 10 }), []);
+      assert.equal((await store.getMemory(alice.id, aliceIds[0]!))?.indexState, 'pending');
+      assert.equal((await store.getMemory(bob.id, bobId))?.indexState, 'failed', 'not bob');
+
+      const everyone = await store.requeueFailedIndexing({ limit: 100_000 });
+      assert.ok(everyone.some((t) => t.memoryId === bobId && t.userId === bob.id));
+      assert.equal((await store.getMemory(bob.id, bobId))?.indexState, 'pending');
+      assert.deepEqual(await store.requeueFailedIndexing({ userId: 'not-a-uuid', limit: 10 }), []);
+    });
+
+    it('hands a requeued memory out again with its attempts reset', async () => {
+      const user = await store.createUser({});
+      const { memory } = await store.insertMemory(user.id, { content: 'failed, then fixed' });
+      const mine = async () =>
+        (await store.staleIndexTasks(0, 100_000, { maxRequests: 1 })).filter(
+          (t) => t.userId === user.id,
+        );
+      assert.equal((await mine()).length, 1);
+      assert.deepEqual(await mine(), []);
+      assert.equal((await store.getMemory(user.id, memory.id))?.indexState, 'failed');
+      assert.equal((await store.requeueFailedIndexing({ userId: user.id, limit: 10 })).length, 1);
+      assert.equal((await mine()).length, 1, 'one more attempt after the requeue');
+    });
+
     it("returns only the asking user's memories from a list of ids", async () => {
       const alice = await store.createUser({});
       const bob = await store.createUser({});

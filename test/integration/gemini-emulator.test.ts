@@ -245,14 +245,14 @@ describe('Gemini emulator with the real @google/genai client', () => {
       assert.equal(emulator.stats().generateContent.timeouts, 2);
     });
 
-    it('a wrong API key is a 400 from the emulator and bad_request from the adapter', async () => {
+    it('a wrong API key is a 400 from the emulator and a retryable dependency_unavailable from the adapter', async () => {
       const llm = await createGeminiLanguageModel({
         apiKey: 'wrong-key',
         baseUrl: emulator.url,
         model: CHAT_MODEL,
         timeoutMs: 30_000,
       });
-      await rejectsWith(llm.generate({ prompt: 'hi' }), 'bad_request');
+      await rejectsWith(llm.generate({ prompt: 'hi' }), 'dependency_unavailable');
     });
 
     it('an unreachable endpoint becomes dependency_unavailable', async () => {

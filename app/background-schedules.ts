@@ -45,5 +45,7 @@ export async function ensureBackgroundWork(
     taskQueue: config.TASK_QUEUE_SYSTEM,
     everySeconds: config.INDEX_RECONCILE_INTERVAL_S,
     olderThanMs: config.INDEX_RECONCILE_AFTER_S * 1000,
+    maxRequests: config.INDEX_RECONCILE_MAX_REQUESTS,
+    dropRetiredAfterMs: config.VECTOR_SPACE_DROP_AFTER_MS,
   });
 }

@@ -21,8 +21,8 @@ import { createSqlRelationalStore } from '../infra/db/sql-relational-store.ts';
 import { createNeo4jGraphStore } from '../infra/graph/neo4j-graph-store.ts';
 import { createSqlGraphStore } from '../infra/graph/sql-graph-store.ts';
 import { createModelAdapters } from './model-adapters.ts';
-import { createPgvectorIndex } from '../infra/vector/pgvector-index.ts';
-import { createQdrantIndex } from '../infra/vector/qdrant-index.ts';
+import { createPgvectorIndex, dropPgvectorIndex } from '../infra/vector/pgvector-index.ts';
+import { createQdrantIndex, dropQdrantCollection } from '../infra/vector/qdrant-index.ts';
 import {
   openVectorSpaces,
   spaceLocation,
@@ -114,6 +114,14 @@ export async function createEngineAdapters(
       // Before spaces were registered, pgvector kept the local hashing embedder's vectors here.
       ...(config.QDRANT_URL ? {} : { findLegacy: () => legacyPgvectorSpace(driver) }),
       refreshMs: config.VECTOR_SPACE_REFRESH_MS,
+      dropIndex: (location) =>
+        config.QDRANT_URL
+          ? dropQdrantCollection({
+              url: config.QDRANT_URL,
+              ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}),
+              collection: location,
+            })
+          : dropPgvectorIndex(driver, location),
       onError: (error) => logger.warn({ err: error }, 'reading the vector space registry failed'),
     });
     closers.push(() => spaces.close());

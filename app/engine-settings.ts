@@ -29,6 +29,7 @@ export function engineSettings(config: Config): EngineSettings {
       windowMs: config.VECTOR_BATCH_WINDOW_MS,
       maxBatch: config.VECTOR_BATCH_MAX,
     },
+    maxMemoryChars: config.MAX_MEMORY_CHARS,
     model: {
       timeoutMs: config.GEMINI_TIMEOUT_MS,
       ratePerSecond: config.MODEL_RATE_PER_S,

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import { createApp } from '../api/app.ts';
-import type { ReadinessCheck } from '../api/health.routes.ts';
+import { NotReady, type ReadinessCheck } from '../api/health.routes.ts';
 import { startServer } from '../api/server.ts';
 import { createV1 } from '../api/v1.ts';
 import { createEngine } from '../core/engine.ts';
 import type { Config } from '../infra/config.ts';
 import type { Metrics } from '../infra/metrics/metrics.ts';
+import type { Supervisor } from '../infra/process/supervisor.ts';
+import { createRedisRateLimiter } from '../infra/cache/redis-rate-limiter.ts';
 import { createTemporalProbe, pingTemporal } from '../infra/temporal/connection.ts';
 import { createTemporalLoadTests } from '../infra/temporal/temporal-load-tests.ts';
 import type { RunningWorker } from '../workers/worker.ts';
@@ -22,6 +24,8 @@ export interface ApiParts {
   observed: RunningMonitor;
   metrics: Metrics | undefined;
   workers: RunningWorker[];
+  /** Services this process started and restarts (the embedded Temporal dev server). */
+  services?: readonly Supervisor[];
 }
 
 /** Builds the query engine, the v1 edges (REST and MCP) and the app, and listens; resolves to its URL. */
@@ -44,8 +48,17 @@ export async function startApi(
     caches: [apiEngine.caches.plan, apiEngine.caches.search, apiEngine.caches.embedding],
     memory: observed.monitor,
   });
+  const limits = await rateLimits(config, logger, shutdown);
   let selfUrl: string | null = null;
   const v1 = createV1({
+    rateLimit: limits,
+    mcp: {
+      maxSessions: config.MCP_MAX_SESSIONS,
+      maxSessionsPerUser: config.MCP_MAX_SESSIONS_PER_USER,
+      allowedOrigins: config.MCP_ALLOWED_ORIGINS,
+      allowedHosts: config.MCP_ALLOWED_HOSTS,
+      serverHost: config.HOST,
+    },
     engine: apiEngine,
     store: engine.store,
     limits: { maxMemoryChars: config.MAX_MEMORY_CHARS, maxTags: config.MAX_TAGS },
@@ -66,6 +79,7 @@ export async function startApi(
     v1,
     monitor: observed.monitor,
     ...(metrics ? { metrics } : {}),
+    opsToken: config.OPS_TOKEN,
   });
   const server = await startServer(app, config.HOST, config.PORT);
   selfUrl = `http://127.0.0.1:${new URL(server.url).port}`;
@@ -75,7 +89,11 @@ export async function startApi(
   return server.url;
 }
 
-/** `/readyz`: the database, Temporal (on a probe connection of its own) and this process's workers. */
+/**
+ * `/readyz`: the database, Temporal (on a probe connection of its own), each
+ * service this process supervises (named, `restarting` while it is down) and
+ * this process's workers.
+ */
 function readinessChecks(config: Config, shutdown: Shutdown, parts: ApiParts): ReadinessCheck[] {
   const probe = createTemporalProbe(config);
   shutdown.add('temporal probe', () => probe.close());
@@ -85,6 +103,7 @@ function readinessChecks(config: Config, shutdown: Shutdown, parts: ApiParts): R
       name: 'temporal',
       check: () => pingTemporal(probe, config.READINESS_TIMEOUT_MS),
     },
+    ...(parts.services ?? []).map(supervisedCheck),
   ];
   const { workers } = parts;
   if (workers.length > 0) {
@@ -101,6 +120,18 @@ function readinessChecks(config: Config, shutdown: Shutdown, parts: ApiParts): R
   return checks;
 }
 
+function supervisedCheck(supervisor: Supervisor): ReadinessCheck {
+  return {
+    name: supervisor.status().name,
+    check: async () => {
+      const { name, state, restarts, lastExit } = supervisor.status();
+      if (state === 'running') return;
+      const why = lastExit ? ` (last exit: ${lastExit}; restarts so far: ${restarts})` : '';
+      throw new NotReady(state, `${name} is ${state}${why}`);
+    },
+  };
+}
+
 /** The engine that answers queries, over the ports and the Temporal queues. */
 function createApiEngine(config: Config, logger: Logger, parts: ApiParts) {
   const { indexingQueue, narrativeQueue } = parts.temporal;
@@ -108,13 +139,50 @@ function createApiEngine(config: Config, logger: Logger, parts: ApiParts) {
     onNarrativeRequestError: (error) =>
       logger.warn({ err: error }, 'narrative request failed; the feeder will ask again'),
     admitHeavy: () => parts.observed.monitor.admitHeavy(),
+    // One line per failed request, without a stack: during an outage there is one per save.
     onIndexRequestError: (error, targets) =>
       logger.warn(
-        { err: error, memories: targets.map((t) => t.memoryId) },
+        {
+          error: error instanceof Error ? error.message : String(error),
+          memories: targets.map((t) => t.memoryId),
+        },
         'indexing request failed; the reconciler will retry it',
       ),
     onRememberError: (error) => logger.warn({ err: error }, 'auto-save failed'),
     onCacheError: (cache, tier, op, error) =>
       logger.debug({ err: error, cache, tier, op }, 'cache tier skipped'),
+    onStrategyError: (strategy, reason, error) =>
+      logger.warn({ err: error, strategy, reason }, 'context strategy failed'),
+    onSearchRetrieverError: (retriever, error) =>
+      logger.warn({ err: error, retriever }, 'search retriever failed'),
   });
+}
+
+/**
+ * Per-user and admin rate limits for `/v1` and `/mcp`: one limit across API
+ * processes through Redis when `REDIS_URL` is set (in process while it is
+ * down), in process otherwise.
+ */
+async function rateLimits(config: Config, logger: Logger, shutdown: Shutdown) {
+  const user = { perSecond: config.RATE_LIMIT_PER_S, burst: config.RATE_LIMIT_BURST };
+  const shared =
+    config.RATE_LIMIT_ENABLED && config.REDIS_URL
+      ? await createRedisRateLimiter({
+          url: config.REDIS_URL,
+          policy: user,
+          onError: (err) =>
+            logger.warn(
+              { err },
+              'rate limiter: Redis unavailable; limiting in process until it returns',
+            ),
+        })
+      : undefined;
+  // Closed after the API server (shutdown runs last-added first; the server is added later).
+  if (shared) shutdown.add('rate limiter', () => shared.close());
+  return {
+    enabled: config.RATE_LIMIT_ENABLED,
+    user,
+    admin: { perSecond: config.RATE_LIMIT_ADMIN_PER_S, burst: config.RATE_LIMIT_ADMIN_BURST },
+    ...(shared ? { limiter: shared } : {}),
+  };
 }

@@ -62,6 +62,7 @@ function workerDeps(
     }),
     // Load-test runs started from the Temporal UI run here (the CLI runs its own worker).
     loadTest: loadTestDeps(config, engine.spaces.target().embedder.dimension),
+    dropRetiredSpaces: (graceMs) => engine.spaces.dropRetired(graceMs),
   };
 }
 

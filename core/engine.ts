@@ -3,6 +3,7 @@
 // narratives, consolidation rules, and the small shared helpers (util/,
 // concurrency/). Imports nothing outside core/; every other room may import it.
 // This file assembles the engine's services from the ports.
+import { requeueFailedIndexing } from './indexing/requeue.ts';
 import { createAdminService } from './memories/memory-service.ts';
 import { createSearchService } from './retrieval/search-service.ts';
 import { createEngineCaches } from './engine/engine-caches.ts';
@@ -40,7 +41,7 @@ export function createEngine(
       plans,
       caches,
       requestNarrative,
-      remember: autoSaver(memories, hooks),
+      remember: autoSaver(memories, hooks, settings.maxMemoryChars),
     },
     settings,
     hooks,
@@ -48,9 +49,16 @@ export function createEngine(
 
   return {
     memories,
-    search: createSearchService(retrieval.deps),
+    search: createSearchService({
+      ...retrieval.deps,
+      retrieverTimeoutMs: settings.strategyTimeoutMs,
+      ...(hooks.onSearchRetrieverError ? { onRetrieverError: hooks.onSearchRetrieverError } : {}),
+    }),
     context,
     admin: createAdminService(ports.store),
+    /** Puts failed memories (one user's, or everyone's) back to pending and requests their indexing. */
+    reindexFailed: (userId?: string) =>
+      requeueFailedIndexing(ports, userId, (error) => hooks.onIndexRequestError?.(error, [])),
     narratives: createNarratives(ports, requestNarrative),
     caches,
     stats: () => ({ ...retrieval.stats(), sharedPlanCalls: plans.sharedCalls() }),

@@ -7,47 +7,26 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import {
+  bool,
+  ConfigError,
+  commaList,
+  isHostName,
+  isLoopbackHost,
+  isOrigin,
+  isSecretVariable,
+  optionalString,
+  optionalUrl,
+  port,
+  positiveInt,
+  taskQueue,
+} from './config-fields.ts';
 import { projectRoot } from './project-root.ts';
 
-const port = (fallback: number) =>
-  z.coerce
-    .number({ error: 'expected a port number' })
-    .int('expected an integer port')
-    .min(0, 'expected a port between 0 and 65535')
-    .max(65535, 'expected a port between 0 and 65535')
-    .default(fallback);
+export { ConfigError } from './config-fields.ts';
 
 /** Where `npm start`, `npm test` and `npm run setup` install the local sentence model. */
 export const DEFAULT_MINILM_DIR = path.join(projectRoot, '.tools', 'minilm', 'model');
-
-const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce
-    .number({ error: 'expected a whole number' })
-    .int('expected a whole number')
-    .min(1, 'expected a number of at least 1')
-    .max(max, `expected a number of at most ${max}`)
-    .default(fallback);
-
-const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-const optionalString = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v) => (v === '' ? undefined : v));
-
-const optionalUrl = (what: string) =>
-  optionalString.refine((v) => v === undefined || URL.canParse(v), `expected ${what}`);
-
-const taskQueue = (fallback: string) =>
-  z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected a task queue name (letters, digits, . _ -)')
-    .default(fallback);
 
 /** Every environment variable the product reads, with its default. */
 export const configSchema = z.object({
@@ -142,6 +121,19 @@ export const configSchema = z.object({
     (v) => v === undefined || v.length >= 16,
     'expected at least 16 characters',
   ),
+  OPS_TOKEN: optionalString.refine(
+    (v) => v === undefined || /^[A-Za-z0-9._~-]{16,256}$/.test(v),
+    'expected 16 to 256 characters of letters, digits and . _ ~ - (e.g. openssl rand -hex 32)',
+  ),
+  RATE_LIMIT_ENABLED: bool(true),
+  RATE_LIMIT_PER_S: positiveInt(20, 100_000),
+  RATE_LIMIT_BURST: positiveInt(60, 1_000_000),
+  RATE_LIMIT_ADMIN_PER_S: positiveInt(100, 100_000),
+  RATE_LIMIT_ADMIN_BURST: positiveInt(500, 1_000_000),
+  MCP_MAX_SESSIONS: positiveInt(1000, 1_000_000),
+  MCP_MAX_SESSIONS_PER_USER: positiveInt(20, 10_000),
+  MCP_ALLOWED_ORIGINS: commaList('http(s) origins such as https://chat.example.com', isOrigin),
+  MCP_ALLOWED_HOSTS: commaList('host names such as memory.example.com', isHostName),
   MAX_MEMORY_CHARS: positiveInt(5000, 100_000),
   MAX_TAGS: positiveInt(10, 100),
 
@@ -194,8 +186,13 @@ export const configSchema = z.object({
   // then uses them all, and a small sentence model gains little from more.
   EMBED_THREADS: positiveInt(Math.min(os.availableParallelism(), 4), 64),
   VECTOR_SPACE_REFRESH_MS: positiveInt(10_000, 3_600_000),
-  INDEX_RECONCILE_INTERVAL_S: positiveInt(60, 86_400),
-  INDEX_RECONCILE_AFTER_S: positiveInt(60, 86_400),
+  // 15 s + 30 s: a request lost while Temporal was away is asked again within a minute of its return.
+  INDEX_RECONCILE_INTERVAL_S: positiveInt(15, 86_400),
+  INDEX_RECONCILE_AFTER_S: positiveInt(30, 86_400),
+  INDEX_REQUEST_TIMEOUT_MS: positiveInt(2000, 60_000),
+  INDEX_RECONCILE_MAX_REQUESTS: positiveInt(20, 1000),
+  // Longer than the largest VECTOR_SPACE_REFRESH_MS: no process still reads a space this long retired.
+  VECTOR_SPACE_DROP_AFTER_MS: positiveInt(7_200_000, 30 * 86_400_000),
 
   GEMINI_API_KEY: optionalString,
   GEMINI_BASE_URL: optionalUrl('an http(s) URL of a Gemini-compatible endpoint'),
@@ -221,18 +218,6 @@ export interface Config extends RawConfig {
   temporalAddress: string;
 }
 
-/** Raised when the environment does not describe a usable configuration. */
-export class ConfigError extends Error {
-  readonly problems: { variable: string; message: string }[];
-  constructor(problems: { variable: string; message: string }[]) {
-    super(
-      `invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`,
-    );
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
-
 /**
  * Reads and validates the configuration once. Throws `ConfigError` naming
  * every bad variable and what it expects.
@@ -244,10 +229,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
-        variable: String(issue.path[0] ?? 'environment'),
-        message: `${issue.message} (got ${JSON.stringify(input[String(issue.path[0])] ?? null)})`,
-      })),
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? 'environment');
+        const got = isSecretVariable(variable)
+          ? '(value not shown: it may hold a secret)'
+          : `(got ${JSON.stringify(input[variable] ?? null)})`;
+        return { variable, message: `${issue.message} ${got}` };
+      }),
     );
   }
   const raw = parsed.data;
@@ -280,6 +268,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push({
       variable: 'NARRATIVE_RESUME_AT_PCT',
       message: `must be below NARRATIVE_PAUSE_AT_PCT (${raw.NARRATIVE_PAUSE_AT_PCT})`,
+    });
+  }
+  if (!isLoopbackHost(raw.HOST) && !raw.OPS_TOKEN) {
+    problems.push({
+      variable: 'OPS_TOKEN',
+      message:
+        `required when HOST is not a loopback address (HOST=${raw.HOST} would serve /metrics, ` +
+        '/dashboard and /status beyond this machine); set OPS_TOKEN or listen on 127.0.0.1',
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);

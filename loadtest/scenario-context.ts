@@ -42,11 +42,15 @@ export async function issueKeys(ctx: ScenarioContext, users: readonly PreparedUs
   const keys = new Map<string, { key: string; keyId: string }>();
   const revoke = () =>
     mapLimit([...keys.values()], 8, async ({ keyId }) => {
-      await client.call('DELETE', `/v1/admin/keys/${keyId}`, { key: adminKey }).catch(() => {});
+      await client
+        .patientCall('DELETE', `/v1/admin/keys/${keyId}`, { key: adminKey })
+        .catch(() => {});
     });
   try {
     await mapLimit(users, 8, async (u) => {
-      const res = await client.call('POST', `/v1/admin/users/${u.id}/keys`, { key: adminKey });
+      const res = await client.patientCall('POST', `/v1/admin/users/${u.id}/keys`, {
+        key: adminKey,
+      });
       if (res.status !== 201) {
         throw new Error(
           `POST /v1/admin/users/:id/keys answered ${res.status} (${replyError(res)})`,

@@ -53,7 +53,7 @@ export async function seedUsers(ctx: ScenarioContext, opts: SeedOptions): Promis
       Array.from({ length: opts.users }, (_, i) => i),
       4,
       async (index) => {
-        const res = await client.call('POST', '/v1/admin/users', {
+        const res = await client.patientCall('POST', '/v1/admin/users', {
           key: adminKey,
           body: { name: `${opts.label} #${index}` },
         });
@@ -78,7 +78,7 @@ export async function seedUsers(ctx: ScenarioContext, opts: SeedOptions): Promis
           const batch = contents
             .slice(i, i + 100)
             .map((content, j) => ({ content, tags: [TAGS[(i + j) % TAGS.length]!] }));
-          const saved = await client.call('POST', '/v1/memories', {
+          const saved = await client.patientCall('POST', '/v1/memories', {
             key: user.key,
             body: { memories: batch },
           });
@@ -105,7 +105,9 @@ export async function seedUsers(ctx: ScenarioContext, opts: SeedOptions): Promis
   } finally {
     progress.stop();
     await mapLimit(users, 8, async (u) => {
-      await client.call('DELETE', `/v1/admin/keys/${u.keyId}`, { key: adminKey }).catch(() => {});
+      await client
+        .patientCall('DELETE', `/v1/admin/keys/${u.keyId}`, { key: adminKey })
+        .catch(() => {});
     });
   }
   return {

@@ -9,6 +9,8 @@ export interface Reply {
   status: number;
   body: Record<string, unknown> | undefined;
   memory: string | null;
+  /** `Retry-After` of a refused request, in seconds. */
+  retryAfter?: string | null;
 }
 
 /**
@@ -44,10 +46,27 @@ export function createTargetClient(origin: string, signal: AbortSignal) {
     } catch {
       body = undefined;
     }
-    return { status: res.status, body, memory };
+    return { status: res.status, body, memory, retryAfter: res.headers.get('retry-after') };
+  }
+  /**
+   * `call`, waiting out 429s as `Retry-After` asks (at most 30 times): for
+   * set-up work (seeding users, issuing keys), whose refusal by the rate
+   * limiter is not what a run measures.
+   */
+  async function patientCall(
+    method: string,
+    route: string,
+    options: { key?: string; body?: unknown } = {},
+  ): Promise<Reply> {
+    for (let attempt = 1; ; attempt++) {
+      const reply = await call(method, route, options);
+      if (reply.status !== 429 || attempt >= 30 || signal.aborted) return reply;
+      await abortableSleep(retryAfterMs(reply), signal);
+    }
   }
   return {
     call,
+    patientCall,
     signal,
     onMemory(listener: (header: string | null) => void) {
       listeners.add(listener);
@@ -101,4 +120,10 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** How long a 429 asks to wait (its `Retry-After` seconds), 1 s when it does not say. */
+function retryAfterMs(reply: Reply): number {
+  const seconds = Number(reply.retryAfter);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 60) * 1000 : 1000;
 }

@@ -45,9 +45,10 @@ export interface EngineContextParts {
 export function createEngineContext(
   parts: EngineContextParts,
   settings: EngineSettings,
-  hooks: Pick<EngineHooks, 'admitHeavy'>,
+  hooks: Pick<EngineHooks, 'admitHeavy' | 'onStrategyError'>,
 ) {
   return createContextService({
+    ...(hooks.onStrategyError ? { onStrategyError: hooks.onStrategyError } : {}),
     ...parts.retrieval,
     plans: parts.plans,
     planCache: parts.caches.plan,

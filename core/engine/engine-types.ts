@@ -33,6 +33,8 @@ export interface EngineSettings {
   strategyTimeoutMs: number;
   vectorBatching: { enabled: boolean; windowMs: number; maxBatch: number };
   model: { timeoutMs: number; ratePerSecond: number; burst: number; maxTokenWaitMs: number };
+  /** Longest message the context path saves by itself (`MAX_MEMORY_CHARS`); longer ones are not auto-saved. */
+  maxMemoryChars?: number;
 }
 
 export interface EngineHooks {
@@ -40,6 +42,10 @@ export interface EngineHooks {
   onRememberError?: (error: unknown) => void;
   onCacheError?: (cache: string, tier: string, op: string, error: unknown) => void;
   onNarrativeRequestError?: (error: unknown) => void;
+  /** A context strategy failed or timed out; clients see only its name and `reason`. */
+  onStrategyError?: (strategy: string, reason: 'timeout' | 'unavailable', error: unknown) => void;
+  /** A search retriever failed; the search answered from the others (`degraded`). */
+  onSearchRetrieverError?: (retriever: string, error: unknown) => void;
   /**
    * Asked before a complex message is planned with the model (after a plan-cache
    * miss); false refuses it with `overloaded` (the memory monitor sheds load).

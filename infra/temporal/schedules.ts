@@ -19,16 +19,28 @@ export const scheduleId = (taskQueue: string) => `index-reconciler-${taskQueue}`
  */
 export async function ensureIndexReconcilerSchedule(
   client: Client,
-  options: { taskQueue: string; everySeconds: number; olderThanMs: number },
+  options: {
+    taskQueue: string;
+    everySeconds: number;
+    olderThanMs: number;
+    maxRequests?: number;
+    dropRetiredAfterMs?: number;
+  },
 ): Promise<void> {
+  const input = {
+    olderThanMs: options.olderThanMs,
+    limit: 500,
+    ...(options.maxRequests !== undefined ? { maxRequests: options.maxRequests } : {}),
+    ...(options.dropRetiredAfterMs !== undefined
+      ? { dropRetiredAfterMs: options.dropRetiredAfterMs }
+      : {}),
+  };
   const action = {
     type: 'startWorkflow' as const,
     workflowType: indexReconcilerWorkflow,
     workflowId: `index-reconciler-${options.taskQueue}`,
     taskQueue: options.taskQueue,
-    args: [{ olderThanMs: options.olderThanMs, limit: 500 }] as [
-      { olderThanMs: number; limit: number },
-    ],
+    args: [input] as [typeof input],
   };
   const spec = { intervals: [{ every: `${options.everySeconds}s` as const }] };
   await upsertSchedule(client, {

@@ -70,7 +70,7 @@ function enforce(
   res?.setHeader('Retry-After', String(retryAfterS));
   throw new AppError(
     'rate_limited',
-    `too many requests for this ${name === 'admin' ? 'admin key' : 'API key'}: at most ` +
+    `too many requests for this ${name === 'admin' ? 'admin key' : 'user'}: at most ` +
       `${policy.burst} at once and ${policy.perSecond} per second; retry after ${retryAfterS} s`,
     { details: { retry_after_s: retryAfterS, limit: policy.burst, per_second: policy.perSecond } },
   );

@@ -16,7 +16,7 @@
  *        [--think-ms 500] [--duration-s 60] [--floor-s 10] [--seed-budget-s 300]
  *        [--narrative-budget-s 300]
  *        [--embed-ms 0] [--seed-with-latency] [--warmup-s 5] [--naive-model-limit]
- *        [--only optimized|naive] [--store postgres|pglite] [--seed 1]
+ *        [--only optimized|naive] [--store postgres|pglite] [--seed 1] [--limiter-compare]
  *
  * `--store postgres` (the default) is the production layout the targets are
  * measured in: the product's relational store, vectors and graph in the
@@ -33,6 +33,12 @@
  * `BENCH_STACK_NODE_ARGS` adds Node options to the stack child, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it (Node refuses those in NODE_OPTIONS).
  * The first `--warmup-s` seconds of each pipeline are driven but not counted.
+ * `--limiter-compare` then drives the optimized pipeline with the per-user rate
+ * limiter off (`optimized-nolimit`, RATE_LIMIT_ENABLED=false) and with it on once
+ * more (`optimized-again`: on, off, on, so warming caches favour neither), times request validation alone in this process
+ * (as bench/validation-bench.ts does), and adds a "Rate limiter on vs off"
+ * section: p50/p95 of cached complex and simple queries in both runs and the
+ * p95 difference against the 0.3 ms budget (issue #15), and the 429s the load met.
  * Quick: npx tsx bench/context-bench.ts --users 30 --memories 30 --sessions 20 --duration-s 20
  */
 import { randomBytes } from 'node:crypto';
@@ -50,6 +56,7 @@ import { parseArgs } from './context/options.ts';
 import { measurePipelines } from './context/pipelines.ts';
 import { buildReport, markdown } from './context/report.ts';
 import { seed } from './context/seed.ts';
+import { measureValidation } from './validation/measure.ts';
 import { drainIndexing, drainNarratives } from './context/settle.ts';
 import { setEmulatorLatency, startEmulator, startStackChild } from './context/stack.ts';
 
@@ -87,7 +94,7 @@ async function main() {
   const background = await drainIndexing(temporal.address, o.narrativeBudgetS);
   setEmulatorLatency(emulator, true, o.embedMs);
 
-  const { floor, pipelines } = await measurePipelines({
+  const { floor, pipelines, limiter } = await measurePipelines({
     o,
     stack,
     stackOptions,
@@ -96,7 +103,8 @@ async function main() {
     random,
   });
 
-  const report = buildReport({ o, startedAt, pinned: pin, seeded, narratives, background, floor, pipelines }); // prettier-ignore
+  const validation = o.limiterCompare ? measureValidation(50_000, seededRandom(o.seed)) : undefined;
+  const report = buildReport({ o, startedAt, pinned: pin, seeded, narratives, background, floor, pipelines, limiter, validation }); // prettier-ignore
   await publishReport('context', startedAt, report, markdown(report), stackLog);
 }
 

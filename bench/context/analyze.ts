@@ -4,7 +4,8 @@
 import { roundTo, summarizeMs } from '../bench-kit.ts';
 import type { Sample } from './drive.ts';
 
-const CACHE_HITS = ['l1', 'l2', 'l3'];
+/** The plan and search cache tiers that count as a hit. */
+export const CACHE_HITS = ['l1', 'l2', 'l3'];
 
 /** Latency figures to one decimal; null figures when there were no samples. */
 export function summarize(ms: number[]) {

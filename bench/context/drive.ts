@@ -18,6 +18,8 @@ export interface Sample {
   /** ms since the run started, when the request was sent. */
   at: number;
   kind: MessageKind | 'healthz';
+  /** The user who asked (none for the floor): per-user rates against the rate limiter. */
+  user?: string;
   repeat: boolean;
   ms: number;
   ok: boolean;
@@ -130,6 +132,7 @@ async function askContext(
     return {
       at,
       kind,
+      user: user.id,
       repeat,
       ms,
       ok: res.status >= 200 && res.status < 300,
@@ -142,7 +145,7 @@ async function askContext(
       modelCalls: typeof b.model_calls === 'number' ? b.model_calls : 0,
     };
   } catch (error) {
-    return { at, kind, repeat, ms: performance.now() - t1, ok: false, status: 0, error: (error as Error).name }; // prettier-ignore
+    return { at, kind, user: user.id, repeat, ms: performance.now() - t1, ok: false, status: 0, error: (error as Error).name }; // prettier-ignore
   }
 }
 

@@ -22,6 +22,8 @@ export const NAIVE_SWITCHES = {
   VECTOR_BATCHING_ENABLED: 'false',
   QUERY_EMBED_CACHE_ENABLED: 'false',
 };
+/** The optimized pipeline with the per-user rate limiter off: `--limiter-compare`. */
+export const LIMITER_OFF = { RATE_LIMIT_ENABLED: 'false' };
 
 export interface Options {
   users: number;
@@ -36,6 +38,8 @@ export interface Options {
   seedWithLatency: boolean;
   warmupS: number;
   naiveModelLimit: boolean;
+  /** Also drive the optimized pipeline with the rate limiter off (`optimized-nolimit`). */
+  limiterCompare: boolean;
   only: 'both' | 'optimized' | 'naive';
   store: 'postgres' | 'pglite';
   seed: number;
@@ -54,6 +58,7 @@ const DEFAULTS: Options = {
   seedWithLatency: false,
   warmupS: 5,
   naiveModelLimit: false,
+  limiterCompare: false,
   only: 'both',
   store: 'postgres',
   seed: 1,
@@ -81,6 +86,8 @@ export function parseArgs(argv: string[]): Options {
       o.seedWithLatency = true;
     } else if (flag === '--naive-model-limit') {
       o.naiveModelLimit = true;
+    } else if (flag === '--limiter-compare') {
+      o.limiterCompare = true;
     } else if (flag === '--store') {
       const v = value();
       if (v !== 'postgres' && v !== 'pglite') throw new Error('--store expects postgres or pglite');
@@ -101,6 +108,9 @@ export function parseArgs(argv: string[]): Options {
   }
   if (o.users < 1 || o.memories < 1 || o.sessions < 1 || o.durationS <= 0) {
     throw new Error('--users, --memories, --sessions and --duration-s must be at least 1');
+  }
+  if (o.limiterCompare && o.only === 'naive') {
+    throw new Error('--limiter-compare measures the optimized pipeline: drop --only naive');
   }
   return o;
 }

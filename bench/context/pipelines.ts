@@ -5,11 +5,12 @@ import type { Random } from '../../core/util/seeded-random.ts';
 import type { GeminiEmulator } from '../../tools/gemini-emulator/emulator.ts';
 import { analyse, analyseFloor } from './analyze.ts';
 import { drive } from './drive.ts';
-import { NAIVE_SWITCHES, type Options } from './options.ts';
+import { busiestUserBound, limiterFigures, userRatePolicy, type DrivenRun } from './limiter.ts';
+import { LIMITER_OFF, NAIVE_SWITCHES, type Options } from './options.ts';
 import type { SeededUser } from './seed.ts';
 import { startStackChild, type StackOptions } from './stack.ts';
 
-export type PipelineName = 'optimized' | 'naive';
+export type PipelineName = 'optimized' | 'optimized-nolimit' | 'optimized-again' | 'naive';
 
 /** The environment of the naive pipeline: every switch off, and no model limit unless asked. */
 export function naiveSwitches(o: Options): Record<string, string> {
@@ -21,6 +22,9 @@ export function naiveSwitches(o: Options): Record<string, string> {
 /**
  * Stops `stack` (the seeding's), then measures the floor and the pipelines `o.only`
  * asks for, each on a fresh product process so its peak RSS is that of the load alone.
+ * With `o.limiterCompare`, the optimized pipeline is then measured with the rate
+ * limiter off (`optimized-nolimit`) and once more with it on (`optimized-again`):
+ * on, off, on, so the caches warming from run to run do not favour either side.
  */
 export async function measurePipelines(opts: {
   o: Options;
@@ -33,8 +37,17 @@ export async function measurePipelines(opts: {
   const { o, emulator, users, random } = opts;
   let stack = opts.stack;
   const pipelines: Record<string, Json> = {};
+  const driven: Partial<Record<PipelineName, DrivenRun>> = {};
   let floor: Json | undefined;
   const load = { users, sessions: o.sessions, thinkMs: o.thinkMs, random };
+  const bound = busiestUserBound(o, users.length);
+  const limit = userRatePolicy();
+  if (bound > limit.perSecond) {
+    log(
+      `note: the busiest user may send up to ~${bound} req/s (instant answers), above the` +
+        ` per-user limit of ${limit.perSecond}/s (burst ${limit.burst}); 429s count as errors`,
+    );
+  }
   const runPipeline = async (name: PipelineName, switches: Record<string, string>) => {
     await stack.stop();
     log(`starting the ${name} stack on the same data`);
@@ -58,13 +71,23 @@ export async function measurePipelines(opts: {
       emulator: emulator.stats(),
     };
     pipelines[name] = figures;
+    if (o.limiterCompare) driven[name] = run;
     log(
       `${name}: ${run.samples.length} messages, mean ${figures.overall.mean} ms, p95 ${figures.overall.p95} ms,` +
         ` ${figures.overall.modelCallsPerMessage} model calls/msg, peak RSS ${figures.peakRssMb} MB`,
     );
   };
   if (o.only !== 'naive') await runPipeline('optimized', {});
+  if (o.limiterCompare) {
+    await runPipeline('optimized-nolimit', LIMITER_OFF);
+    await runPipeline('optimized-again', {});
+  }
   if (o.only !== 'optimized') await runPipeline('naive', naiveSwitches(o));
   await stack.stop();
-  return { floor, pipelines };
+  const { optimized, 'optimized-nolimit': off, 'optimized-again': again } = driven;
+  const limiter =
+    optimized && off && again
+      ? { on: limiterFigures([optimized, again]), off: limiterFigures([off]) }
+      : undefined;
+  return { floor, pipelines, limiter };
 }

@@ -1,7 +1,9 @@
 // The context benchmark's report: its JSON (what ran on what, the corpus, the floor,
 // each pipeline's figures), the checks against the targets, and the Markdown summary.
 import { machineInfo, type Json } from '../bench-kit.ts';
+import type { ValidationFigures } from '../validation/measure.ts';
 import type { Analysis } from './analyze.ts';
+import { limiterComparison, limiterSection, type LimiterFigures } from './limiter.ts';
 import { MIX, PLAN_LATENCY, REPEAT_SHARE, ZIPF_S, type Options } from './options.ts';
 
 type Measured = Analysis & { peakRssMb: number };
@@ -18,8 +20,11 @@ export function buildReport(run: {
   background: Json;
   floor: Json | undefined;
   pipelines: Record<string, Json>;
+  /** The limiter on and off, and `parseInput` alone: measured with `--limiter-compare`. */
+  limiter?: { on: LimiterFigures; off: LimiterFigures } | undefined;
+  validation?: ValidationFigures[] | undefined;
 }) {
-  const { seeded, pipelines } = run;
+  const { seeded, pipelines, limiter } = run;
   return {
     meta: {
       startedAt: run.startedAt.toISOString(),
@@ -41,6 +46,9 @@ export function buildReport(run: {
       pipelines.optimized as Measured | undefined,
       pipelines.naive as Measured | undefined,
     ),
+    ...(limiter
+      ? { limiter: limiterComparison({ o: run.o, users: seeded.users.length, ...limiter, validation: run.validation ?? [] }) } // prettier-ignore
+      : {}),
   };
 }
 
@@ -127,6 +135,7 @@ export function markdown(report: Json): string {
       ...floorSection(report),
       ...pipelineSection(report, 'optimized'),
       ...pipelineSection(report, 'naive'),
+      ...limiterSection(report),
     ].join('\n') + '\n'
   );
 }

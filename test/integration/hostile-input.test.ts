@@ -72,7 +72,9 @@ describe('hostile input to every /v1 route over real HTTP (PostgreSQL)', () => {
 
   before(async () => {
     engine = await createTestEngine('postgres');
-    api = await startTestApi(engine);
+    // Every hostile request here must reach validation: the rate limiter has its own suite
+    // (rate-limit.test.ts), and abuse-isolation.test.ts floods through it.
+    api = await startTestApi(engine, { rateLimit: { enabled: false } });
     alice = await createUser(api.url);
     bob = await createUser(api.url);
     aliceMemory = await saveIndexed(api.url, alice.api_key, 'My sister Ana lives in Porto');

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp, type AppDeps } from '../../api/app.ts';
 import { startServer } from '../../api/server.ts';
-import { createV1 } from '../../api/v1.ts';
+import { createV1, type V1Deps } from '../../api/v1.ts';
 import { createEngine, type Engine, type EngineHooks } from '../../core/engine.ts';
 import { engineSettings } from '../../app/engine-settings.ts';
 import { createLogger } from '../../infra/logger.ts';
@@ -51,6 +51,8 @@ export async function startTestApi(
     narratives?: boolean;
     /** Serves `/v1/admin/loadtests`, starting runs on this task queue (against this API by default). */
     loadTestsQueue?: string;
+    /** The rate limits of `/v1` and `/mcp` (default: the product's, 20/s and a burst of 60 per user). */
+    rateLimit?: V1Deps['rateLimit'];
   } = {},
 ): Promise<TestApi> {
   const logger = createLogger('silent');
@@ -85,6 +87,7 @@ export async function startTestApi(
     store: engine.store,
     limits: { maxMemoryChars: 5000, maxTags: 10 },
     adminApiKey: ADMIN_KEY,
+    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     ...(options.loadTestsQueue
       ? {
           loadTests: {

@@ -43,7 +43,7 @@ interface FuzzRun {
  * The real API over PostgreSQL 18 (hashing embedder and no indexing worker,
  * so the run's time goes to the edge), fuzzed from its own `/openapi.json`
  * and MCP `tools/list`, while a second user goes about their business.
- * Replay a failure with `FUZZ_SEED=<seed>` (printed); `FUZZ_SEED=random` explores.
+ * The seed is fixed in CI and random elsewhere; replay a failure with `FUZZ_SEED=<seed>` (printed).
  */
 describe('fuzzing every /v1 route and /mcp tool from the published schemas', () => {
   let engine: TestEngine;

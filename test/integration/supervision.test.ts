@@ -100,13 +100,14 @@ describe('the embedded Temporal dev server is killed (SIGKILL) during 50 paralle
     await dataDir?.remove();
   });
 
-  it('answers every save, restarts the server with its history, and indexes every acknowledged memory', async () => {
+  it('answers every save, restarts the server with its history, and indexes every acknowledged memory', async (t) => {
     const user = await createUser(apiUrl);
     const before = await saveIndexed(apiUrl, user.api_key, 'saved and indexed before the crash');
     const [devServer] = stack.services();
     assert.equal(devServer?.state, 'running');
 
     let answered = 0;
+    let killedAt = 0;
     let sawRestarting: Promise<void> | undefined;
     const saves = Array.from({ length: SAVES }, (_, i) =>
       boundedSave(apiUrl, user.api_key, `note ${i} written while Temporal may be down`).then(
@@ -116,6 +117,7 @@ describe('the embedded Temporal dev server is killed (SIGKILL) during 50 paralle
               const check = r.body.checks?.['temporal-dev-server'];
               return r.status === 503 && /restarting/.test(check?.error ?? '');
             });
+            killedAt = performance.now();
             process.kill(devServer!.pid!, 'SIGKILL');
           }
           return res;
@@ -133,6 +135,7 @@ describe('the embedded Temporal dev server is killed (SIGKILL) during 50 paralle
     await eventually('/readyz answers 200 again', async () => {
       return (await call(apiUrl, 'GET', '/readyz')).status === 200;
     });
+    const backAt = performance.now();
     const [restarted] = stack.services();
     assert.equal(restarted?.state, 'running');
     assert.ok(restarted.restarts >= 1);
@@ -148,6 +151,12 @@ describe('the embedded Temporal dev server is killed (SIGKILL) during 50 paralle
       }
       return true;
     });
+    // Figures for the record, not assertions: a slow machine must not fail this test.
+    t.diagnostic(
+      `${acked.length} acknowledged, ${refused.length} refused; ready again ` +
+        `${((backAt - killedAt) / 1000).toFixed(1)} s after the kill; all indexed ` +
+        `${((performance.now() - backAt) / 1000).toFixed(1)} s after that`,
+    );
 
     // The restarted server kept its history: the run that indexed the first memory is there.
     const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });

@@ -239,9 +239,12 @@ export function nthRequest(arb: fc.Arbitrary<FuzzRequest>, seed: number, index: 
   return fc.sample(arb, { seed: (seed + Math.imul(index, 0x9e3779b1)) | 0, numRuns: 1 })[0]!;
 }
 
-/** The seed: `FUZZ_SEED` (a number, or `random`), else a fixed one so runs repeat. */
+/**
+ * The seed: `FUZZ_SEED` (a number, or `random`); else the fixed one in CI (`CI` set), so
+ * CI runs repeat, and a random one on a developer's machine, so each run explores anew.
+ */
 export function fuzzSeed(fixed: number): number {
-  const given = process.env.FUZZ_SEED?.trim();
+  const given = process.env.FUZZ_SEED?.trim() || (process.env.CI ? '' : 'random');
   if (!given) return fixed;
   if (given === 'random') return Math.floor(Math.random() * 2 ** 31);
   const seed = Number(given);

@@ -49,3 +49,22 @@ export async function mapLimit<T>(
     }),
   );
 }
+
+/**
+ * `promise`'s value, or `fallback` when it has not settled within `ms` (the
+ * promise runs on; the timer never holds the process open).
+ */
+export async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<F>((resolve) => {
+        timer = setTimeout(() => resolve(fallback), ms);
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,3 +1,4 @@
+import { within } from '../../core/concurrency/limits.ts';
 import { ClientClosedError, ClientOfflineError, createClient, TimeoutError } from 'redis';
 import { AppError } from '../../core/errors.ts';
 import type { CacheStore } from '../../core/ports/cache-store.ts';
@@ -94,14 +95,7 @@ export async function createRedisCacheStore(options: RedisCacheStoreOptions): Pr
 
   const first = open();
   let client = first.client;
-  let timer: NodeJS.Timeout | undefined;
-  const ready = await Promise.race([
-    first.connected,
-    new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), connectTimeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
+  const ready = await within(first.connected, connectTimeoutMs, false);
   if (!ready && !options.allowStartOffline) {
     closed = true;
     destroyQuietly(client);
@@ -178,14 +172,7 @@ export async function createRedisCacheStore(options: RedisCacheStoreOptions): Pr
           () => true,
           () => false,
         );
-        let closeTimer: NodeJS.Timeout | undefined;
-        const done = await Promise.race([
-          graceful,
-          new Promise<false>((resolve) => {
-            closeTimer = setTimeout(() => resolve(false), commandTimeoutMs);
-          }),
-        ]);
-        clearTimeout(closeTimer);
+        const done = await within(graceful, commandTimeoutMs, false);
         if (!done) destroyQuietly(client);
       })();
       return closing;

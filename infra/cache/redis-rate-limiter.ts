@@ -1,3 +1,4 @@
+import { within } from '../../core/concurrency/limits.ts';
 import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import {
@@ -114,14 +115,7 @@ export async function createRedisRateLimiter(
     () => true,
     () => false,
   );
-  let timer: NodeJS.Timeout | undefined;
-  const ready = await Promise.race([
-    connected,
-    new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), connectTimeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
+  const ready = await within(connected, connectTimeoutMs, false);
   if (!ready) outage(new Error(`Redis did not accept a connection within ${connectTimeoutMs} ms`));
 
   const evaluate = async (key: string): Promise<RateDecision> => {
@@ -174,15 +168,8 @@ export async function createRedisRateLimiter(
             () => true,
             () => false,
           )
-        : false;
-      let closeTimer: NodeJS.Timeout | undefined;
-      const done = await Promise.race([
-        graceful,
-        new Promise<false>((resolve) => {
-          closeTimer = setTimeout(() => resolve(false), commandTimeoutMs);
-        }),
-      ]);
-      clearTimeout(closeTimer);
+        : Promise.resolve(false);
+      const done = await within(graceful, commandTimeoutMs, false);
       if (!done) {
         try {
           client.destroy();

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
-import { createApp } from '../../api/app.ts';
 import { createAuthenticator } from '../../api/auth.ts';
 import { dashboardRoutes } from '../../api/dashboard.routes.ts';
 import { errorHandler } from '../../api/errors.ts';
@@ -14,6 +13,7 @@ import { createLogger } from '../../infra/logger.ts';
 import { createMetrics } from '../../infra/metrics/metrics.ts';
 import { ADMIN_KEY, createUser, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { edgeApp } from '../support/edge-app.ts';
 
 const INITIALIZE = {
   jsonrpc: '2.0',
@@ -176,12 +176,7 @@ describe('MCP sessions per user and DNS-rebinding protection, on the real API', 
         allowedOrigins: ['https://chat.example.com'],
         allowedHosts: ['memory.example.com'],
       });
-      const app = createApp({
-        logger: createLogger('silent'),
-        readinessChecks: [],
-        readinessTimeoutMs: 1000,
-        bodyLimitKb: 64,
-        memoryBudgetMb: 2048,
+      const app = edgeApp({
         mcp: router,
       });
       server = await startServer(app, '127.0.0.1', 0);

@@ -6,15 +6,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { createApp } from '../../api/app.ts';
 import { createMcpRoutes } from '../../api/mcp/mcp-routes.ts';
 import { apiSchemas } from '../../api/schemas.ts';
 import { startServer } from '../../api/server.ts';
 import type { Engine } from '../../core/engine.ts';
 import { AppError } from '../../core/errors.ts';
-import { createLogger } from '../../infra/logger.ts';
 import { ADMIN_KEY, call, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { edgeApp } from '../support/edge-app.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TOOLS = [
@@ -414,12 +413,7 @@ describe('MCP session bounds', () => {
       idleMs: 400,
       sweepMs: 50,
     });
-    const app = createApp({
-      logger: createLogger('silent'),
-      readinessChecks: [],
-      readinessTimeoutMs: 1000,
-      bodyLimitKb: 64,
-      memoryBudgetMb: 2048,
+    const app = edgeApp({
       mcp,
     });
     const server = await startServer(app, '127.0.0.1', 0);

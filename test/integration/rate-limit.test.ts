@@ -3,16 +3,15 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createApp } from '../../api/app.ts';
 import type { RateLimitOptions } from '../../api/rate-limit.ts';
 import { startServer } from '../../api/server.ts';
 import { createV1 } from '../../api/v1.ts';
 import { createRedisRateLimiter } from '../../infra/cache/redis-rate-limiter.ts';
-import { createLogger } from '../../infra/logger.ts';
 import { ensureRedisServer } from '../../tools/dev-services/redis-server.ts';
 import { ADMIN_KEY, call, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { requireTestEnv } from '../support/test-env.ts';
+import { edgeApp } from '../support/edge-app.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** So slow that no token comes back during a test: what was taken stays taken. */
@@ -56,12 +55,7 @@ describe('per-user and admin rate limits on the real API', () => {
       adminApiKey: ADMIN_KEY,
       rateLimit,
     });
-    const app = createApp({
-      logger: createLogger('silent'),
-      readinessChecks: [],
-      readinessTimeoutMs: 1000,
-      bodyLimitKb: 64,
-      memoryBudgetMb: 2048,
+    const app = edgeApp({
       v1,
     });
     const server = await startServer(app, '127.0.0.1', 0);

@@ -3,17 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { reindexRoutes } from '../../api/admin.routes.ts';
-import { createApp } from '../../api/app.ts';
 import { createAuthenticator } from '../../api/auth.ts';
 import { startServer } from '../../api/server.ts';
 import { requeueFailedIndexing } from '../../core/indexing/requeue.ts';
-import { createLogger } from '../../infra/logger.ts';
 import { createTemporalIndexingQueue } from '../../infra/temporal/temporal-indexing-queue.ts';
 import type { RunningWorker } from '../../workers/worker.ts';
 import { ADMIN_KEY, call, eventually } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 import { startTestWorker } from '../support/test-worker.ts';
+import { edgeApp } from '../support/edge-app.ts';
 
 /**
  * `POST /v1/admin/reindex` on the real HTTP edge, over PGlite and the dev
@@ -32,12 +31,7 @@ describe('POST /v1/admin/reindex', () => {
     const taskQueue = `test-reindex-${randomUUID()}`;
     const indexingQueue = createTemporalIndexingQueue(new Client({ connection }), taskQueue);
     worker = await startTestWorker(engine, taskQueue, { indexingQueue });
-    const app = createApp({
-      logger: createLogger('silent'),
-      readinessChecks: [],
-      readinessTimeoutMs: 1000,
-      bodyLimitKb: 64,
-      memoryBudgetMb: 2048,
+    const app = edgeApp({
       v1: {
         routes: reindexRoutes((userId) =>
           requeueFailedIndexing({ store: engine.store, indexingQueue }, userId),

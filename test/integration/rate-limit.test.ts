@@ -12,6 +12,7 @@ import { ADMIN_KEY, call, startTestApi, type TestApi } from '../support/test-api
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 import { edgeApp } from '../support/edge-app.ts';
+import { postToolsList } from '../support/mcp-http.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** So slow that no token comes back during a test: what was taken stays taken. */
@@ -28,18 +29,6 @@ async function request(url: string, key: string, path = '/v1/memories'): Promise
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
-
-/** A stateless MCP `tools/list`, as a client that keeps no session sends it. */
-const mcpToolsList = (url: string, key: string) =>
-  fetch(`${url}/mcp?stateless`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${key}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-  });
 
 describe('per-user and admin rate limits on the real API', () => {
   let engine: TestEngine;
@@ -110,12 +99,12 @@ describe('per-user and admin rate limits on the real API', () => {
   it('counts MCP requests against the same per-user bucket as /v1', async () => {
     const url = await limitedApi({ user: { perSecond: NO_REFILL, burst: 2 } });
     const key = await newKey();
-    const first = await mcpToolsList(url, key);
+    const first = await postToolsList(url, key);
     assert.equal(first.status, 200);
     assert.match(first.headers.get('ratelimit') ?? '', /^"user";r=1;/);
     await first.text();
     assert.equal((await request(url, key)).status, 200);
-    const refused = await mcpToolsList(url, key);
+    const refused = await postToolsList(url, key);
     assert.equal(refused.status, 429);
     assert.equal(((await refused.json()) as any).error.code, 'rate_limited');
     assert.equal((await request(url, key)).status, 429);

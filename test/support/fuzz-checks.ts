@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ListedTool } from './fuzz-mcp.ts';
 import type { FuzzRequest } from './fuzz-wire.ts';
+import { postToolsList } from './mcp-http.ts';
 
 /** A response as the fuzzer judges it; status -1 when no response came (the text says why). */
 export interface FuzzResponse {
@@ -63,15 +64,7 @@ interface McpMessage {
 
 /** The tools a stateless `tools/list` on `/mcp` shows to `key`. */
 export async function listTools(baseUrl: string, key: string): Promise<ListedTool[]> {
-  const res = await fetch(`${baseUrl}/mcp?stateless`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${key}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-  });
+  const res = await postToolsList(baseUrl, key);
   const body = (await res.json()) as { result: { tools: ListedTool[] } };
   return body.result.tools;
 }

@@ -196,9 +196,7 @@ describe('batch keys', () => {
       searcher.search({ ...base, tags: ['a', 'b'] }),
     ]);
 
-    assert.equal(asked[0]?.length, 2);
-    assert.deepEqual(joined, [{ id: '["a,b"]', score: 1 }]);
-    assert.deepEqual(split, [{ id: '["a","b"]', score: 1 }]);
+    assertAskedApart(asked, joined, split);
     assert.equal(searcher.stats().deduplicated, 0);
   });
 
@@ -215,9 +213,7 @@ describe('batch keys', () => {
       searcher.search({ ...base, tags: ['a', 'b'] }),
     ]);
 
-    assert.equal(asked[0]?.length, 2);
-    assert.deepEqual(joined, [{ id: '["a,b"]', score: 1 }]);
-    assert.deepEqual(split, [{ id: '["a","b"]', score: 1 }]);
+    assertAskedApart(asked, joined, split);
   });
 });
 
@@ -263,3 +259,10 @@ describe('batching embedder with a text the model refuses', () => {
     assert.equal(calls, 1);
   });
 });
+
+/** Both queries went out in one batch as two items, each answered with its own tags. */
+function assertAskedApart(asked: unknown[][], joined: unknown, split: unknown) {
+  assert.equal(asked[0]?.length, 2);
+  assert.deepEqual(joined, [{ id: '["a,b"]', score: 1 }]);
+  assert.deepEqual(split, [{ id: '["a","b"]', score: 1 }]);
+}

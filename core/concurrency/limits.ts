@@ -1,10 +1,20 @@
-/** Rejects with a labelled error when `promise` has not settled within `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+/**
+ * Rejects when `promise` has not settled within `ms`: with `timeoutError()`
+ * when given, else a labelled `Error`. The timer never keeps a process that
+ * is shutting down alive.
+ */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  label: string,
+  timeoutError: () => Error = () => new Error(`${label} timed out after ${ms} ms`),
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${label} timed out after ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(timeoutError()), ms);
+      timer.unref();
     }),
   ]).finally(() => clearTimeout(timer));
 }

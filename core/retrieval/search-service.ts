@@ -1,3 +1,4 @@
+import { withTimeout } from '../concurrency/limits.ts';
 import { AppError } from '../errors.ts';
 import type { Memory, RelationalStore } from '../ports/relational-store.ts';
 import { fuseRankings, type RankedList } from './fusion.ts';
@@ -50,19 +51,6 @@ const RETRIEVERS: readonly {
   { name: 'graph', run: (deps, q) => graphRanked(deps, q) },
 ];
 
-/** Runs `work`, failing with a `timeout` AppError when it takes longer than `ms`. */
-async function withDeadline<T>(work: Promise<T>, ms: number | undefined, what: string) {
-  if (ms === undefined) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new AppError('timeout', `${what} did not answer within ${ms} ms`)),
-      ms,
-    );
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Runs every retriever at once, each with its own deadline. A failed one is
  * reported and left out; when none answers, the first one's error is thrown
@@ -70,7 +58,18 @@ async function withDeadline<T>(work: Promise<T>, ms: number | undefined, what: s
  */
 async function retrieveAll(deps: SearchDeps, q: RetrievalQuery) {
   const settled = await Promise.allSettled(
-    RETRIEVERS.map((r) => withDeadline(r.run(deps, q), deps.retrieverTimeoutMs, r.name)),
+    RETRIEVERS.map((r) => {
+      const ms = deps.retrieverTimeoutMs;
+      const work = r.run(deps, q);
+      return ms === undefined
+        ? work
+        : withTimeout(
+            work,
+            ms,
+            r.name,
+            () => new AppError('timeout', `${r.name} did not answer within ${ms} ms`),
+          );
+    }),
   );
   const lists: RankedList[] = [];
   const degraded: Retriever[] = [];

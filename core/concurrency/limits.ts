@@ -1,7 +1,6 @@
 /**
  * Rejects when `promise` has not settled within `ms`: with `timeoutError()`
- * when given, else a labelled `Error`. The timer never keeps a process that
- * is shutting down alive.
+ * when given, else a labelled `Error`.
  */
 export function withTimeout<T>(
   promise: Promise<T>,
@@ -14,7 +13,6 @@ export function withTimeout<T>(
     promise,
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(timeoutError()), ms);
-      timer.unref();
     }),
   ]).finally(() => clearTimeout(timer));
 }

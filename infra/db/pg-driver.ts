@@ -107,19 +107,28 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
       } catch (error) {
         throw mapPgError(error);
       }
+      // A checked-out client is not the pool's to watch: a server terminating it between two
+      // statements of this transaction emits 'error' here, which must not crash the process
+      // (the statement in flight, or the next one, rejects and is mapped below).
+      const onClientError = (error: Error) => options.onError?.(error);
+      client.on('error', onClientError);
+      const release = (error?: Error) => {
+        client.removeListener('error', onClientError);
+        client.release(error);
+      };
       const tx: SqlExecutor = { query: (sql, params) => run(client, sql, params) };
       try {
         await tx.query('BEGIN');
         const result = await fn(tx);
         await tx.query('COMMIT');
-        client.release();
+        release();
         return result;
       } catch (error) {
         try {
           await client.query('ROLLBACK');
-          client.release();
+          release();
         } catch (rollbackError) {
-          client.release(rollbackError as Error);
+          release(rollbackError as Error);
         }
         throw mapPgError(error);
       }

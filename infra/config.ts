@@ -21,6 +21,7 @@ import {
   positiveInt,
   taskQueue,
 } from './config-fields.ts';
+import { databaseMode, layoutFields, layoutProblems, type DatabaseMode } from './config-layout.ts';
 import { projectRoot } from './project-root.ts';
 
 export { ConfigError } from './config-fields.ts';
@@ -39,6 +40,7 @@ export const configSchema = z.object({
   READINESS_TIMEOUT_MS: positiveInt(1500, 30_000),
 
   DATABASE_URL: optionalUrl('a postgres:// connection URL'),
+  ...layoutFields,
   PG_POOL_SIZE: positiveInt(20, 500),
   PG_STATEMENT_TIMEOUT_MS: positiveInt(5000, 600_000),
   PG_CONNECT_TIMEOUT_MS: positiveInt(3000, 60_000),
@@ -212,6 +214,8 @@ export interface Config extends RawConfig {
   modelConfigured: boolean;
   /** The embedder in use: `EMBEDDER`, with `auto` resolved (Gemini's when a model is configured). */
   embedderKind: 'local' | 'gemini' | 'hashing';
+  /** Where the relational store lives: DATABASE_URL, a PostgreSQL the product runs, or PGlite. */
+  database: DatabaseMode;
   /** True when the project must start its own Temporal dev server. */
   embeddedTemporal: boolean;
   /** The Temporal frontend address the clients use. */
@@ -240,17 +244,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const raw = parsed.data;
   const problems: { variable: string; message: string }[] = [];
-  if (raw.TEMPORAL_TLS_CERT_PATH && !raw.TEMPORAL_TLS_KEY_PATH) {
-    problems.push({
-      variable: 'TEMPORAL_TLS_KEY_PATH',
-      message: 'required with TEMPORAL_TLS_CERT_PATH',
-    });
-  }
-  if (raw.TEMPORAL_TLS_KEY_PATH && !raw.TEMPORAL_TLS_CERT_PATH) {
-    problems.push({
-      variable: 'TEMPORAL_TLS_CERT_PATH',
-      message: 'required with TEMPORAL_TLS_KEY_PATH',
-    });
+  for (const [has, needs] of [
+    ['TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH'],
+    ['TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_CERT_PATH'],
+  ] as const) {
+    if (raw[has] && !raw[needs])
+      problems.push({ variable: needs, message: `required with ${has}` });
   }
   if ((raw.TEMPORAL_API_KEY || raw.TEMPORAL_TLS_CERT_PATH) && !raw.TEMPORAL_ADDRESS) {
     problems.push({
@@ -278,6 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         '/dashboard and /status beyond this machine); set OPS_TOKEN or listen on 127.0.0.1',
     });
   }
+  problems.push(...layoutProblems(raw));
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -290,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           ? ('gemini' as const)
           : ('local' as const)
         : raw.EMBEDDER,
+    database: databaseMode(raw),
     embeddedTemporal: !raw.TEMPORAL_ADDRESS,
     temporalAddress: raw.TEMPORAL_ADDRESS ?? `127.0.0.1:${raw.TEMPORAL_PORT}`,
   };

@@ -6,10 +6,8 @@ import type { Config } from '../infra/config.ts';
 import { createGeminiEmbedder } from '../infra/gemini/gemini-embedder.ts';
 import { createGeminiLanguageModel } from '../infra/gemini/gemini-language-model.ts';
 import { createHashingEmbedder } from '../infra/local/hashing-embedder.ts';
-import {
-  createMiniLmEmbedder,
-  type MiniLmEmbedder,
-} from '../infra/local/minilm/minilm-embedder.ts';
+import type { MiniLmEmbedder } from '../infra/local/minilm/minilm-embedder.ts';
+import { createThreadedMiniLm } from '../infra/local/minilm/threaded-minilm.ts';
 
 export interface ModelAdapters {
   /** Null when no model is configured: callers use their local fallbacks. */
@@ -100,7 +98,11 @@ async function sharedMiniLm(modelDir: string, threads: number) {
             `the local embedding model is not installed at ${modelDir}: run \`npm run setup\` (npm start and npm test install it), or set MINILM_MODEL_DIR or EMBEDDER`,
           );
         }
-        return createMiniLmEmbedder({ modelDir, threads });
+        // Queries are one short text: one thread each; indexing leaves a core to the queries.
+        return createThreadedMiniLm({
+          modelDir,
+          threads: { interactive: 1, background: Math.max(1, threads - 1) },
+        });
       })(),
       users: 0,
     };

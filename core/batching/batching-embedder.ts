@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode } from '../errors.ts';
+import { currentPriority, withPriority, type WorkPriority } from '../concurrency/work-priority.ts';
 import type { Embedder } from '../ports/embedder.ts';
 import { createMicroBatcher, type MicroBatcherStats } from './micro-batcher.ts';
 
@@ -24,21 +25,37 @@ export function createBatchingEmbedder(
   inner: Embedder,
   options: { windowMs: number; maxBatch: number },
 ): Embedder & { stats(): MicroBatcherStats } {
-  const batcher = createMicroBatcher<string, number[]>({
-    ...options,
-    key: (text) => text,
-    run: (texts) => inner.embed(texts),
-    async runOne(text) {
-      const [vector] = await inner.embed([text]);
-      if (!vector) throw new Error('embedder answered no vector');
-      return vector;
-    },
-    retryEach: (error) => !failsEveryText(error),
-  });
+  // One batcher per priority: a query's text never waits in a batch of indexing texts, and
+  // each batch reaches the inner embedder at the priority of the callers it holds.
+  const batcherFor = (priority: WorkPriority) =>
+    createMicroBatcher<string, number[]>({
+      ...options,
+      key: (text) => text,
+      run: (texts) => withPriority(priority, () => inner.embed(texts)),
+      runOne: (text) =>
+        withPriority(priority, async () => {
+          const [vector] = await inner.embed([text]);
+          if (!vector) throw new Error('embedder answered no vector');
+          return vector;
+        }),
+      retryEach: (error) => !failsEveryText(error),
+    });
+  const batchers = { interactive: batcherFor('interactive'), background: batcherFor('background') };
   return {
     id: inner.id,
     dimension: inner.dimension,
-    embed: (texts) => Promise.all(texts.map((t) => batcher.submit(t))),
-    stats: () => batcher.stats(),
+    embed: (texts) => {
+      const batcher = batchers[currentPriority()];
+      return Promise.all(texts.map((t) => batcher.submit(t)));
+    },
+    stats: () => sumStats(batchers.interactive.stats(), batchers.background.stats()),
+  };
+}
+
+function sumStats(a: MicroBatcherStats, b: MicroBatcherStats): MicroBatcherStats {
+  return {
+    items: a.items + b.items,
+    batches: a.batches + b.batches,
+    deduplicated: a.deduplicated + b.deduplicated,
   };
 }

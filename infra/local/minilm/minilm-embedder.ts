@@ -5,7 +5,10 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { Embedder } from '../../../core/ports/embedder.ts';
 
 /** The model's hidden size, and so the embedding length. */
-const DIMENSION = 384;
+export const MINILM_DIMENSION = 384;
+const DIMENSION = MINILM_DIMENSION;
+/** The embedding space's id. */
+export const MINILM_ID = `local:all-MiniLM-L6-v2@${DIMENSION}`;
 /** all-MiniLM-L6-v2 was trained on sequences of at most 256 tokens (the architecture allows 512). */
 const DEFAULT_MAX_TOKENS = 256;
 const POSITION_LIMIT = 512;
@@ -87,7 +90,7 @@ export async function createMiniLmEmbedder(
   };
 
   return {
-    id: `local:all-MiniLM-L6-v2@${DIMENSION}`,
+    id: MINILM_ID,
     dimension: DIMENSION,
     async embed(texts) {
       const encoded = texts.map(encode);

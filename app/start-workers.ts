@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ActivityDeps } from '../activities/index.ts';
+import { withPriority } from '../core/concurrency/work-priority.ts';
 import { createNarrator } from '../core/narrative/narrator.ts';
 import type { Config } from '../infra/config.ts';
 import type { MemoryMonitor } from '../infra/monitoring/memory-monitor.ts';
@@ -29,14 +30,18 @@ export async function startWorkers(
   };
   const workers: RunningWorker[] = [];
   for (const [taskQueue, tuning] of queueTunings(config)) {
-    const worker = await startWorker({
-      connection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue,
-      deps,
-      logger,
-      tuning: { ...shared, ...tuning },
-    });
+    // Every activity runs at background priority (the poll loop started here carries it to
+    // them): beside the API, the local model serves queries first (threaded-minilm.ts).
+    const worker = await withPriority('background', () =>
+      startWorker({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue,
+        deps,
+        logger,
+        tuning: { ...shared, ...tuning },
+      }),
+    );
     workers.push(worker);
     shutdown.add(`worker ${taskQueue}`, () => worker.stop());
   }

@@ -47,11 +47,19 @@ export interface EngineAdapters {
   close(): Promise<void>;
 }
 
-/** PostgreSQL when `DATABASE_URL` is set, else PGlite under the data directory. */
-export function createSqlDriver(config: Config, logger: Logger): Promise<SqlDriver> {
-  return config.DATABASE_URL
+/**
+ * Opens the relational store's driver: PGlite under the data directory when
+ * `config.database` is `pglite`, else PostgreSQL at `databaseUrl`, which the
+ * caller resolves with {@link databaseUrlFor}.
+ */
+export function createSqlDriver(
+  config: Config,
+  logger: Logger,
+  databaseUrl: string | null,
+): Promise<SqlDriver> {
+  return databaseUrl
     ? createPgDriver({
-        url: config.DATABASE_URL,
+        url: databaseUrl,
         poolSize: config.PG_POOL_SIZE,
         statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
         connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS,
@@ -61,14 +69,33 @@ export function createSqlDriver(config: Config, logger: Logger): Promise<SqlDriv
 }
 
 /**
+ * The PostgreSQL URL the store connects to: `DATABASE_URL`, or the URL of
+ * the local server this process started (`embeddedUrl`); null for PGlite.
+ * Throws when the configuration asks for the local server and none was
+ * started here (an API or worker process of its own needs DATABASE_URL).
+ */
+export function databaseUrlFor(config: Config, embeddedUrl?: string): string | null {
+  if (config.database === 'pglite') return null;
+  if (config.database === 'external' && config.DATABASE_URL) return config.DATABASE_URL;
+  if (embeddedUrl) return embeddedUrl;
+  throw new Error(
+    'no database to connect to: DATABASE_URL is not set and this process does not run the ' +
+      'local PostgreSQL (only `npm start` does); set DATABASE_URL to the server to use ' +
+      '(the multi-process launcher passes it), or STORE=pglite for a single process',
+  );
+}
+
+/**
  * Builds the adapters the configuration asks for: the relational store
- * (PGlite or PostgreSQL), the vector index (Qdrant when `QDRANT_URL` is set,
- * else pgvector in the same database), the graph (Neo4j when `NEO4J_URL` is
+ * (PGlite, or PostgreSQL at `databaseUrl`, by default {@link databaseUrlFor}),
+ * the vector index (Qdrant when `QDRANT_URL` is set, else pgvector in the
+ * same database), the graph (Neo4j when `NEO4J_URL` is
  * set, else tables in the same database) and the model and embedder.
  */
 export async function createEngineAdapters(
   config: Config,
   logger: Logger,
+  databaseUrl: string | null = databaseUrlFor(config),
 ): Promise<EngineAdapters> {
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
@@ -79,7 +106,7 @@ export async function createEngineAdapters(
     }
   };
   try {
-    const driver = await createSqlDriver(config, logger);
+    const driver = await createSqlDriver(config, logger, databaseUrl);
     closers.push(() => driver.close());
     const store = await createSqlRelationalStore(driver);
 

@@ -1,29 +1,28 @@
 import type { Logger } from 'pino';
-import { DEFAULT_MINILM_DIR, type Config } from '../infra/config.ts';
-import { ensureMiniLmModel } from '../infra/local/minilm/install.ts';
+import type { Config } from '../infra/config.ts';
 import type { Metrics } from '../infra/metrics/metrics.ts';
-import { projectRoot } from '../infra/project-root.ts';
-import { createEngineAdapters, type EngineAdapters } from './engine-adapters.ts';
+import { createEngineAdapters, databaseUrlFor, type EngineAdapters } from './engine-adapters.ts';
+import { ensureLocalModel } from './model-adapters.ts';
 import type { Shutdown } from './shutdown.ts';
 
 /**
  * Opens every port the engine runs over. The local sentence model is
- * installed on first start (a few minutes, once); with metrics on, every
+ * installed on first start (once; see `ensureLocalModel`); with metrics on, every
  * model call (planning, extraction, narratives) is counted and timed.
+ * `embeddedUrl` is the URL of the local PostgreSQL this process runs, if any
+ * (see {@link databaseUrlFor}).
  */
 export async function openEngine(
   config: Config,
   logger: Logger,
   shutdown: Shutdown,
   metrics: Metrics | undefined,
+  embeddedUrl?: string,
 ): Promise<EngineAdapters> {
-  if (config.embedderKind === 'local' && config.MINILM_MODEL_DIR === DEFAULT_MINILM_DIR) {
-    await ensureMiniLmModel({
-      projectRoot,
-      log: (msg) => logger.info({ component: 'minilm' }, msg),
-    });
-  }
-  const adapters = await createEngineAdapters(config, logger);
+  // Before the model install, so a process without a database fails at once.
+  const databaseUrl = databaseUrlFor(config, embeddedUrl);
+  await ensureLocalModel(config, (msg) => logger.info({ component: 'local-model' }, msg));
+  const adapters = await createEngineAdapters(config, logger, databaseUrl);
   shutdown.add('engine adapters', () => adapters.close());
   return metrics && adapters.model
     ? { ...adapters, model: metrics.instrumentModel(adapters.model) }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -35,6 +36,8 @@ describe('npm start: the whole embedded stack in one process', () => {
 
   before(async () => {
     dataDir = await createTempDir('start-');
+    // As root the local PostgreSQL runs as the system user memengine, who must enter the data directory.
+    await fs.chmod(dataDir.path, 0o755);
     temporalPort = await freePort();
     uiPort = await freePort();
     const started = await spawnUntilReady(
@@ -47,7 +50,10 @@ describe('npm start: the whole embedded stack in one process', () => {
         TEMPORAL_UI_PORT: String(uiPort),
         DATA_DIR: dataDir.path,
         LOG_LEVEL: 'warn',
+        // No DATABASE_URL and the default STORE: the local PostgreSQL 18 the product runs itself.
         DATABASE_URL: '',
+        STORE: '',
+        LOCAL_PG_PORT: '',
         TEMPORAL_ADDRESS: '',
       },
       /API\s+(http:\/\/127\.0\.0\.1:\d+)/,
@@ -71,11 +77,19 @@ describe('npm start: the whole embedded stack in one process', () => {
 
   it('is ready: /readyz answers 200 and the Temporal UI answers', async () => {
     const ready = await fetch(`${apiUrl}/readyz`);
-    assert.equal(ready.status, 200, await ready.text());
+    const body = await ready.text();
+    assert.equal(ready.status, 200, body);
+    assert.equal(JSON.parse(body).checks?.postgres?.ok, true, body);
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     assert.equal(ui.status, 200);
     const dashboard = await fetch(`${apiUrl}/dashboard`);
     assert.equal(dashboard.status, 200);
+  });
+
+  it('keeps its data in the local PostgreSQL under the data directory, not in PGlite', async () => {
+    const cluster = path.join(dataDir.path, 'postgres', 'cluster');
+    assert.equal((await fs.readFile(path.join(cluster, 'PG_VERSION'), 'utf8')).trim(), '18');
+    await assert.rejects(fs.access(path.join(dataDir.path, 'pglite')));
   });
 
   it('runs a workflow on its own worker against its embedded database', async () => {
@@ -93,10 +107,17 @@ describe('npm start: the whole embedded stack in one process', () => {
     }
   });
 
-  it('shuts everything down on SIGTERM, including the dev server it started', async () => {
+  it('shuts everything down on SIGTERM, including the dev server and PostgreSQL it started', async () => {
+    const pgPort = Number(await fs.readFile(path.join(dataDir.path, 'postgres', 'port'), 'utf8'));
+    assert.equal(await portOpen(pgPort), true);
     child.kill('SIGTERM');
     assert.equal(await exitOf(child), 0, output());
     assert.equal(await portOpen(temporalPort), false);
+    assert.equal(await portOpen(pgPort), false);
+    await assert.rejects(
+      fs.access(path.join(dataDir.path, 'postgres', 'cluster', 'postmaster.pid')),
+      'PostgreSQL shut down cleanly (no postmaster.pid left)',
+    );
   });
 });
 

@@ -37,6 +37,8 @@ describe('embedding spaces when the embedder changes', () => {
       LOG_LEVEL: 'silent',
       EMBED_BATCH_WINDOW_MS: '5',
       VECTOR_SPACE_REFRESH_MS: '3600000',
+      DATABASE_URL: '',
+      STORE: 'pglite',
       ...env,
     });
     engine = { ...(await createEngineAdapters(config, createLogger('silent'))), config };

@@ -22,7 +22,9 @@ export async function createTestEngine(
     DATA_DIR: dataDir.path,
     LOG_LEVEL: 'silent',
     EMBED_BATCH_WINDOW_MS: '5',
-    ...(kind === 'postgres' ? { DATABASE_URL: requireTestEnv('TEST_PGVECTOR_URL') } : {}),
+    ...(kind === 'postgres'
+      ? { DATABASE_URL: requireTestEnv('TEST_PGVECTOR_URL') }
+      : { STORE: 'pglite' }),
     ...env,
   });
   const engine = await createEngineAdapters(config, createLogger('silent'));

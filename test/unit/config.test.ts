@@ -126,4 +126,49 @@ describe('configuration', () => {
     );
     assert.equal(loadConfig({ RATE_LIMIT_ENABLED: 'false' }).RATE_LIMIT_ENABLED, false);
   });
+
+  it('runs a local PostgreSQL by default, DATABASE_URL when set, and PGlite only when asked', () => {
+    const byDefault = loadConfig({});
+    assert.equal(byDefault.STORE, 'postgres');
+    assert.equal(byDefault.database, 'embedded');
+    assert.equal(byDefault.LOCAL_PG_PORT, 0);
+    assert.equal(loadConfig({ LOCAL_PG_PORT: '55432' }).LOCAL_PG_PORT, 55432);
+    assert.equal(loadConfig({ DATABASE_URL: 'postgres://db.internal/m' }).database, 'external');
+    assert.equal(loadConfig({ STORE: 'pglite' }).database, 'pglite');
+    assert.match(problems({ STORE: 'mysql' })[0]!, /^STORE: expected postgres or pglite/);
+    assert.match(problems({ LOCAL_PG_PORT: '70000' })[0]!, /^LOCAL_PG_PORT: expected a port/);
+  });
+
+  it('refuses PGlite with DATABASE_URL or with API and workers in processes of their own', () => {
+    assert.match(
+      problems({ STORE: 'pglite', DATABASE_URL: 'postgres://db.internal/m' })[0]!,
+      /^STORE: pglite keeps the data in this process; unset DATABASE_URL or set STORE=postgres/,
+    );
+    assert.match(
+      problems({ STORE: 'pglite', PROCESSES: 'api,worker' })[0]!,
+      /^PROCESSES: api,worker needs a database several processes share/,
+    );
+  });
+
+  it('reads PROCESSES in any order and case, and allows several processes of a kind only split', () => {
+    assert.equal(loadConfig({}).PROCESSES, 'all');
+    assert.equal(loadConfig({ PROCESSES: ' Worker, api ' }).PROCESSES, 'split');
+    assert.match(problems({ PROCESSES: 'api' })[0]!, /^PROCESSES: expected all \(one process\)/);
+    const split = loadConfig({
+      PROCESSES: 'api,worker',
+      API_PROCESSES: '4',
+      WORKER_PROCESSES: '2',
+    });
+    assert.equal(split.API_PROCESSES, 4);
+    assert.equal(split.WORKER_PROCESSES, 2);
+    assert.deepEqual(
+      problems({ API_PROCESSES: '2' }).map((p) => p.split(':')[0]),
+      ['API_PROCESSES'],
+    );
+    assert.match(
+      problems({ WORKER_PROCESSES: '3' })[0]!,
+      /^WORKER_PROCESSES: more than one process of a kind needs PROCESSES=api,worker/,
+    );
+    assert.match(problems({ API_PROCESSES: '0' })[0]!, /^API_PROCESSES: /);
+  });
 });

@@ -94,8 +94,9 @@ export function createActivities(deps: ActivityDeps) {
 
     indexVector: (target: IndexTarget, force?: boolean) =>
       nonRetryableOnBadInput(() => indexer.indexVector(target, force)),
-    indexVectors: (targets: IndexTarget[]) =>
-      heartbeating(() => nonRetryableOnBadInput(() => indexer.indexVectors(targets))),
+    /** Embeds and upserts several memories at once; `force`: ids re-embedded even if indexed. */
+    indexVectors: (targets: IndexTarget[], force?: string[]) =>
+      heartbeating(() => nonRetryableOnBadInput(() => indexer.indexVectors(targets, force))),
     /** Extracts several memories' graphs at once (extraction may wait on the model), writes them together. */
     indexGraphs: (targets: IndexTarget[]) =>
       nonRetryableOnBadInput(() =>
@@ -106,7 +107,7 @@ export function createActivities(deps: ActivityDeps) {
       ),
     markIndexedBatch: (items: { target: IndexTarget; revision: number }[]) =>
       indexer.markIndexedMany(items),
-    /** Hands memories to their own indexing runs (forced: they re-embed even if marked indexed). */
+    /** Hands memories to their user's indexing run (forced: they re-embed even if marked indexed). */
     requestIndexing: (input: { targets: IndexTarget[]; force: boolean }) =>
       indexingQueue.request(input.targets, { force: input.force }),
     indexGraph: (target: IndexTarget) => nonRetryableOnBadInput(() => indexer.indexGraph(target)),
@@ -116,7 +117,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /**
      * Re-requests indexing nobody finished (saves whose start was lost, stalled
-     * runs, deletes), each memory through its own run; gives up on a memory
+     * runs, deletes), through each user's indexing run; gives up on a memory
      * (failed, see `POST /v1/admin/reindex`) after `maxRequests` requests.
      */
     requeueStaleIndexing: (input: RequeueStaleInput) =>

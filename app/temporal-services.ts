@@ -7,6 +7,7 @@ import type { Metrics } from '../infra/metrics/metrics.ts';
 import { superviseService, type Supervisor } from '../infra/process/supervisor.ts';
 import { projectRoot } from '../infra/project-root.ts';
 import { createTemporalClient } from '../infra/temporal/connection.ts';
+import { ensureMemorySearchAttributes } from '../infra/temporal/search-attributes.ts';
 import { ensureTemporalCli } from '../infra/temporal/temporal-cli.ts';
 import { startTemporalDevServer } from '../infra/temporal/temporal-dev-server.ts';
 import { createTemporalIndexingQueue } from '../infra/temporal/temporal-indexing-queue.ts';
@@ -73,6 +74,8 @@ export async function connectTemporal(
   metrics: Metrics | undefined,
 ): Promise<TemporalServices> {
   const temporal = await createTemporalClient(config);
+  // Before any workflow starts, so the first ones are tagged too (never rejects; warns once).
+  await ensureMemorySearchAttributes(temporal.client, logger);
   shutdown.add('temporal client', () => temporal.connection.close());
   const indexingQueue = createTemporalIndexingQueue(temporal.client, config.TASK_QUEUE_INDEXING, {
     requestTimeoutMs: config.INDEX_REQUEST_TIMEOUT_MS,

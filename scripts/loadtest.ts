@@ -37,6 +37,7 @@ import {
 import { cliOptions } from './cli-options.ts';
 import { loadConfig, type Config } from '../infra/config.ts';
 import { createTemporalClient, createWorkerConnection } from '../infra/temporal/connection.ts';
+import { startTagged } from '../infra/temporal/search-attributes.ts';
 import { loadTestDeps } from '../workers/loadtest-deps.ts';
 
 const POLL_MS = 2_000;
@@ -263,14 +264,17 @@ async function main() {
       `plan: ${settings.users} users × ${settings.memoriesPerUser} memories; chat ${settings.chat.sessions} sessions × ${settings.chat.durationMs / 1000} s; ` +
         `${settings.saves.count} parallel saves; ramp ${settings.ramp.startSessions}→${settings.ramp.maxSessions} (+${settings.ramp.step} per ${settings.ramp.stepDurationMs / 1000} s) until p95 > ${settings.ramp.p95ThresholdMs} ms`,
     );
-    const handle = await client.workflow.start(loadTestWorkflow, {
-      taskQueue,
-      workflowId,
-      args: [input],
-      staticSummary: `load test against ${settings.target}: ${settings.chat.sessions} sessions`,
-      // Only this process runs a local run: bound it, so a crash here cannot leave it waiting forever.
-      ...(workerMode === 'local' ? { workflowExecutionTimeout: runBoundMs(settings) } : {}),
-    });
+    const handle = await startTagged(client, 'loadtest', undefined, (tags) =>
+      client.workflow.start(loadTestWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [input],
+        staticSummary: `load test against ${settings.target}: ${settings.chat.sessions} sessions`,
+        // Only this process runs a local run: bound it, so a crash here cannot leave it waiting forever.
+        ...(workerMode === 'local' ? { workflowExecutionTimeout: runBoundMs(settings) } : {}),
+        ...tags,
+      }),
+    );
     const interrupt = cancelOnInterrupt(handle, workerMode);
     const { report } = await followRun(handle, settings);
     printReport(report);

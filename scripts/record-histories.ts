@@ -1,5 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ApplicationFailure } from '@temporalio/activity';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
+import type { Activities } from '../activities/index.ts';
+import type { IndexPlan } from '../core/indexing/indexer.ts';
 import { createLogger } from '../infra/logger.ts';
 import { projectRoot } from '../infra/project-root.ts';
 import { ensureTemporalCli } from '../infra/temporal/temporal-cli.ts';
@@ -17,9 +23,10 @@ import {
   SCENARIOS,
   type Recorded,
 } from '../test/support/workflow-histories-scenarios.ts';
+import { indexMemoriesSignal, indexUserWorkflow, indexUserWorkflowId } from '../workflows/index.ts';
 
 // `node scripts/bootstrap.mjs record-histories [scenario...]`: runs the named
-// scenarios (default: all, see SCENARIOS, plus `versioning`) on a real Temporal
+// scenarios (default: all, see SCENARIOS, plus `versioning` and `index-user`) on a real Temporal
 // server (TEST_TEMPORAL_ADDRESS, else a dev server started here) with the workflow
 // code as it is now, and writes the histories that
 // test/integration/workflow-replay.test.ts replays to test/fixtures/histories/.
@@ -59,15 +66,126 @@ async function recordVersioning(address: string): Promise<void> {
   }
 }
 
+type IndexingStubs = Pick<
+  Activities,
+  | 'indexVectors'
+  | 'indexGraphs'
+  | 'markIndexedBatch'
+  | 'forgetMemory'
+  | 'indexVector'
+  | 'indexGraph'
+  | 'markIndexed'
+  | 'markIndexFailed'
+>;
+
+/**
+ * Indexing activities that answer from the memory id: `deleted-` is gone,
+ * `current-` already indexed, `stale-` changed while indexed (once), `bad-`
+ * refused by the index (a batch holding it fails with BadInput).
+ */
+function indexingStubs(): IndexingStubs {
+  const staleSeen = new Set<string>();
+  const plan = (memoryId: string): IndexPlan =>
+    memoryId.startsWith('deleted-')
+      ? { kind: 'deleted' }
+      : { kind: memoryId.startsWith('current-') ? 'current' : 'index', revision: 1 };
+  const refuse = () => ApplicationFailure.nonRetryable('the index refused it', 'BadInput');
+  return {
+    async indexVectors(targets) {
+      if (targets.some((t) => t.memoryId.startsWith('bad-'))) throw refuse();
+      return targets.map((t) => plan(t.memoryId));
+    },
+    indexGraphs: async () => ({ entities: 0 }),
+    async markIndexedBatch(items) {
+      const stale = items
+        .map((item) => item.target)
+        .filter((t) => t.memoryId.startsWith('stale-') && !staleSeen.has(t.memoryId));
+      for (const t of stale) staleSeen.add(t.memoryId);
+      return { stale };
+    },
+    forgetMemory: async () => {},
+    async indexVector(target) {
+      if (target.memoryId.startsWith('bad-')) throw refuse();
+      return plan(target.memoryId);
+    },
+    indexGraph: async () => ({ entities: 0 }),
+    markIndexed: async () => ({ stale: false }),
+    markIndexFailed: async () => {},
+  };
+}
+
+/**
+ * A user's indexing run: two requests (69 memories, then two forced ones
+ * while it works), batches of 32 with a deleted, a current and a stale
+ * memory, continue-as-new after two batches carrying what is pending, and a
+ * batch an index refuses taken one memory at a time.
+ */
+async function recordIndexUser(address: string): Promise<void> {
+  const taskQueue = `record-index-user-${randomUUID().slice(0, 8)}`;
+  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    workflowBundle: await bundleWorkflowCode({
+      workflowsPath: PRODUCT_WORKFLOWS,
+      logger: new DefaultLogger('WARN'),
+    }),
+    activities: indexingStubs(),
+  });
+  const running = worker.run();
+  try {
+    const client = new Client({ connection });
+    // Two full batches, then continue-as-new; the refused one is in the next run's batch.
+    const ids = ['deleted-1', 'current-1', 'stale-1'];
+    for (let i = ids.length; i < 68; i++) ids.push(`memory-${i}`);
+    ids.push('bad-1');
+    const request = (memoryIds: string[], force = false) =>
+      client.workflow.signalWithStart(indexUserWorkflow, {
+        workflowId: indexUserWorkflowId('recorded', taskQueue),
+        taskQueue,
+        args: [{ userId: 'recorded', idleMs: 500, batchesPerRun: 2 }],
+        signal: indexMemoriesSignal,
+        signalArgs: [{ memories: memoryIds.map((memoryId) => ({ memoryId, force })) }],
+      });
+    const handle = await request(ids);
+    await request(['memory-1', 'late-1'], true);
+    await client.workflow.getHandle(handle.workflowId).result();
+    const runs = await followRuns(client, handle.workflowId, handle.signaledRunId);
+    for (const [i, history] of runs.entries()) {
+      const name = `index-user--batches-continue-as-new-run-${i + 1}`;
+      await writeHistory(HISTORIES_DIR, name, history);
+      console.log(`recorded ${name} (${history.events?.length ?? 0} events)`);
+    }
+  } finally {
+    worker.shutdown();
+    await running;
+    await nativeConnection.close();
+    await connection.close();
+  }
+}
+
+async function followRuns(client: Client, workflowId: string, firstRunId: string) {
+  const histories = [];
+  for (let next: string | null | undefined = firstRunId; next;) {
+    const history = await client.workflow.getHandle(workflowId, next).fetchHistory();
+    histories.push(history);
+    next =
+      history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+  }
+  return histories;
+}
+
 async function record(address: string, chosen: string[]): Promise<void> {
-  const scenarios = chosen.filter((name) => name !== 'versioning');
+  const scenarios = chosen.filter((name) => name !== 'versioning' && name !== 'index-user');
   if (scenarios.length > 0) await recordScenarios(address, scenarios);
   if (chosen.includes('versioning')) await recordVersioning(address);
+  if (chosen.includes('index-user')) await recordIndexUser(address);
   console.log(`histories in ${path.relative(projectRoot, HISTORIES_DIR)}`);
 }
 
 async function main() {
-  const known = [...Object.keys(SCENARIOS), 'versioning'];
+  const known = [...Object.keys(SCENARIOS), 'versioning', 'index-user'];
   const args = process.argv.slice(2);
   const chosen = args.length > 0 ? args : known;
   const unknown = chosen.filter((name) => !known.includes(name));

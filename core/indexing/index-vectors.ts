@@ -40,13 +40,16 @@ export async function indexVector(
 
 /**
  * {@link indexVector} for many memories at once: one embedding call and one
- * upsert per space for all that need it. Plans come back in target order;
- * memories deleted meanwhile lose the vectors just written (`deleted`).
+ * upsert per space for all that need it (the ids in `force` even when marked
+ * indexed). Plans come back in target order; memories deleted meanwhile lose
+ * the vectors just written (`deleted`).
  */
 export async function indexVectors(
   { store, spaces }: Deps,
   targets: readonly IndexTarget[],
+  force: readonly string[] = [],
 ): Promise<IndexPlan[]> {
+  const forced = new Set(force);
   const found = new Map<string, Memory>();
   const byUser = groupByUser(
     targets,
@@ -58,7 +61,9 @@ export async function indexVectors(
   }
   const due = [...new Set(targets.map((t) => t.memoryId))]
     .map((id) => found.get(id))
-    .filter((m): m is Memory => m !== undefined && m.indexState !== 'indexed');
+    .filter(
+      (m): m is Memory => m !== undefined && (m.indexState !== 'indexed' || forced.has(m.id)),
+    );
   const written = spaces.writing();
   for (const space of written) {
     if (due.length === 0) break;
@@ -71,7 +76,7 @@ export async function indexVectors(
   return targets.map(({ memoryId }): IndexPlan => {
     const memory = found.get(memoryId);
     if (!memory || gone.has(memoryId)) return { kind: 'deleted' };
-    return memory.indexState === 'indexed'
+    return memory.indexState === 'indexed' && !forced.has(memoryId)
       ? { kind: 'current', revision: memory.revision }
       : { kind: 'index', revision: memory.revision };
   });

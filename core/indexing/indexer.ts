@@ -15,7 +15,8 @@ export function createIndexer({ store, spaces, graph, extractor }: IndexerDeps) 
   const deps: IndexerDeps = { store, spaces, graph, extractor };
   return {
     indexVector: (target: IndexTarget, force = false) => indexVector(deps, target, force),
-    indexVectors: (targets: readonly IndexTarget[]) => indexVectors(deps, targets),
+    indexVectors: (targets: readonly IndexTarget[], force: readonly string[] = []) =>
+      indexVectors(deps, targets, force),
     indexGraph: (target: IndexTarget) => indexGraph(deps, target),
     indexGraphs: (
       targets: readonly IndexTarget[],

@@ -2,6 +2,7 @@ import { mapLimit } from '../concurrency/limits.ts';
 import { AppError } from '../errors.ts';
 import type { IndexingQueue } from '../ports/indexing-queue.ts';
 import type { RelationalStore } from '../ports/relational-store.ts';
+import { groupByUser } from './indexing-types.ts';
 
 interface RequeueDeps {
   store: Pick<RelationalStore, 'getUser' | 'staleIndexTasks' | 'requeueFailedIndexing'>;
@@ -16,18 +17,17 @@ export interface RequeueStaleInput {
   maxRequests?: number;
 }
 
-// Signal-with-starts in flight at once when the reconciler hands memories out.
+// Users whose requests are in flight at once when the reconciler hands memories out.
 const REQUEST_CONCURRENCY = 16;
 // Failed memories put back to pending per transaction (and per batch of requests).
 const REQUEUE_PAGE = 500;
 
 /**
  * Asks again for the indexing nobody finished (see
- * `RelationalStore.staleIndexTasks`). Each memory goes to its own run
- * (`index-memory-<id>`, one at a time per memory), never to a batched run:
- * a memory still held by an earlier request's run is only told to take
- * another pass, so two passes over the same stuck memories never index it
- * twice at once.
+ * `RelationalStore.staleIndexTasks`), one request per user: each user's
+ * memories go to the user's one indexing run (`index-user-<id>`), which
+ * starts it or adds them to the running one, so two passes over the same
+ * stuck memories never index one twice at once.
  */
 export async function requeueStaleIndexing(
   { store, indexingQueue }: RequeueDeps,
@@ -38,8 +38,13 @@ export async function requeueStaleIndexing(
     input.limit,
     input.maxRequests === undefined ? {} : { maxRequests: input.maxRequests },
   );
-  await mapLimit(tasks, REQUEST_CONCURRENCY, ({ userId, memoryId }) =>
-    indexingQueue.request([{ userId, memoryId }]),
+  const byUser = groupByUser(
+    tasks,
+    (task) => task.userId,
+    ({ userId, memoryId }) => ({ userId, memoryId }),
+  );
+  await mapLimit([...byUser.values()], REQUEST_CONCURRENCY, (targets) =>
+    indexingQueue.request(targets),
   );
   return { requeued: tasks.length };
 }

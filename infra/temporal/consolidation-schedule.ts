@@ -5,6 +5,7 @@ import {
   consolidationWorkflowId,
   type ConsolidationInput,
 } from '../../workflows/index.ts';
+import { confirmedMemoryTags } from './search-attributes.ts';
 import { upsertSchedule } from './upsert-schedule.ts';
 
 /** One consolidation schedule per task queue, so several deployments can share a namespace. */
@@ -53,6 +54,7 @@ export async function ensureConsolidationSchedule(
     taskQueue: options.taskQueue,
     args: [input] as [ConsolidationInput],
     staticSummary: `Nightly consolidation at ${at} ${timezone}: merge near-duplicates, retire outdated memories, free orphans`,
+    ...(await confirmedMemoryTags(client, 'consolidation')),
   };
   const spec = {
     calendars: [{ hour, minute, comment: `every day at ${at}` }],

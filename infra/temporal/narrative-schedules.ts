@@ -1,5 +1,6 @@
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { narrativeFeederWorkflow, type NarrativeFeederInput } from '../../workflows/index.ts';
+import { confirmedMemoryTags } from './search-attributes.ts';
 import { upsertSchedule } from './upsert-schedule.ts';
 
 /** One feeder schedule per narratives task queue, so several deployments can share a namespace. */
@@ -38,6 +39,7 @@ export async function ensureNarrativeFeederSchedule(
     taskQueue: options.taskQueue,
     args: [input] as [NarrativeFeederInput],
     staticSummary: `Feeds users active in the last ${activeWithinHours} h to the narrative scheduler`,
+    ...(await confirmedMemoryTags(client, 'narrative-feeder')),
   };
   const spec = { intervals: [{ every: `${options.everySeconds ?? 6 * 3600}s` as const }] };
   await upsertSchedule(client, {

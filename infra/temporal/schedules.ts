@@ -8,6 +8,7 @@ import {
   reembedWorkflow,
   reembedWorkflowId,
 } from '../../workflows/index.ts';
+import { confirmedMemoryTags, startTagged } from './search-attributes.ts';
 import { upsertSchedule } from './upsert-schedule.ts';
 
 /** One schedule per task queue, so several deployments can share a namespace. */
@@ -41,6 +42,7 @@ export async function ensureIndexReconcilerSchedule(
     workflowId: `index-reconciler-${options.taskQueue}`,
     taskQueue: options.taskQueue,
     args: [input] as [typeof input],
+    ...(await confirmedMemoryTags(client, 'reconciler')),
   };
   const spec = { intervals: [{ every: `${options.everySeconds}s` as const }] };
   await upsertSchedule(client, {
@@ -61,14 +63,17 @@ export async function startReembedding(
   options: { spaceId: string; taskQueue: string; pageSize?: number },
 ): Promise<void> {
   try {
-    await client.workflow.start(reembedWorkflow, {
-      workflowId: reembedWorkflowId(options.spaceId),
-      taskQueue: options.taskQueue,
-      args: [
-        { spaceId: options.spaceId, ...(options.pageSize ? { pageSize: options.pageSize } : {}) },
-      ],
-      staticSummary: `re-embed every memory into ${options.spaceId}, then serve searches from it`,
-    });
+    await startTagged(client, 'reembed', undefined, (tags) =>
+      client.workflow.start(reembedWorkflow, {
+        workflowId: reembedWorkflowId(options.spaceId),
+        taskQueue: options.taskQueue,
+        args: [
+          { spaceId: options.spaceId, ...(options.pageSize ? { pageSize: options.pageSize } : {}) },
+        ],
+        staticSummary: `re-embed every memory into ${options.spaceId}, then serve searches from it`,
+        ...tags,
+      }),
+    );
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { MEMORY_SEARCH_ATTRIBUTES } from './search-attributes.ts';
 import { errorMessage, tail } from '../process/process-tools.ts';
 import {
   acceptsConnections,
@@ -78,6 +79,9 @@ export async function startTemporalDevServer(
     args.push('--db-filename', dbFile);
   }
   args.push('--namespace', namespace, '--log-level', 'warn');
+  // Registered at launch, so the Web UI can filter the product's workflows by user and kind.
+  for (const { name, type } of MEMORY_SEARCH_ATTRIBUTES)
+    args.push('--search-attribute', `${name}=${type}`);
 
   const started = Date.now();
   log(`starting Temporal dev server on ${address} (UI ${uiUrl}, log ${logFile})`);

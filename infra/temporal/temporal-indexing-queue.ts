@@ -1,38 +1,39 @@
 import type { Client } from '@temporalio/client';
-import type { IndexTarget } from '../../core/indexing/indexer.ts';
+import { groupByUser, type IndexTarget } from '../../core/indexing/indexing-types.ts';
 import type { IndexingQueue } from '../../core/ports/indexing-queue.ts';
 import {
-  indexBatchWorkflow,
-  indexMemoryWorkflow,
-  memoryChangedSignal,
+  indexMemoriesSignal,
+  indexUserWorkflow,
+  indexUserWorkflowId,
+  type PendingMemory,
 } from '../../workflows/index.ts';
+import { startTagged } from './search-attributes.ts';
 
-/** The workflow id of a memory's indexing: one durable run per memory. */
-export const indexWorkflowId = (memoryId: string) => `index-memory-${memoryId}`;
+export { indexUserWorkflowId } from '../../workflows/index.ts';
 
-// Bounds the requests in flight when many memories go to their own runs at once.
+// Bounds the requests in flight when one request concerns many users.
 const CONCURRENCY = 16;
-/** Memories one batched run indexes together (a batch save holds at most 100). */
-const BATCH_MAX = 100;
+// Keeps each signal's payload small however many memories a request carries.
+const SIGNAL_MAX = 500;
 /** How long one request to Temporal may take before it counts as failed (see the options). */
 export const DEFAULT_INDEX_REQUEST_TIMEOUT_MS = 2_000;
 
 export interface TemporalIndexingQueueOptions {
   /**
-   * Deadline of each signal-with-start or start sent to Temporal (default
-   * 2 s). A save waits at most this long for Temporal: past it the request
-   * fails, the memory stays `pending`, and the index reconciler asks again.
+   * Deadline of each signal-with-start sent to Temporal (default 2 s). A
+   * save waits at most this long for Temporal: past it the request fails,
+   * the memory stays `pending`, and the index reconciler asks again.
    */
   requestTimeoutMs?: number;
 }
 
 /**
- * Requests indexing through Temporal. A single memory (or a forced request)
- * uses signal-with-start on the memory's own run: it starts it, or tells a
- * running one to take another pass, so one run per memory exists at a time.
- * Several memories at once (a batch save, the reconciler) start one batched
- * run per 100, which embeds and upserts them together and hands anything it
- * cannot settle back to the memories' own runs.
+ * Requests indexing through Temporal: one signal-with-start per user in the
+ * request, to the user's run (`index-user-<user id>-<task queue>`), which starts it or
+ * adds the memories to the running one. A burst of saves of one user thus
+ * becomes a few batched passes of one run, and no memory is ever indexed by
+ * two runs at once. Workflows carry the `MemoryUserId` and `MemoryKind`
+ * search attributes.
  */
 export function createTemporalIndexingQueue(
   client: Client,
@@ -43,40 +44,42 @@ export function createTemporalIndexingQueue(
   // Without a deadline the SDK retries an unreachable server for many seconds, holding the save.
   const withinDeadline = <T>(call: () => Promise<T>) =>
     client.connection.withDeadline(Date.now() + timeoutMs, call);
-  const requestOne = (target: IndexTarget, force: boolean) =>
-    withinDeadline(() =>
-      client.workflow.signalWithStart(indexMemoryWorkflow, {
-        workflowId: indexWorkflowId(target.memoryId),
-        taskQueue,
-        args: [{ userId: target.userId, memoryId: target.memoryId, ...(force ? { force } : {}) }],
-        signal: memoryChangedSignal,
-        signalArgs: [force ? { force } : {}],
-        staticSummary: `index memory ${target.memoryId}`,
-      }),
+  const signalUser = (userId: string, memories: PendingMemory[]) =>
+    startTagged(client, 'index', userId, (tags) =>
+      withinDeadline(() =>
+        client.workflow.signalWithStart(indexUserWorkflow, {
+          workflowId: indexUserWorkflowId(userId, taskQueue),
+          taskQueue,
+          args: [{ userId }],
+          signal: indexMemoriesSignal,
+          signalArgs: [{ memories }],
+          staticSummary: `index the memories of user ${userId}`,
+          ...tags,
+        }),
+      ),
     );
-  const requestBatch = (targets: IndexTarget[]) =>
-    withinDeadline(() =>
-      client.workflow.start(indexBatchWorkflow, {
-        // Unique per request: the same memories asked for twice are indexed idempotently.
-        workflowId: `index-batch-${targets[0]!.memoryId}-${targets.length}-${Date.now().toString(36)}`,
-        taskQueue,
-        args: [{ targets }],
-        staticSummary: `index ${targets.length} memories together`,
-      }),
+  const requestUser = async (userId: string, memoryIds: string[], force: boolean) => {
+    const memories = [...new Set(memoryIds)].map((memoryId) =>
+      force ? { memoryId, force } : { memoryId },
     );
+    for (let i = 0; i < memories.length; i += SIGNAL_MAX) {
+      await signalUser(userId, memories.slice(i, i + SIGNAL_MAX));
+    }
+  };
   return {
     async request(targets, options = {}) {
       const force = options.force ?? false;
-      if (targets.length > 1 && !force) {
-        const chunks: IndexTarget[][] = [];
-        for (let i = 0; i < targets.length; i += BATCH_MAX) {
-          chunks.push(targets.slice(i, i + BATCH_MAX));
-        }
-        await Promise.all(chunks.map(requestBatch));
-        return;
-      }
-      for (let i = 0; i < targets.length; i += CONCURRENCY) {
-        await Promise.all(targets.slice(i, i + CONCURRENCY).map((t) => requestOne(t, force)));
+      const users = [
+        ...groupByUser(
+          targets,
+          (t: IndexTarget) => t.userId,
+          (t) => t.memoryId,
+        ),
+      ];
+      for (let i = 0; i < users.length; i += CONCURRENCY) {
+        await Promise.all(
+          users.slice(i, i + CONCURRENCY).map(([userId, ids]) => requestUser(userId, ids, force)),
+        );
       }
     },
   };

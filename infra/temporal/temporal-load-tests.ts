@@ -7,6 +7,7 @@ import {
   loadTestWorkflowId,
   type LoadTestInput,
 } from '../../workflows/index.ts';
+import { startTagged } from './search-attributes.ts';
 
 const QUERY_TIMEOUT_MS = 3000;
 
@@ -35,12 +36,15 @@ export function createTemporalLoadTests(client: Client, taskQueue: string): Load
   return {
     async start(request) {
       const workflowId = `${loadTestWorkflowId()}-${randomUUID().slice(0, 6)}`;
-      await client.workflow.start(loadTestWorkflow, {
-        workflowId,
-        taskQueue,
-        args: [loadTestInput(request)],
-        staticSummary: `load test against ${request.target}`,
-      });
+      await startTagged(client, 'loadtest', undefined, (tags) =>
+        client.workflow.start(loadTestWorkflow, {
+          workflowId,
+          taskQueue,
+          args: [loadTestInput(request)],
+          staticSummary: `load test against ${request.target}`,
+          ...tags,
+        }),
+      );
       return { workflowId };
     },
 

@@ -14,6 +14,7 @@ import {
   type NarrativeSchedulerInput,
   type NarrativeSchedulerStatus,
 } from '../../workflows/index.ts';
+import { startTagged, type MemoryTags } from './search-attributes.ts';
 
 export interface TemporalNarrativeQueueOptions {
   /** The scheduler's settings when a request has to start it (it keeps its own once running). */
@@ -113,15 +114,18 @@ export function createTemporalNarrativeQueue(
 
   async function deliver(users: readonly NarrativeRequest[]): Promise<void> {
     for (let i = 0; i < users.length; i += SIGNAL_BATCH) {
-      await client.workflow.signalWithStart(narrativeSchedulerWorkflow, {
-        workflowId,
-        taskQueue,
-        args: [startInput],
-        signal: enqueueNarrativesSignal,
-        signalArgs: [{ users: users.slice(i, i + SIGNAL_BATCH) }],
-        staticSummary,
-        staticDetails,
-      });
+      await startTagged(client, 'narrative', undefined, (tags) =>
+        client.workflow.signalWithStart(narrativeSchedulerWorkflow, {
+          workflowId,
+          taskQueue,
+          args: [startInput],
+          signal: enqueueNarrativesSignal,
+          signalArgs: [{ users: users.slice(i, i + SIGNAL_BATCH) }],
+          staticSummary,
+          staticDetails,
+          ...tags,
+        }),
+      );
     }
   }
 
@@ -139,7 +143,7 @@ export function createTemporalNarrativeQueue(
     }
   }
 
-  const withStart = () =>
+  const withStart = (tags: MemoryTags) =>
     new WithStartWorkflowOperation(narrativeSchedulerWorkflow, {
       workflowId,
       taskQueue,
@@ -147,6 +151,7 @@ export function createTemporalNarrativeQueue(
       workflowIdConflictPolicy: 'USE_EXISTING',
       staticSummary,
       staticDetails,
+      ...tags,
     });
 
   return {
@@ -170,16 +175,20 @@ export function createTemporalNarrativeQueue(
     },
 
     pause: (reason) =>
-      client.workflow.executeUpdateWithStart(pauseUpdate, {
-        args: [reason === undefined ? {} : { reason }],
-        startWorkflowOperation: withStart(),
-      }),
+      startTagged(client, 'narrative', undefined, (tags) =>
+        client.workflow.executeUpdateWithStart(pauseUpdate, {
+          args: [reason === undefined ? {} : { reason }],
+          startWorkflowOperation: withStart(tags),
+        }),
+      ),
 
     resume: () =>
-      client.workflow.executeUpdateWithStart(resumeUpdate, {
-        args: [],
-        startWorkflowOperation: withStart(),
-      }),
+      startTagged(client, 'narrative', undefined, (tags) =>
+        client.workflow.executeUpdateWithStart(resumeUpdate, {
+          args: [],
+          startWorkflowOperation: withStart(tags),
+        }),
+      ),
 
     async status() {
       try {

@@ -7,9 +7,10 @@ import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
 /**
- * A batch save is indexed by one batched run (one embedding call, one upsert)
- * on the real dev server and worker, each memory exactly once; a forced
- * request repairs a vector a slower pass overwrote.
+ * A batch save is indexed by the user's one indexing run, in batches (one
+ * embedding call and one upsert per 32 memories) on the real dev server and
+ * worker, each memory exactly once; a forced request repairs a vector a
+ * slower pass overwrote.
  */
 describe('batched indexing over PostgreSQL 18 with pgvector', () => {
   let engine: TestEngine;
@@ -38,7 +39,7 @@ describe('batched indexing over PostgreSQL 18 with pgvector', () => {
       )
     ).rows;
 
-  it('indexes a batch save in one batched run, each memory exactly once', async () => {
+  it("indexes a batch save in the user's one run, each memory exactly once", async () => {
     const contents = Array.from({ length: 40 }, (_, i) => `Batch note ${i} about topic ${i * 7}`);
     const saved = await call(api.url, 'POST', '/v1/memories', {
       key: user.api_key,
@@ -58,7 +59,7 @@ describe('batched indexing over PostgreSQL 18 with pgvector', () => {
     })) {
       runs.push(run.type);
     }
-    assert.deepEqual(runs, ['indexBatchWorkflow'], 'one batched run, no per-memory runs');
+    assert.deepEqual(runs, ['indexUserWorkflow'], "the user's run, no per-memory runs");
     assert.equal(await engine.vectors.count(user.user_id), 40);
   });
 

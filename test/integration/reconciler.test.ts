@@ -5,8 +5,9 @@ import type { RunningWorker } from '../../workers/worker.ts';
 import { createTemporalIndexingQueue } from '../../infra/temporal/temporal-indexing-queue.ts';
 import {
   indexReconcilerWorkflow,
-  type IndexMemoryResult,
+  indexUserWorkflowId,
   type IndexReconcilerInput,
+  type IndexUserResult,
 } from '../../workflows/index.ts';
 import { eventually, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
@@ -67,9 +68,9 @@ describe('index reconciler', () => {
     return runs;
   }
 
-  const hasRun = async (memoryId: string) =>
+  const hasRun = async (userId: string) =>
     api.client.workflow
-      .getHandle(`index-memory-${memoryId}`)
+      .getHandle(indexUserWorkflowId(userId, api.taskQueue))
       .describe()
       .then(
         () => true,
@@ -80,10 +81,10 @@ describe('index reconciler', () => {
     const stuck = await lostSaves(['Stuck for good: nothing ever indexes me']);
     const newer = await lostSaves(['Saved later, and lost too']);
     assert.equal((await reconcile({ olderThanMs: 0, limit: 1 })).requeued, 1);
-    assert.ok(await hasRun(stuck.ids[0]!), 'the oldest is asked for first');
-    assert.equal(await hasRun(newer.ids[0]!), false);
+    assert.ok(await hasRun(stuck.userId), 'the oldest is asked for first');
+    assert.equal(await hasRun(newer.userId), false);
     assert.equal((await reconcile({ olderThanMs: 0, limit: 1 })).requeued, 1);
-    assert.ok(await hasRun(newer.ids[0]!), 'the stuck one waits its turn behind the newer one');
+    assert.ok(await hasRun(newer.userId), 'the stuck one waits its turn behind the newer one');
   });
 
   it('gives a memory up (failed) after it was asked for maxRequests times', async () => {
@@ -96,32 +97,31 @@ describe('index reconciler', () => {
     assert.equal(await stateOf(), 'failed');
   });
 
-  it('starts one run per memory however many passes ask for it, and indexes each once', async () => {
+  it('starts one run per user however many passes ask for it, and indexes each memory once', async () => {
     const lost = await lostSaves(
       Array.from({ length: 5 }, (_, i) => `Lost request ${i}: note about topic ${i * 13}`),
     );
     await reconcile({ olderThanMs: 0, limit: 500 });
     await reconcile({ olderThanMs: 0, limit: 500 });
     await api.startWorker();
+    const result: IndexUserResult = await api.client.workflow
+      .getHandle(indexUserWorkflowId(lost.userId, api.taskQueue))
+      .result();
+    // The second pass's request is deduplicated in the run, or finds the memories current.
+    assert.equal(result.indexed, lost.ids.length, JSON.stringify(result));
     for (const id of lost.ids) {
-      const result: IndexMemoryResult = await api.client.workflow
-        .getHandle(`index-memory-${id}`)
-        .result();
-      // `current` when a later request's signal made it take one more (idle) pass.
-      assert.ok(['indexed', 'current'].includes(result.outcome), `memory ${id}: ${result.outcome}`);
       assert.equal((await engine.store.getMemory(lost.userId, id))?.indexState, 'indexed');
     }
     let runs = new Map<string, { type: string; count: number }>();
-    await eventually('every run is listed', async () => {
+    const runId = indexUserWorkflowId(lost.userId, api.taskQueue);
+    await eventually('the run is listed', async () => {
       runs = await runsById();
-      return lost.ids.every((id) => runs.has(`index-memory-${id}`));
+      return runs.has(runId);
     });
-    for (const id of lost.ids) {
-      assert.deepEqual(runs.get(`index-memory-${id}`), { type: 'indexMemoryWorkflow', count: 1 });
-    }
+    assert.deepEqual(runs.get(runId), { type: 'indexUserWorkflow', count: 1 });
     assert.ok(
-      [...runs.values()].every((r) => r.type === 'indexMemoryWorkflow'),
-      'no batched run: two batches could hold the same memory at once',
+      [...runs.values()].every((r) => r.type === 'indexUserWorkflow'),
+      'no per-memory or batched run: two runs could hold the same memory at once',
     );
     assert.equal(await engine.vectors.count(lost.userId), lost.ids.length);
   });

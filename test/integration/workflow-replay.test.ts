@@ -45,6 +45,7 @@ describe('committed workflow histories', () => {
       'narrativeFeederWorkflow',
       'consolidationWorkflow',
       'indexReconcilerWorkflow',
+      'indexUserWorkflow',
       'reembedWorkflow',
       'loadTestWorkflow',
     ]) {
@@ -71,6 +72,23 @@ describe('committed workflow histories', () => {
     }
     const continued = historiesOf('consolidationWorkflow').map((h) => h.history);
     assert.ok(continued.some((h) => has(h, 'workflowExecutionContinuedAsNewEventAttributes')));
+  });
+
+  it("walk a user's indexing run: requests, batches, a refused batch, idle end, continue-as-new", () => {
+    const indexing = historiesOf('indexUserWorkflow').map((h) => h.history);
+    for (const attributes of [
+      'workflowExecutionSignaledEventAttributes',
+      'activityTaskCompletedEventAttributes',
+      'activityTaskFailedEventAttributes',
+      'timerFiredEventAttributes',
+      'workflowExecutionContinuedAsNewEventAttributes',
+      'workflowExecutionCompletedEventAttributes',
+    ] as const) {
+      assert.ok(
+        indexing.some((h) => has(h, attributes)),
+        `no indexUserWorkflow history has ${attributes}`,
+      );
+    }
   });
 });
 

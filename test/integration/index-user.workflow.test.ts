@@ -1,0 +1,344 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
+import { NativeConnection } from '@temporalio/worker';
+import type { Embedder } from '../../core/ports/embedder.ts';
+import { singleSpace } from '../../core/ports/vector-space.ts';
+import { createLogger } from '../../infra/logger.ts';
+import {
+  ensureMemorySearchAttributes,
+  memoryTags,
+  startTagged,
+} from '../../infra/temporal/search-attributes.ts';
+import { startWorker } from '../../workers/worker.ts';
+import {
+  indexMemoriesSignal,
+  indexUserWorkflow,
+  indexUserWorkflowId,
+  type IndexUserResult,
+} from '../../workflows/index.ts';
+import { call, createUser, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
+import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { requireTestEnv } from '../support/test-env.ts';
+
+const HELD = 'HOLD: Maria Silva works at Acme Corp in Lisbon';
+
+/** Holds every embedding call whose texts include `HELD` until `release()`. */
+function gatedEmbedder(inner: Embedder) {
+  let enter!: () => void;
+  let release!: () => void;
+  const entered = new Promise<void>((resolve) => (enter = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const embedder: Embedder = {
+    id: inner.id,
+    dimension: inner.dimension,
+    async embed(texts) {
+      if (texts.includes(HELD)) {
+        enter();
+        await released;
+      }
+      return inner.embed(texts);
+    },
+  };
+  return { embedder, entered, release };
+}
+
+/** The runs of `query`, by workflow id: how many runs each. */
+async function runsOf(client: Client, query: string): Promise<Map<string, number>> {
+  const runs = new Map<string, number>();
+  for await (const run of client.workflow.list({ query })) {
+    runs.set(run.workflowId, (runs.get(run.workflowId) ?? 0) + 1);
+  }
+  return runs;
+}
+
+/**
+ * One indexing run per user (`index-user-<id>`) on the real dev server and
+ * worker over PGlite: a burst of saves becomes a few batched passes of one
+ * run, tagged with the `MemoryUserId` and `MemoryKind` search attributes;
+ * edits and deletes during a pass are settled; a request that arrives as the
+ * run ends is not lost.
+ */
+describe('per-user indexing run', () => {
+  let engine: TestEngine;
+  let api: TestApi;
+
+  before(async () => {
+    engine = await createTestEngine('pglite');
+    api = await startTestApi(engine);
+  });
+  after(async () => {
+    await api.stop();
+    await engine.close();
+  });
+
+  const stateOf = async (userId: string, memoryId: string) =>
+    (await engine.store.getMemory(userId, memoryId))?.indexState;
+
+  it('indexes a burst of 50 saves of one user in one run of a few batches', async () => {
+    const user = await createUser(api.url);
+    const saved = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        call(api.url, 'POST', '/v1/memories', {
+          key: user.api_key,
+          body: { content: `Burst note ${i} about topic ${i * 11}` },
+        }),
+      ),
+    );
+    const ids = saved.map((r) => {
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body.id as string;
+    });
+    const handle = api.client.workflow.getHandle(indexUserWorkflowId(user.user_id, api.taskQueue));
+    const result: IndexUserResult = await handle.result();
+    for (const id of ids) assert.equal(await stateOf(user.user_id, id), 'indexed', id);
+    assert.equal(await engine.vectors.count(user.user_id), 50);
+    assert.ok(
+      result.batches < 10,
+      `a few batches of up to 32, not one per save: ${result.batches}`,
+    );
+
+    let runs = new Map<string, number>();
+    await eventually('the run is listed by its user', async () => {
+      runs = await runsOf(api.client, `MemoryUserId = '${user.user_id}'`);
+      return runs.size > 0;
+    });
+    assert.deepEqual([...runs], [[indexUserWorkflowId(user.user_id, api.taskQueue), 1]]);
+    const kinds = await runsOf(
+      api.client,
+      `MemoryUserId = '${user.user_id}' AND MemoryKind = 'index'`,
+    );
+    assert.equal(kinds.size, 1, 'tagged as an indexing run');
+  });
+
+  it('runs one workflow per user when two users save', async () => {
+    const alice = await createUser(api.url);
+    const bob = await createUser(api.url);
+    for (const user of [alice, bob, alice, bob]) {
+      const res = await call(api.url, 'POST', '/v1/memories', {
+        key: user.api_key,
+        body: { memories: [{ content: `A note of ${user.user_id}` }, { content: 'Shared' }] },
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+    }
+    for (const user of [alice, bob]) {
+      await api.client.workflow
+        .getHandle(indexUserWorkflowId(user.user_id, api.taskQueue))
+        .result();
+      assert.equal(await engine.vectors.count(user.user_id), 2);
+    }
+    const query =
+      `TaskQueue = '${api.taskQueue}' AND MemoryKind = 'index' AND ` +
+      `MemoryUserId IN ('${alice.user_id}', '${bob.user_id}')`;
+    let runs = new Map<string, number>();
+    await eventually('both runs are listed', async () => {
+      runs = await runsOf(api.client, query);
+      return runs.size === 2;
+    });
+    assert.deepEqual(
+      [...runs.keys()].sort(),
+      [
+        indexUserWorkflowId(alice.user_id, api.taskQueue),
+        indexUserWorkflowId(bob.user_id, api.taskQueue),
+      ].sort(),
+    );
+  });
+
+  it('re-indexes the new revision of a memory edited while it was embedded', async () => {
+    const gate = gatedEmbedder(engine.embedder);
+    const gated = await startTestApi(engine, {
+      deps: { spaces: singleSpace(gate.embedder, engine.vectors) },
+    });
+    try {
+      const user = await createUser(gated.url);
+      const saved = await call(gated.url, 'POST', '/v1/memories', {
+        key: user.api_key,
+        body: { content: HELD },
+      });
+      const id = saved.body.id as string;
+      await gate.entered;
+      const edited = 'Jonas planned a trip to Berlin in May';
+      const patched = await call(gated.url, 'PATCH', `/v1/memories/${id}`, {
+        key: user.api_key,
+        body: { content: edited },
+      });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      gate.release();
+      await gated.client.workflow
+        .getHandle(indexUserWorkflowId(user.user_id, gated.taskQueue))
+        .result();
+
+      const memory = await engine.store.getMemory(user.user_id, id);
+      assert.equal(memory?.indexState, 'indexed');
+      assert.equal(memory?.content, edited);
+      const [vector] = await engine.embedder.embed([edited]);
+      const [hit] = await engine.vectors.search({
+        userId: user.user_id,
+        vector: vector!,
+        limit: 1,
+      });
+      assert.equal(hit?.id, id);
+      assert.ok(hit.score > 0.999, `the vector is the edited content's: ${hit.score}`);
+    } finally {
+      await gated.stop();
+    }
+  });
+
+  it('leaves nothing behind for a memory deleted while it was embedded', async () => {
+    const gate = gatedEmbedder(engine.embedder);
+    const gated = await startTestApi(engine, {
+      deps: { spaces: singleSpace(gate.embedder, engine.vectors) },
+    });
+    try {
+      const user = await createUser(gated.url);
+      const saved = await call(gated.url, 'POST', '/v1/memories', {
+        key: user.api_key,
+        body: { memories: [{ content: HELD }, { content: 'Claire likes the bakeries of Paris' }] },
+      });
+      const [heldId, otherId] = saved.body.ids as string[];
+      await gate.entered;
+      const deleted = await call(gated.url, 'DELETE', `/v1/memories/${heldId!}`, {
+        key: user.api_key,
+      });
+      assert.equal(deleted.status, 204);
+      gate.release();
+      const result: IndexUserResult = await gated.client.workflow
+        .getHandle(indexUserWorkflowId(user.user_id, gated.taskQueue))
+        .result();
+      assert.ok(result.deleted >= 1, JSON.stringify(result));
+      assert.deepEqual(await engine.vectors.getVectors(user.user_id, [heldId!]), new Map());
+      assert.deepEqual(await engine.graph.entitiesOf(user.user_id, heldId!), []);
+      assert.equal(await engine.vectors.count(user.user_id), 1);
+      assert.equal(await stateOf(user.user_id, otherId!), 'indexed');
+    } finally {
+      await gated.stop();
+    }
+  });
+
+  it('indexes a memory requested just as the run ends, in that same run', async () => {
+    const taskQueue = `test-index-user-${randomUUID()}`;
+    const user = await engine.store.createUser({});
+    const [first, late] = (
+      await engine.store.insertMemories(user.id, [
+        { content: 'Asked for first' },
+        { content: 'Asked for as the run ends' },
+      ])
+    ).map((r) => r.memory.id);
+    const connection = await NativeConnection.connect({
+      address: requireTestEnv('TEST_TEMPORAL_ADDRESS'),
+    });
+    // No cache: a restarted worker takes the run's next task from the task queue at once.
+    const worker = () =>
+      startWorker({
+        connection,
+        namespace: 'default',
+        taskQueue,
+        deps: { ...engine, indexingQueue: { request: async () => {} } },
+        logger: createLogger('silent'),
+        tuning: { maxCachedWorkflows: 0 },
+      });
+    const request = (memoryId: string) =>
+      api.client.workflow.signalWithStart(indexUserWorkflow, {
+        workflowId: indexUserWorkflowId(user.id, taskQueue),
+        taskQueue,
+        args: [{ userId: user.id, idleMs: 1_000 }],
+        signal: indexMemoriesSignal,
+        signalArgs: [{ memories: [{ memoryId }] }],
+      });
+    try {
+      const running = await worker();
+      const started = await request(first!);
+      const handle = api.client.workflow.getHandle(started.workflowId, started.signaledRunId);
+      const hasEvent = async (event: 'timerStartedEventAttributes' | 'timerFiredEventAttributes') =>
+        ((await handle.fetchHistory()).events ?? []).some((e) => e[event]);
+      await eventually('the first memory indexed and the run idle', () =>
+        hasEvent('timerStartedEventAttributes'),
+      );
+      await running.stop();
+      // The idle timer fires with no worker to see it: the run's next task is its completion.
+      await eventually('the idle timer fired', () => hasEvent('timerFiredEventAttributes'));
+      const again = await request(late!);
+      assert.equal(again.signaledRunId, started.signaledRunId, 'the request reached the same run');
+
+      const restarted = await worker();
+      try {
+        const result: IndexUserResult = await handle.result();
+        assert.equal(result.indexed, 2, JSON.stringify(result));
+        assert.equal(await stateOf(user.id, late!), 'indexed');
+        const runs = await runsOf(
+          api.client,
+          `WorkflowId = '${indexUserWorkflowId(user.id, taskQueue)}'`,
+        );
+        assert.deepEqual([...runs.values()], [1], 'no second run was needed');
+      } finally {
+        await restarted.stop();
+      }
+    } finally {
+      await connection.close();
+    }
+  });
+});
+
+/**
+ * A namespace without the attributes (a fresh one on the run's dev server,
+ * as an external Temporal would be): starts never fail for them, and once
+ * they are registered in the background workflows carry them again.
+ */
+describe('search attributes on a namespace that lacks them', () => {
+  let connection: Connection;
+  let client: Client;
+  const namespace = `test-attributes-${randomUUID().slice(0, 8)}`;
+  const started: string[] = [];
+
+  before(async () => {
+    connection = await Connection.connect({ address: requireTestEnv('TEST_TEMPORAL_ADDRESS') });
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
+    client = new Client({ connection, namespace });
+  });
+  after(async () => {
+    for (const workflowId of started) {
+      await client.workflow
+        .getHandle(workflowId)
+        .terminate('test over')
+        .catch(() => {});
+    }
+    await connection.close();
+  });
+
+  // No worker polls `nobody`: the run only has to be started, with or without the attributes.
+  const start = (userId: string) =>
+    startTagged(client, 'index', userId, async (tags) => {
+      const workflowId = `attributes-${randomUUID()}`;
+      await client.workflow.start('indexUserWorkflow', {
+        workflowId,
+        taskQueue: 'nobody',
+        args: [{ userId }],
+        ...tags,
+      });
+      started.push(workflowId);
+      return workflowId;
+    });
+
+  it('starts untagged at first, registers them, then tags what it starts', async () => {
+    // A new namespace takes a moment to be served.
+    await eventually('the namespace accepts a start', () => start('user-early').then(() => true));
+    await eventually('registered in the background', async () => {
+      if (memoryTags(client, 'index').typedSearchAttributes === undefined) return false;
+      return ensureMemorySearchAttributes(client);
+    });
+    let tagged: string | undefined;
+    await eventually('a tagged start is accepted', async () => {
+      tagged = await start('user-late');
+      return memoryTags(client, 'index').typedSearchAttributes !== undefined;
+    });
+    await eventually('listed by user and kind', async () => {
+      const runs = await runsOf(client, `MemoryUserId = 'user-late' AND MemoryKind = 'index'`);
+      return runs.has(tagged!);
+    });
+  });
+});

@@ -20,7 +20,7 @@ import type { SqlDriver } from '../infra/db/sql-driver.ts';
 import { createSqlRelationalStore } from '../infra/db/sql-relational-store.ts';
 import { createNeo4jGraphStore } from '../infra/graph/neo4j-graph-store.ts';
 import { createSqlGraphStore } from '../infra/graph/sql-graph-store.ts';
-import { createModelAdapters } from './model-adapters.ts';
+import { createLocalSpaceEmbedders, createModelAdapters } from './model-adapters.ts';
 import { createPgvectorIndex, dropPgvectorIndex } from '../infra/vector/pgvector-index.ts';
 import { createQdrantIndex, dropQdrantCollection } from '../infra/vector/qdrant-index.ts';
 import {
@@ -132,8 +132,11 @@ export async function createEngineAdapters(
               { cause },
             );
           });
+    const spaceEmbedders = createLocalSpaceEmbedders(config);
+    closers.push(() => spaceEmbedders.close());
     const spaces = await openVectorSpaces({
       store,
+      embedderFor: (id) => spaceEmbedders.embedderFor(id),
       target: embedder,
       openIndex,
       locationFor: (id) =>

@@ -31,7 +31,7 @@ export async function startWorkers(
   const workers: RunningWorker[] = [];
   for (const [taskQueue, tuning] of queueTunings(config)) {
     // Every activity runs at background priority (the poll loop started here carries it to
-    // them): beside the API, the local model serves queries first (threaded-minilm.ts).
+    // them): beside the API, the local model serves queries first (threaded-embedder.ts).
     const worker = await withPriority('background', () =>
       startWorker({
         connection,

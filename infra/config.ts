@@ -26,8 +26,9 @@ import { projectRoot } from './project-root.ts';
 
 export { ConfigError } from './config-fields.ts';
 
-/** Where `npm start`, `npm test` and `npm run setup` install the local sentence model. */
+/** Where `npm start`, `npm test` and `npm run setup` install the local sentence models. */
 export const DEFAULT_MINILM_DIR = path.join(projectRoot, '.tools', 'minilm', 'model');
+export const DEFAULT_E5_DIR = path.join(projectRoot, '.tools', 'e5-small-v2-q');
 
 /** Every environment variable the product reads, with its default. */
 export const configSchema = z.object({
@@ -179,11 +180,12 @@ export const configSchema = z.object({
   EMBED_BATCH_WINDOW_MS: positiveInt(10, 1000),
   EMBED_BATCH_MAX: positiveInt(64, 1000),
   EMBEDDER: z
-    .enum(['auto', 'local', 'gemini', 'hashing'], {
-      error: 'expected auto, local, gemini or hashing',
+    .enum(['auto', 'local', 'e5', 'minilm', 'gemini', 'hashing'], {
+      error: 'expected auto, local, e5, minilm, gemini or hashing',
     })
     .default('auto'),
   MINILM_MODEL_DIR: z.string().trim().min(1).default(DEFAULT_MINILM_DIR),
+  E5_MODEL_DIR: z.string().trim().min(1).default(DEFAULT_E5_DIR),
   // The cores this process may use (a `taskset` pin counts), at most 4: one model call
   // then uses them all, and a small sentence model gains little from more.
   EMBED_THREADS: positiveInt(Math.min(os.availableParallelism(), 4), 64),
@@ -212,8 +214,8 @@ export interface Config extends RawConfig {
   dataDir: string;
   /** True when a model endpoint (Google or the emulator) is configured. */
   modelConfigured: boolean;
-  /** The embedder in use: `EMBEDDER`, with `auto` resolved (Gemini's when a model is configured). */
-  embedderKind: 'local' | 'gemini' | 'hashing';
+  /** `EMBEDDER` resolved: `auto` is Gemini's with a model configured, else `local`: e5. */
+  embedderKind: 'e5' | 'minilm' | 'gemini' | 'hashing';
   /** Where the relational store lives: DATABASE_URL, a PostgreSQL the product runs, or PGlite. */
   database: DatabaseMode;
   /** True when the project must start its own Temporal dev server. */
@@ -280,16 +282,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   problems.push(...layoutProblems(raw));
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const modelConfigured = Boolean(raw.GEMINI_API_KEY || raw.GEMINI_BASE_URL);
+  const embedder = raw.EMBEDDER === 'auto' && modelConfigured ? 'gemini' : raw.EMBEDDER;
   return {
     ...raw,
     dataDir: path.resolve(raw.DATA_DIR),
-    modelConfigured: Boolean(raw.GEMINI_API_KEY || raw.GEMINI_BASE_URL),
-    embedderKind:
-      raw.EMBEDDER === 'auto'
-        ? raw.GEMINI_API_KEY || raw.GEMINI_BASE_URL
-          ? ('gemini' as const)
-          : ('local' as const)
-        : raw.EMBEDDER,
+    modelConfigured,
+    embedderKind: embedder === 'auto' || embedder === 'local' ? 'e5' : embedder,
     database: databaseMode(raw),
     embeddedTemporal: !raw.TEMPORAL_ADDRESS,
     temporalAddress: raw.TEMPORAL_ADDRESS ?? `127.0.0.1:${raw.TEMPORAL_PORT}`,

@@ -12,12 +12,13 @@ import { ensurePgvectorServer } from '../tools/dev-services/pgvector-server.ts';
 import { ensureRedisServer } from '../tools/dev-services/redis-server.ts';
 import { ensureTemporalCli } from '../infra/temporal/temporal-cli.ts';
 import { freePort, startTemporalDevServer } from '../infra/temporal/temporal-dev-server.ts';
+import { ensureE5Model } from '../infra/local/e5/install.ts';
 import { ensureMiniLmModel } from '../infra/local/minilm/install.ts';
 import { projectRoot } from '../infra/project-root.ts';
 
 // `npm test [-- files...] [-- --no-checks]`: type check, lint and format check, then
 // start the real services the suite needs (Temporal dev server, PostgreSQL 15, PostgreSQL 18 with pgvector, Redis, Neo4j),
-// install the local sentence model (all-MiniLM-L6-v2 as ONNX) and Chromium, run
+// install the local sentence models (e5-small-v2 int8, all-MiniLM-L6-v2 as ONNX) and Chromium, run
 // every test file with Node's test runner, and tear the services down again.
 
 const log = (msg: string) => console.log(`[test] ${msg}`);
@@ -60,6 +61,7 @@ async function main() {
   const cliPath = await ensureTemporalCli({ projectRoot, log });
   // Installed before any service starts, so a failed install leaves nothing running.
   const minilm = await ensureMiniLmModel({ projectRoot, log });
+  const e5 = await ensureE5Model({ projectRoot, log });
   // The dashboard test drives the page in headless Chromium (playwright-core downloads no browser).
   const chromiumPath = await ensureChromium({ log });
   const postgres = await ensureLocalPostgres({ projectRoot, log });
@@ -101,6 +103,7 @@ async function main() {
         TEST_NEO4J_USER: neo4j.username,
         TEST_NEO4J_PASSWORD: neo4j.password,
         TEST_MINILM_DIR: minilm.dir,
+        TEST_E5_DIR: e5.dir,
         TEST_CHROMIUM_PATH: chromiumPath,
         TEST_RUN_DIR: runDir,
       },

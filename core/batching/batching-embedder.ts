@@ -1,6 +1,6 @@
 import { AppError, type ErrorCode } from '../errors.ts';
 import { currentPriority, withPriority, type WorkPriority } from '../concurrency/work-priority.ts';
-import type { Embedder } from '../ports/embedder.ts';
+import { embedKind, type EmbedKind, type Embedder } from '../ports/embedder.ts';
 import { createMicroBatcher, type MicroBatcherStats } from './micro-batcher.ts';
 
 /** Failures of the model itself: every text would meet them, so they are not retried text by text. */
@@ -25,37 +25,50 @@ export function createBatchingEmbedder(
   inner: Embedder,
   options: { windowMs: number; maxBatch: number },
 ): Embedder & { stats(): MicroBatcherStats } {
-  // One batcher per priority: a query's text never waits in a batch of indexing texts, and
-  // each batch reaches the inner embedder at the priority of the callers it holds.
-  const batcherFor = (priority: WorkPriority) =>
+  // One batcher per priority and kind: a query's text never waits in a batch of indexing
+  // texts, each batch reaches the inner embedder at the priority of the callers it holds,
+  // and a question is never embedded as a passage (or the other way round).
+  const batcherFor = (priority: WorkPriority, kind: EmbedKind) =>
     createMicroBatcher<string, number[]>({
       ...options,
       key: (text) => text,
-      run: (texts) => withPriority(priority, () => inner.embed(texts)),
+      run: (texts) => withPriority(priority, () => inner.embed(texts, { kind })),
       runOne: (text) =>
         withPriority(priority, async () => {
-          const [vector] = await inner.embed([text]);
+          const [vector] = await inner.embed([text], { kind });
           if (!vector) throw new Error('embedder answered no vector');
           return vector;
         }),
       retryEach: (error) => !failsEveryText(error),
     });
-  const batchers = { interactive: batcherFor('interactive'), background: batcherFor('background') };
+  const batchers = new Map<string, ReturnType<typeof batcherFor>>();
+  const batcher = (priority: WorkPriority, kind: EmbedKind) => {
+    const key = `${priority}/${kind}`;
+    let found = batchers.get(key);
+    if (!found) {
+      found = batcherFor(priority, kind);
+      batchers.set(key, found);
+    }
+    return found;
+  };
   return {
     id: inner.id,
     dimension: inner.dimension,
-    embed: (texts) => {
-      const batcher = batchers[currentPriority()];
-      return Promise.all(texts.map((t) => batcher.submit(t)));
+    embed: (texts, embedOptions) => {
+      const chosen = batcher(currentPriority(), embedKind(embedOptions));
+      return Promise.all(texts.map((t) => chosen.submit(t)));
     },
-    stats: () => sumStats(batchers.interactive.stats(), batchers.background.stats()),
+    stats: () => sumStats([...batchers.values()].map((b) => b.stats())),
   };
 }
 
-function sumStats(a: MicroBatcherStats, b: MicroBatcherStats): MicroBatcherStats {
-  return {
-    items: a.items + b.items,
-    batches: a.batches + b.batches,
-    deduplicated: a.deduplicated + b.deduplicated,
-  };
+function sumStats(all: MicroBatcherStats[]): MicroBatcherStats {
+  return all.reduce(
+    (sum, s) => ({
+      items: sum.items + s.items,
+      batches: sum.batches + s.batches,
+      deduplicated: sum.deduplicated + s.deduplicated,
+    }),
+    { items: 0, batches: 0, deduplicated: 0 },
+  );
 }

@@ -46,7 +46,7 @@ const tagFilter = (tags: string[] | undefined) => (tags && tags.length > 0 ? { t
 export async function vectorList(deps: RetrievalDeps, q: RetrievalQuery): Promise<RankedList> {
   const space = deps.space();
   if (!space) return { source: 'vector', weight: FUSION_WEIGHTS.vector, items: [] };
-  const [vector] = await space.embedder.embed([q.query]);
+  const [vector] = await space.embedder.embed([q.query], { kind: 'query' });
   const hits = await space.vectors.search({
     userId: q.userId,
     vector: vector!,

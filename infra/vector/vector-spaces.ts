@@ -27,6 +27,11 @@ export interface OpenVectorSpacesOptions {
   dropIndex?: (location: string) => Promise<void>;
   /** An index filled before spaces were registered, if any (registered as the active space). */
   findLegacy?: () => Promise<LegacySpace | null>;
+  /**
+   * An embedder for a space other than the target's, by id (the local models'), so its
+   * searches go on while the target is built; else only id-rebuildable ones (hashing) serve.
+   */
+  embedderFor?: (spaceId: string) => Promise<Embedder | null>;
   /** How often the registry is re-read (default 10 s); 0 turns the timer off. */
   refreshMs?: number;
   onError?: (error: unknown) => void;
@@ -121,7 +126,7 @@ export async function openVectorSpaces(
     let serving: VectorSpace | null = null;
     if (active?.id === target.id) serving = targetSpace;
     else if (active) {
-      const embedder = embedderFromId(active.id);
+      const embedder = (await options.embedderFor?.(active.id)) ?? embedderFromId(active.id);
       serving = embedder
         ? { id: active.id, embedder, index: await indexAt(active.location, active.dimension) }
         : null;

@@ -9,7 +9,7 @@ import {
   createMiniLmEmbedder,
   type MiniLmEmbedder,
 } from '../../infra/local/minilm/minilm-embedder.ts';
-import { createThreadedMiniLm } from '../../infra/local/minilm/threaded-minilm.ts';
+import { createThreadedEmbedder } from '../../infra/local/threaded-embedder.ts';
 import { ROOT } from '../support/child-process.ts';
 
 describe('the local embedder off the event loop', () => {
@@ -21,7 +21,11 @@ describe('the local embedder off the event loop', () => {
     const files = await ensureMiniLmModel({ projectRoot: ROOT, log: () => {} });
     modelDir = files.dir;
     inProcess = await createMiniLmEmbedder({ modelDir, threads: 1 });
-    threaded = createThreadedMiniLm({ modelDir, threads: { interactive: 1, background: 1 } });
+    threaded = createThreadedEmbedder({
+      model: 'minilm',
+      dir: modelDir,
+      threads: { interactive: 1, background: 1 },
+    });
   });
 
   after(async () => {
@@ -58,8 +62,9 @@ describe('the local embedder off the event loop', () => {
 
   it('fails the requests of a thread that cannot load its model, and leaves other embedders alone', async () => {
     const dir = path.join(modelDir, 'does-not-exist');
-    const broken = createThreadedMiniLm({
-      modelDir: dir,
+    const broken = createThreadedEmbedder({
+      model: 'minilm',
+      dir,
       threads: { interactive: 1, background: 1 },
     });
     await assert.rejects(broken.embed(['x']), /local embedder/);
@@ -69,17 +74,22 @@ describe('the local embedder off the event loop', () => {
   });
 });
 
-describe('the batching embedder keeps priorities apart', () => {
-  it('never merges a query into a background batch, and passes each batch its priority', async () => {
-    const calls: { texts: readonly string[]; priority: string }[] = [];
+describe('the batching embedder keeps priorities and kinds apart', () => {
+  const probe = () => {
+    const calls: { texts: readonly string[]; priority: string; kind: string }[] = [];
     const inner: Embedder = {
       id: 'probe',
       dimension: 1,
-      embed: async (texts) => {
-        calls.push({ texts, priority: currentPriority() });
+      embed: async (texts, options) => {
+        calls.push({ texts, priority: currentPriority(), kind: options?.kind ?? 'passage' });
         return texts.map(() => [1]);
       },
     };
+    return { calls, inner };
+  };
+
+  it('never merges a query into a background batch, and passes each batch its priority', async () => {
+    const { calls, inner } = probe();
     const batching = createBatchingEmbedder(inner, { windowMs: 20, maxBatch: 64 });
     await Promise.all([
       withPriority('background', () => batching.embed(['a', 'b'])),
@@ -91,5 +101,20 @@ describe('the batching embedder keeps priorities apart', () => {
     );
     assert.deepEqual(byPriority, { background: 'a,b,c', interactive: 'q' });
     assert.equal(batching.stats().items, 4);
+  });
+
+  it('never embeds a question as a passage: the same text of two kinds goes in two batches', async () => {
+    const { calls, inner } = probe();
+    const batching = createBatchingEmbedder(inner, { windowMs: 20, maxBatch: 64 });
+    await Promise.all([
+      batching.embed(['where do I work?'], { kind: 'query' }),
+      batching.embed(['where do I work?']),
+      batching.embed(['who is my doctor?'], { kind: 'query' }),
+    ]);
+    const byKind = Object.fromEntries(calls.map((c) => [c.kind, [...c.texts].sort().join(',')]));
+    assert.deepEqual(byKind, {
+      query: 'where do I work?,who is my doctor?',
+      passage: 'where do I work?',
+    });
   });
 });

@@ -91,7 +91,7 @@ describe('model adapters with nothing configured', () => {
   it('has no model and embeds locally', async () => {
     const adapters = await localModelAdapters();
     assert.equal(adapters.model, null);
-    assert.equal(adapters.embedder.id, 'local:all-MiniLM-L6-v2@384');
+    assert.equal(adapters.embedder.id, 'local:e5-small-v2-q@384');
     await adapters.close();
   });
 });

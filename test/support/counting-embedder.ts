@@ -7,9 +7,9 @@ export function countingEmbedder(inner: Embedder): Embedder & { calls: string[][
     id: inner.id,
     dimension: inner.dimension,
     calls,
-    embed(texts) {
+    embed(texts, options) {
       calls.push([...texts]);
-      return inner.embed(texts);
+      return inner.embed(texts, options);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { beforeEach } from 'node:test';
 import { createModelAdapters, type ModelAdapters } from '../../app/model-adapters.ts';
 import type { MemoryGraph } from '../../core/ports/graph-store.ts';
-import { DEFAULT_MINILM_DIR } from '../../infra/config.ts';
+import { DEFAULT_E5_DIR, DEFAULT_MINILM_DIR } from '../../infra/config.ts';
 import {
   startGeminiEmulator,
   type EmulatorGenerateRequest,
@@ -81,6 +81,7 @@ export async function startEmulatedEngine(
 
 const MODEL_SETTINGS = {
   MINILM_MODEL_DIR: DEFAULT_MINILM_DIR,
+  E5_MODEL_DIR: DEFAULT_E5_DIR,
   EMBED_THREADS: 1,
   GEMINI_API_KEY: undefined,
   GEMINI_MODEL: 'gemini-2.5-flash',
@@ -92,7 +93,7 @@ const MODEL_SETTINGS = {
 export const localModelAdapters = (): Promise<ModelAdapters> =>
   createModelAdapters({
     ...MODEL_SETTINGS,
-    embedderKind: 'local',
+    embedderKind: 'e5',
     GEMINI_BASE_URL: undefined,
     GEMINI_EMBEDDING_DIMENSION: 768,
   });

@@ -64,4 +64,22 @@ describe('query embeddings through the cache', () => {
     assert.ok(small.bytes() <= 20_000, `holds ${small.bytes()} bytes`);
     assert.ok((small.stats().lru?.evictions ?? 0) > 0);
   });
+
+  it('keeps a question and a passage of the same words apart, and passes the kind on', async () => {
+    const kinds: string[] = [];
+    const inner = createHashingEmbedder();
+    const probe = {
+      id: inner.id,
+      dimension: inner.dimension,
+      embed(texts: readonly string[], options?: { kind?: 'query' | 'passage' }) {
+        kinds.push(options?.kind ?? 'passage');
+        return inner.embed(texts);
+      },
+    };
+    const embedder = cachingQueryEmbedder(probe, 's', vectorCache());
+    await embedder.embed(['where do I work?'], { kind: 'query' });
+    await embedder.embed(['where do I work?']);
+    await embedder.embed(['where do I work?'], { kind: 'query' });
+    assert.deepEqual(kinds, ['query', 'passage']);
+  });
 });

@@ -38,6 +38,7 @@ export type MiniLmEmbedder = Embedder & { close(): Promise<void> };
  * dimensions, mean pooling, unit length (`local:all-MiniLM-L6-v2@384`).
  * Texts are embedded in sub-batches of similar length, each padded to its
  * longest text, so one long text does not make a whole batch expensive.
+ * The model was trained symmetrically: queries and passages are embedded alike.
  */
 export async function createMiniLmEmbedder(
   options: MiniLmEmbedderOptions,

@@ -1,20 +1,21 @@
-// The body of one embedding thread (see threaded-minilm.ts): a MiniLM session of its own,
-// answering one request at a time, so its CPU-bound model calls never run on the event
+// The body of one embedding thread (see threaded-embedder.ts): a local model session of its
+// own, answering one request at a time, so its CPU-bound model calls never run on the event
 // loop that serves requests.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createMiniLmEmbedder } from './minilm-embedder.ts';
+import type { EmbedKind } from '../../core/ports/embedder.ts';
+import { createLocalEmbedder, type LocalModelSpec } from './local-model.ts';
 
 export interface ThreadRequest {
   id: number;
   texts: string[];
+  kind: EmbedKind;
 }
 
 export type ThreadReply =
   { id: number; vectors: Float64Array; dimension: number } | { id: number; error: string };
 
-const { modelDir, threads } = workerData as { modelDir: string; threads: number };
 const port = parentPort!;
-const session = createMiniLmEmbedder({ modelDir, threads });
+const session = createLocalEmbedder(workerData as LocalModelSpec);
 // A failed load is answered to every request; keep it from surfacing as unhandled meanwhile.
 session.catch(() => undefined);
 let queue: Promise<void> = Promise.resolve();
@@ -23,7 +24,7 @@ port.on('message', (request: ThreadRequest) => {
   queue = queue.then(async () => {
     try {
       const embedder = await session;
-      const vectors = await embedder.embed(request.texts);
+      const vectors = await embedder.embed(request.texts, { kind: request.kind });
       const flat = new Float64Array(vectors.length * embedder.dimension);
       vectors.forEach((vector, row) => flat.set(vector, row * embedder.dimension));
       const reply: ThreadReply = { id: request.id, vectors: flat, dimension: embedder.dimension };

@@ -1,43 +1,56 @@
 import { Worker } from 'node:worker_threads';
-import { currentPriority, type WorkPriority } from '../../../core/concurrency/work-priority.ts';
-import { MINILM_DIMENSION, MINILM_ID, type MiniLmEmbedder } from './minilm-embedder.ts';
-import type { ThreadReply, ThreadRequest } from './minilm-thread.ts';
+import { currentPriority, type WorkPriority } from '../../core/concurrency/work-priority.ts';
+import { embedKind, type EmbedKind } from '../../core/ports/embedder.ts';
+import type { ThreadReply, ThreadRequest } from './embedder-thread.ts';
+import {
+  LOCAL_MODEL_SPACES,
+  type LocalEmbedder,
+  type LocalModelName,
+  type LocalModelSpec,
+} from './local-model.ts';
 
-/** Options of {@link createThreadedMiniLm}. */
-export interface ThreadedMiniLmOptions {
-  /** A directory from `ensureMiniLmModel`. */
-  modelDir: string;
+/** Options of {@link createThreadedEmbedder}. */
+export interface ThreadedEmbedderOptions {
+  model: LocalModelName;
+  /** The installed model's directory. */
+  dir: string;
   /** Intra-op threads of each lane's model session. */
   threads: Record<WorkPriority, number>;
 }
 
 // A worker thread does not inherit the TypeScript loader the process runs under
 // (`--import tsx`), so the thread registers it before loading its .ts body.
-const THREAD_BODY = new URL('./minilm-thread.ts', import.meta.url).href;
+const THREAD_BODY = new URL('./embedder-thread.ts', import.meta.url).href;
 const TSX_API = import.meta.resolve('tsx/esm/api');
 const THREAD_BOOT = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(THREAD_BODY)}); })`;
 
 interface Lane {
-  embed(texts: string[]): Promise<number[][]>;
+  embed(texts: string[], kind: EmbedKind): Promise<number[][]>;
   close(): Promise<void>;
 }
 
 /**
- * The local MiniLM embedder off the event loop: onnxruntime-node runs a model
- * call synchronously on the calling thread, so in process a batch of indexing
- * texts would hold every request behind it. Here each priority
+ * A local model (MiniLM or e5) off the event loop: onnxruntime-node runs a
+ * model call synchronously on the calling thread, so in process a batch of
+ * indexing texts would hold every request behind it. Here each priority
  * ({@link currentPriority}: queries `interactive`, indexing and other
  * background work `background`) has a worker thread and model session of its
  * own, started on first use: a query never queues behind an indexing batch,
  * and a process that only answers queries (or only indexes) loads one session.
- * A thread that dies fails its requests and is started again on the next call.
+ * The kind of text (query or passage) travels with each request. A thread
+ * that dies fails its requests and is started again on the next call.
  */
-export function createThreadedMiniLm(options: ThreadedMiniLmOptions): MiniLmEmbedder {
+export function createThreadedEmbedder(options: ThreadedEmbedderOptions): LocalEmbedder {
   const lanes = new Map<WorkPriority, Lane>();
   const laneFor = (priority: WorkPriority): Lane => {
     let lane = lanes.get(priority);
     if (!lane) {
-      lane = startLane(options.modelDir, options.threads[priority], () => {
+      const spec: LocalModelSpec = {
+        model: options.model,
+        dir: options.dir,
+        threads: options.threads[priority],
+      };
+      lane = startLane(spec, () => {
         if (lanes.get(priority) === lane) lanes.delete(priority);
       });
       lanes.set(priority, lane);
@@ -45,10 +58,11 @@ export function createThreadedMiniLm(options: ThreadedMiniLmOptions): MiniLmEmbe
     return lane;
   };
   return {
-    id: MINILM_ID,
-    dimension: MINILM_DIMENSION,
-    embed: (texts) =>
-      texts.length === 0 ? Promise.resolve([]) : laneFor(currentPriority()).embed([...texts]),
+    ...LOCAL_MODEL_SPACES[options.model],
+    embed: (texts, embedOptions) =>
+      texts.length === 0
+        ? Promise.resolve([])
+        : laneFor(currentPriority()).embed([...texts], embedKind(embedOptions)),
     async close() {
       const open = [...lanes.values()];
       lanes.clear();
@@ -57,8 +71,8 @@ export function createThreadedMiniLm(options: ThreadedMiniLmOptions): MiniLmEmbe
   };
 }
 
-function startLane(modelDir: string, threads: number, onExit: () => void): Lane {
-  const worker = new Worker(THREAD_BOOT, { eval: true, workerData: { modelDir, threads } });
+function startLane(spec: LocalModelSpec, onExit: () => void): Lane {
+  const worker = new Worker(THREAD_BOOT, { eval: true, workerData: spec });
   const pending = new Map<number, { resolve(v: number[][]): void; reject(e: Error): void }>();
   let nextId = 0;
   let exited: Error | null = null;
@@ -93,13 +107,13 @@ function startLane(modelDir: string, threads: number, onExit: () => void): Lane 
   worker.on('error', (error) => fail(new Error(`local embedder thread failed: ${error.message}`)));
   worker.on('exit', (code) => fail(new Error(`local embedder thread exited (code ${code})`)));
   return {
-    embed(texts) {
+    embed(texts, kind) {
       if (exited) return Promise.reject(exited);
       return new Promise((resolve, reject) => {
         const id = nextId++;
         pending.set(id, { resolve, reject });
         worker.ref();
-        const request: ThreadRequest = { id, texts };
+        const request: ThreadRequest = { id, texts, kind };
         worker.postMessage(request);
       });
     },

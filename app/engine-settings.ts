@@ -1,8 +1,16 @@
+import type { WaitingTokenBucket } from '../core/concurrency/token-bucket.ts';
 import type { EngineSettings } from '../core/engine.ts';
 import type { Config } from '../infra/config.ts';
 
-/** The engine's switches and sizes, from the validated configuration. */
-export function engineSettings(config: Config): EngineSettings {
+/**
+ * The engine's switches and sizes, from the validated configuration;
+ * `planningBucket` is the model planning bucket shared with other API
+ * processes (default: the engine's own).
+ */
+export function engineSettings(
+  config: Config,
+  shared: { planningBucket?: WaitingTokenBucket | undefined } = {},
+): EngineSettings {
   return {
     classifierEnabled: config.CLASSIFIER_ENABLED,
     planCache: {
@@ -35,6 +43,7 @@ export function engineSettings(config: Config): EngineSettings {
       ratePerSecond: config.MODEL_RATE_PER_S,
       burst: config.MODEL_BURST,
       maxTokenWaitMs: config.MODEL_TOKEN_WAIT_MS,
+      ...(shared.planningBucket ? { bucket: shared.planningBucket } : {}),
     },
   };
 }

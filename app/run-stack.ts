@@ -1,16 +1,23 @@
-import { ConfigError, loadConfig } from '../infra/config.ts';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from '../infra/config.ts';
 import { createLogger } from '../infra/logger.ts';
+import { announceReady, hasLayoutParent } from './layout-child.ts';
+import { startProcessLayout } from './process-layout.ts';
 import { startStack, type StackRole } from './stack.ts';
 
-/**
- * The body of every long-running entry point: validate the configuration,
- * start the parts `role` asks for, print where they are, stop cleanly on
- * SIGINT/SIGTERM. A start-up failure is one clear line and a non-zero exit.
- */
-export async function runStack(role: StackRole): Promise<void> {
-  let config;
+/** What an entry point started, whichever the layout. */
+interface Running {
+  apiUrl: string | null;
+  temporalAddress: string;
+  temporalUiUrl: string | null;
+  /** The process layout's line, with `PROCESSES=api,worker`. */
+  summary?: string;
+  stop(): Promise<void>;
+}
+
+function loadOrExit(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`memory-engine: ${error.message}`);
@@ -18,21 +25,59 @@ export async function runStack(role: StackRole): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.LOG_LEVEL);
-  const stack = await startStack(config, logger, role).catch((error: unknown) => {
+}
+
+/**
+ * `all` with `PROCESSES=api,worker` is the parent of API and worker
+ * processes (process-layout.ts); otherwise the parts run in this process.
+ */
+async function start(config: Config, logger: Logger, role: StackRole): Promise<Running> {
+  try {
+    if (role === 'all' && config.PROCESSES === 'split')
+      return await startProcessLayout(config, logger);
+    return await startStack(config, logger, role);
+  } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     logger.fatal({ err: error }, 'start-up failed');
     console.error(`memory-engine: start-up failed: ${reason}`);
     process.exit(1);
-  });
+  }
+}
 
+function printWhere(config: Config, role: StackRole, running: Running): void {
+  const { apiUrl } = running;
   const lines = [
-    stack.apiUrl && `API          ${stack.apiUrl}   (health ${stack.apiUrl}/readyz)`,
-    stack.apiUrl && `Dashboard    ${stack.apiUrl}/dashboard`,
-    `Temporal     ${stack.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
-    stack.temporalUiUrl && `Temporal UI  ${stack.temporalUiUrl}`,
+    apiUrl && `API          ${apiUrl}   (health ${apiUrl}/readyz)`,
+    apiUrl && `Dashboard    ${apiUrl}/dashboard`,
+    `Temporal     ${running.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
+    running.temporalUiUrl && `Temporal UI  ${running.temporalUiUrl}`,
+    running.summary && `Processes    ${running.summary}`,
   ].filter(Boolean);
-  console.log(`\nmemory-engine is up (${role}):\n  ${lines.join('\n  ')}\n`);
+  const label = running.summary ? 'api,worker' : role;
+  console.log(`\nmemory-engine is up (${label}):\n  ${lines.join('\n  ')}\n`);
+}
+
+/**
+ * The body of every long-running entry point: validate the configuration,
+ * start the parts `role` asks for, print where they are, stop cleanly on
+ * SIGINT/SIGTERM. A start-up failure is one clear line and a non-zero exit.
+ *
+ * A child of the process layout prints nothing (its parent does), tells its
+ * parent when it serves, ignores SIGINT (Ctrl-C reaches the whole terminal
+ * group; the parent orders the shutdown, API processes before workers) and
+ * stops by itself when its parent is gone.
+ */
+export async function runStack(role: StackRole): Promise<void> {
+  const config = loadOrExit();
+  const logger = createLogger(config.LOG_LEVEL);
+  const running = await start(config, logger, role);
+  const child = hasLayoutParent();
+  if (child) {
+    logger.info({ role, apiUrl: running.apiUrl }, 'serving');
+    announceReady(running.apiUrl);
+  } else {
+    printWhere(config, role, running);
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -42,7 +87,7 @@ export async function runStack(role: StackRole): Promise<void> {
     }
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    stack.stop().then(
+    running.stop().then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
@@ -50,6 +95,14 @@ export async function runStack(role: StackRole): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGINT', () => {
+    if (child) logger.info('SIGINT: waiting for the parent process to order the shutdown');
+    else shutdown('SIGINT');
+  });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  if (child) {
+    process.on('disconnect', () => {
+      if (!stopping) shutdown('parent process gone');
+    });
+  }
 }

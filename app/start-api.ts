@@ -7,13 +7,14 @@ import { createEngine } from '../core/engine.ts';
 import type { Config } from '../infra/config.ts';
 import type { Metrics } from '../infra/metrics/metrics.ts';
 import type { Supervisor } from '../infra/process/supervisor.ts';
-import { createRedisRateLimiter } from '../infra/cache/redis-rate-limiter.ts';
 import { createTemporalProbe, pingTemporal } from '../infra/temporal/connection.ts';
 import { createTemporalLoadTests } from '../infra/temporal/temporal-load-tests.ts';
 import type { RunningWorker } from '../workers/worker.ts';
 import type { EngineAdapters } from './engine-adapters.ts';
 import { engineSettings } from './engine-settings.ts';
 import type { RunningMonitor } from './observability.ts';
+import { withProcessHeader } from './process-header.ts';
+import { openSharedLimits, type SharedLimits } from './shared-limits.ts';
 import type { Shutdown } from './shutdown.ts';
 import type { TemporalServices } from './temporal-services.ts';
 
@@ -37,7 +38,9 @@ export async function startApi(
 ): Promise<string> {
   const { engine, temporal, observed, metrics } = parts;
   const checks = readinessChecks(config, shutdown, parts);
-  const apiEngine = createApiEngine(config, logger, parts);
+  // Closed after the API server (shutdown runs last-added first; the server is added later).
+  const shared = await openSharedLimits(config, logger, shutdown);
+  const apiEngine = createApiEngine(config, logger, parts, shared);
   // Least valuable first: search results before plans, which each cost a model call.
   observed.setReliefCaches([
     apiEngine.caches.embedding,
@@ -48,7 +51,7 @@ export async function startApi(
     caches: [apiEngine.caches.plan, apiEngine.caches.search, apiEngine.caches.embedding],
     memory: observed.monitor,
   });
-  const limits = await rateLimits(config, logger, shutdown);
+  const limits = rateLimits(config, shared);
   let selfUrl: string | null = null;
   const v1 = createV1({
     rateLimit: limits,
@@ -81,7 +84,7 @@ export async function startApi(
     ...(metrics ? { metrics } : {}),
     opsToken: config.OPS_TOKEN,
   });
-  const server = await startServer(app, config.HOST, config.PORT);
+  const server = await startServer(withProcessHeader(app, config), config.HOST, config.PORT);
   selfUrl = `http://127.0.0.1:${new URL(server.url).port}`;
   shutdown.add('api server', () => server.stop());
   // Runs first on shutdown: open MCP streams would otherwise hold the server's close.
@@ -133,9 +136,10 @@ function supervisedCheck(supervisor: Supervisor): ReadinessCheck {
 }
 
 /** The engine that answers queries, over the ports and the Temporal queues. */
-function createApiEngine(config: Config, logger: Logger, parts: ApiParts) {
+function createApiEngine(config: Config, logger: Logger, parts: ApiParts, shared: SharedLimits) {
   const { indexingQueue, narrativeQueue } = parts.temporal;
-  return createEngine({ ...parts.engine, indexingQueue, narrativeQueue }, engineSettings(config), {
+  const settings = engineSettings(config, { planningBucket: shared.planning });
+  return createEngine({ ...parts.engine, indexingQueue, narrativeQueue }, settings, {
     onNarrativeRequestError: (error) =>
       logger.warn({ err: error }, 'narrative request failed; the feeder will ask again'),
     admitHeavy: () => parts.observed.monitor.admitHeavy(),
@@ -158,31 +162,12 @@ function createApiEngine(config: Config, logger: Logger, parts: ApiParts) {
   });
 }
 
-/**
- * Per-user and admin rate limits for `/v1` and `/mcp`: one limit across API
- * processes through Redis when `REDIS_URL` is set (in process while it is
- * down), in process otherwise.
- */
-async function rateLimits(config: Config, logger: Logger, shutdown: Shutdown) {
-  const user = { perSecond: config.RATE_LIMIT_PER_S, burst: config.RATE_LIMIT_BURST };
-  const shared =
-    config.RATE_LIMIT_ENABLED && config.REDIS_URL
-      ? await createRedisRateLimiter({
-          url: config.REDIS_URL,
-          policy: user,
-          onError: (err) =>
-            logger.warn(
-              { err },
-              'rate limiter: Redis unavailable; limiting in process until it returns',
-            ),
-        })
-      : undefined;
-  // Closed after the API server (shutdown runs last-added first; the server is added later).
-  if (shared) shutdown.add('rate limiter', () => shared.close());
+/** Per-user and admin rate limits for `/v1` and `/mcp`; users' over `shared` when it has them. */
+function rateLimits(config: Config, shared: SharedLimits) {
   return {
     enabled: config.RATE_LIMIT_ENABLED,
-    user,
+    user: { perSecond: config.RATE_LIMIT_PER_S, burst: config.RATE_LIMIT_BURST },
     admin: { perSecond: config.RATE_LIMIT_ADMIN_PER_S, burst: config.RATE_LIMIT_ADMIN_BURST },
-    ...(shared ? { limiter: shared } : {}),
+    ...(shared.users ? { limiter: shared.users } : {}),
   };
 }

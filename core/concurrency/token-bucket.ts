@@ -46,6 +46,15 @@ export function createTokenBucket(options: {
 
 export type TokenBucket = ReturnType<typeof createTokenBucket>;
 
+/**
+ * A bucket a caller waits on for one token: this process's own
+ * (`createTokenBucket`) or one several processes share (over IPC, in Redis).
+ * Resolves false when no token comes within `maxWaitMs`; never rejects.
+ */
+export interface WaitingTokenBucket {
+  take(maxWaitMs: number): Promise<boolean>;
+}
+
 /** A token-bucket policy: `burst` tokens at most, refilled at `perSecond`. */
 export interface RatePolicy {
   perSecond: number;

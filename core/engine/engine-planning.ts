@@ -14,7 +14,11 @@ const CONTEXT_KEYS: ContextServiceDeps['keys'] = {
   search: (userId, version, parts) => cacheKey('search', userId, version, parts),
 };
 
-/** Model planning behind the plan cache, with the model's calls rate-limited by a token bucket. */
+/**
+ * Model planning behind the plan cache, with the model's calls rate-limited
+ * by a token bucket: the shared one the settings carry, else one of this
+ * process's own.
+ */
 export function createEnginePlans(
   model: LanguageModel | null,
   settings: EngineSettings['model'],
@@ -23,10 +27,9 @@ export function createEnginePlans(
   return createPlanService({
     model,
     timeoutMs: settings.timeoutMs,
-    bucket: createTokenBucket({
-      capacity: settings.burst,
-      refillPerSecond: settings.ratePerSecond,
-    }),
+    bucket:
+      settings.bucket ??
+      createTokenBucket({ capacity: settings.burst, refillPerSecond: settings.ratePerSecond }),
     maxTokenWaitMs: settings.maxTokenWaitMs,
     cache: planCache,
   });

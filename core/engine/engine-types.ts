@@ -1,3 +1,4 @@
+import type { WaitingTokenBucket } from '../concurrency/token-bucket.ts';
 import type { IndexTarget } from '../indexing/indexer.ts';
 import type { CacheStore } from '../ports/cache-store.ts';
 import type { GraphStore } from '../ports/graph-store.ts';
@@ -32,7 +33,18 @@ export interface EngineSettings {
   strategyConcurrency: number;
   strategyTimeoutMs: number;
   vectorBatching: { enabled: boolean; windowMs: number; maxBatch: number };
-  model: { timeoutMs: number; ratePerSecond: number; burst: number; maxTokenWaitMs: number };
+  model: {
+    timeoutMs: number;
+    ratePerSecond: number;
+    burst: number;
+    maxTokenWaitMs: number;
+    /**
+     * The planning bucket when several processes share one (over IPC with
+     * their parent, or in Redis); default: this process's own, sized by
+     * `ratePerSecond` and `burst`.
+     */
+    bucket?: WaitingTokenBucket;
+  };
   /** Longest message the context path saves by itself (`MAX_MEMORY_CHARS`); longer ones are not auto-saved. */
   maxMemoryChars?: number;
 }

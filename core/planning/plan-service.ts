@@ -1,4 +1,4 @@
-import type { TokenBucket } from '../concurrency/token-bucket.ts';
+import type { WaitingTokenBucket } from '../concurrency/token-bucket.ts';
 import { createSingleFlight } from '../concurrency/single-flight.ts';
 import type { LanguageModel } from '../ports/language-model.ts';
 import type { ContextPlan } from './context-plan.ts';
@@ -26,7 +26,8 @@ export interface PlanServiceResult extends PlanOutcome {
 export function createPlanService(options: {
   model: LanguageModel | null;
   timeoutMs: number;
-  bucket: TokenBucket;
+  /** Bounds model calls: this process's bucket, or one shared by every API process. */
+  bucket: WaitingTokenBucket;
   /** How long a request may wait for a model token before planning heuristically. */
   maxTokenWaitMs: number;
   cache: PlanCache;

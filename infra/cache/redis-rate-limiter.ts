@@ -1,11 +1,10 @@
-import { within } from '../../core/concurrency/limits.ts';
 import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
+import { within } from '../../core/concurrency/limits.ts';
 import {
   createKeyedTokenBuckets,
   rateDecision,
   type KeyedTokenBuckets,
-  type RateDecision,
   type RateLimiter,
   type RatePolicy,
 } from '../../core/concurrency/token-bucket.ts';
@@ -38,54 +37,49 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
 return { allowed, tostring(tokens) }
 `;
-const TOKEN_BUCKET_SHA = createHash('sha1').update(TOKEN_BUCKET_LUA).digest('hex');
+const TOKEN_BUCKET = redisScript(TOKEN_BUCKET_LUA);
 
-export interface RedisRateLimiterOptions {
+/** A Lua script and its SHA-1, for `EVALSHA` with `EVAL` when the server has not seen it. */
+export interface RedisScript {
+  lua: string;
+  sha: string;
+}
+
+export function redisScript(lua: string): RedisScript {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+export interface RedisScriptsOptions {
   /** `redis://[[user]:password@]host[:port][/db]` */
   url: string;
-  policy: RatePolicy;
-  /** Prepended to every bucket key (default `memengine:ratelimit:`). */
-  keyPrefix?: string;
-  /** How long one check may wait for Redis before the in-process bucket decides (default 100 ms). */
+  /** How long one script may wait for Redis before the caller decides locally (default 100 ms). */
   commandTimeoutMs?: number;
-  /** After a failure, how long checks skip Redis and use the in-process buckets (default 1 s). */
+  /** After a failure, how long runs skip Redis and answer null (default 1 s). */
   retryAfterFailureMs?: number;
   /** How long the factory waits for a first connection before starting in fallback (default 1 s). */
   connectTimeoutMs?: number;
-  /** Bounds the in-process fallback buckets (default 100 000 keys). */
-  maxLocalKeys?: number;
   /** Told once per outage (connection lost, no answer in time, unreachable at start-up). */
   onError?: (error: Error) => void;
 }
 
-export interface RedisRateLimiter extends RateLimiter {
-  /** Decisions the in-process buckets made because Redis could not. */
-  fallbacks(): number;
+/** Atomic scripts on one Redis connection, for shared limits that must not fail their caller. */
+export interface RedisScripts {
+  /** The script's reply; null when Redis is down, slow or being skipped (decide locally). */
+  run(script: RedisScript, keys: string[], args: string[]): Promise<unknown>;
   close(): Promise<void>;
 }
 
 /**
- * Per-key token buckets shared through Redis, so that N API processes
- * enforce one limit: each check is one round trip (`EVALSHA` of an atomic
- * Lua script). A check Redis cannot answer in time is decided by an
- * in-process bucket instead and counted; nothing is queued while Redis is
- * down, and for `retryAfterFailureMs` after a failure Redis is not asked at
- * all, so an outage costs no latency. Never rejects: a limiter failure must
- * not fail the request it guards.
+ * One Redis connection for shared limits: each run is one round trip
+ * (`EVALSHA`); a run Redis cannot answer within `commandTimeoutMs` resolves
+ * null, nothing is queued while Redis is down, and for `retryAfterFailureMs`
+ * after a failure Redis is not asked at all, so an outage costs no latency.
+ * Never rejects.
  */
-export async function createRedisRateLimiter(
-  options: RedisRateLimiterOptions,
-): Promise<RedisRateLimiter> {
-  const { policy } = options;
-  const prefix = options.keyPrefix ?? 'memengine:ratelimit:';
+export async function connectRedisScripts(options: RedisScriptsOptions): Promise<RedisScripts> {
   const commandTimeoutMs = options.commandTimeoutMs ?? 100;
   const retryAfterFailureMs = options.retryAfterFailureMs ?? 1000;
   const connectTimeoutMs = options.connectTimeoutMs ?? 1000;
-  const local: KeyedTokenBuckets = createKeyedTokenBuckets(policy, {
-    ...(options.maxLocalKeys ? { maxKeys: options.maxLocalKeys } : {}),
-  });
-  const args = [String(policy.perSecond), String(policy.burst)];
-  let fallbacks = 0;
   let skipUntil = 0;
   let inOutage = false;
   let closed = false;
@@ -118,32 +112,23 @@ export async function createRedisRateLimiter(
   const ready = await within(connected, connectTimeoutMs, false);
   if (!ready) outage(new Error(`Redis did not accept a connection within ${connectTimeoutMs} ms`));
 
-  const evaluate = async (key: string): Promise<RateDecision> => {
-    const options = { keys: [prefix + key], arguments: args };
-    let reply: unknown;
+  const evaluate = async (script: RedisScript, keys: string[], args: string[]) => {
+    const options = { keys, arguments: args };
     try {
-      reply = await client.evalSha(TOKEN_BUCKET_SHA, options);
+      return await client.evalSha(script.sha, options);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      reply = await client.eval(TOKEN_BUCKET_LUA, options);
+      return await client.eval(script.lua, options);
     }
-    const [allowed, tokens] = reply as [number, string];
-    return rateDecision(policy, allowed === 1, Number(tokens));
-  };
-
-  const fallback = (key: string): RateDecision => {
-    fallbacks++;
-    return local.take(key);
   };
 
   return {
-    policy,
-    async take(key) {
-      if (closed || !client.isReady || performance.now() < skipUntil) return fallback(key);
+    async run(script, keys, args) {
+      if (closed || !client.isReady || performance.now() < skipUntil) return null;
       let deadline: NodeJS.Timeout | undefined;
       try {
         return await Promise.race([
-          evaluate(key),
+          evaluate(script, keys, args),
           new Promise<never>((_, reject) => {
             deadline = setTimeout(
               () => reject(new Error(`Redis did not answer within ${commandTimeoutMs} ms`)),
@@ -153,12 +138,11 @@ export async function createRedisRateLimiter(
         ]);
       } catch (error) {
         outage(error instanceof Error ? error : new Error(String(error)));
-        return fallback(key);
+        return null;
       } finally {
         clearTimeout(deadline);
       }
     },
-    fallbacks: () => fallbacks,
     async close() {
       if (closed) return;
       closed = true;
@@ -178,5 +162,53 @@ export async function createRedisRateLimiter(
         }
       }
     },
+  };
+}
+
+export interface RedisRateLimiterOptions extends RedisScriptsOptions {
+  policy: RatePolicy;
+  /** Prepended to every bucket key (default `memengine:ratelimit:`). */
+  keyPrefix?: string;
+  /** Bounds the in-process fallback buckets (default 100 000 keys). */
+  maxLocalKeys?: number;
+}
+
+export interface RedisRateLimiter extends RateLimiter {
+  /** Decisions the in-process buckets made because Redis could not. */
+  fallbacks(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * Per-key token buckets shared through Redis, so that N API processes
+ * enforce one limit: each check is one round trip (`EVALSHA` of an atomic
+ * Lua script). A check Redis cannot answer in time is decided by an
+ * in-process bucket instead and counted (see `connectRedisScripts`). Never
+ * rejects: a limiter failure must not fail the request it guards.
+ */
+export async function createRedisRateLimiter(
+  options: RedisRateLimiterOptions,
+): Promise<RedisRateLimiter> {
+  const { policy } = options;
+  const prefix = options.keyPrefix ?? 'memengine:ratelimit:';
+  const local: KeyedTokenBuckets = createKeyedTokenBuckets(policy, {
+    ...(options.maxLocalKeys ? { maxKeys: options.maxLocalKeys } : {}),
+  });
+  const args = [String(policy.perSecond), String(policy.burst)];
+  const scripts = await connectRedisScripts(options);
+  let fallbacks = 0;
+  return {
+    policy,
+    async take(key) {
+      const reply = await scripts.run(TOKEN_BUCKET, [prefix + key], args);
+      if (reply === null) {
+        fallbacks++;
+        return local.take(key);
+      }
+      const [allowed, tokens] = reply as [number, string];
+      return rateDecision(policy, allowed === 1, Number(tokens));
+    },
+    fallbacks: () => fallbacks,
+    close: () => scripts.close(),
   };
 }

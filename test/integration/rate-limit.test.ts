@@ -7,6 +7,7 @@ import type { RateLimitOptions } from '../../api/rate-limit.ts';
 import { startServer } from '../../api/server.ts';
 import { createV1 } from '../../api/v1.ts';
 import { createRedisRateLimiter } from '../../infra/cache/redis-rate-limiter.ts';
+import { createRedisTokenBucket } from '../../infra/cache/redis-token-bucket.ts';
 import { ensureRedisServer } from '../../tools/dev-services/redis-server.ts';
 import { ADMIN_KEY, call, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
@@ -182,6 +183,44 @@ describe('per-user and admin rate limits on the real API', () => {
       const refused = await request(url, key);
       assert.equal(refused.status, 429, 'the in-process bucket still limits');
       assert.ok(limiter.fallbacks() >= 3, `fallbacks counted: ${limiter.fallbacks()}`);
+      assert.ok(errors.length >= 1, 'the outage is reported');
+    });
+    it('shares the model planning bucket: two processes get one burst, and a wait reserves the next token', async (t) => {
+      const key = `planning-test-${randomUUID()}`;
+      const policy = { perSecond: 5, burst: 10 };
+      const a = await createRedisTokenBucket({ url: redisUrl, key, policy });
+      const b = await createRedisTokenBucket({ url: redisUrl, key, policy });
+      t.after(() => Promise.all([a.close(), b.close()]));
+      const granted = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).take(0)),
+      );
+      assert.equal(granted.filter(Boolean).length, 10, 'one burst of 10, not 20');
+      // 5/s: the next token is 200 ms away; a caller willing to wait gets it then.
+      const started = performance.now();
+      assert.equal(await a.take(1000), true);
+      const waited = performance.now() - started;
+      assert.ok(waited >= 100 && waited < 900, `waited ${Math.round(waited)} ms`);
+      assert.equal(await b.take(50), false, 'the one after it is further away than 50 ms');
+      assert.equal(a.fallbacks() + b.fallbacks(), 0);
+    });
+
+    it('plans from an in-process planning bucket while Redis is down', async (t) => {
+      const server = await ensureRedisServer({ projectRoot: ROOT, log: (m) => t.diagnostic(m) });
+      t.after(() => server.stop());
+      const errors: Error[] = [];
+      const bucket = await createRedisTokenBucket({
+        url: server.url,
+        policy: { perSecond: NO_REFILL, burst: 2 },
+        onError: (error) => errors.push(error),
+      });
+      t.after(() => bucket.close());
+      await server.stop();
+      assert.deepEqual(await Promise.all([bucket.take(0), bucket.take(0), bucket.take(0)]), [
+        true,
+        true,
+        false,
+      ]);
+      assert.equal(bucket.fallbacks(), 3);
       assert.ok(errors.length >= 1, 'the outage is reported');
     });
   });

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { settleAll, withTimeout } from '../../core/concurrency/limits.ts';
 import { createSingleFlight } from '../../core/concurrency/single-flight.ts';
 import { createTokenBucket } from '../../core/concurrency/token-bucket.ts';
+import { createEnginePlans } from '../../core/engine/engine-planning.ts';
+import type { LanguageModel } from '../../core/ports/language-model.ts';
 
 describe('token bucket', () => {
   it('allows a burst of its capacity, then refills at its rate', () => {
@@ -20,6 +22,35 @@ describe('token bucket', () => {
     const bucket = createTokenBucket({ capacity: 1, refillPerSecond: 0.1 });
     assert.equal(await bucket.take(0), true);
     assert.equal(await bucket.take(10), false);
+  });
+
+  it("plans with the shared bucket the engine's settings carry, heuristically when it refuses", async () => {
+    let modelCalls = 0;
+    const model: LanguageModel = {
+      id: 'fake',
+      generate: async () => {
+        modelCalls++;
+        throw new Error('not reached');
+      },
+    };
+    const asked: number[] = [];
+    const shared = {
+      take: async (maxWaitMs: number) => {
+        asked.push(maxWaitMs);
+        return false;
+      },
+    };
+    const settings = { timeoutMs: 1000, ratePerSecond: 1000, burst: 1000, maxTokenWaitMs: 250 };
+    // The plan service reads through get/set only; the rest of the tiered cache is not used here.
+    const cache = {
+      get: async () => ({ value: null, tier: 'miss' as const }),
+      set: () => {},
+    } as unknown as Parameters<typeof createEnginePlans>[2];
+    const plans = createEnginePlans(model, { ...settings, bucket: shared }, cache);
+    const outcome = await plans.plan('k', 'What did I say about the trip to Porto last spring?');
+    assert.equal(outcome.fallbackReason, 'rate_limited');
+    assert.deepEqual(asked, [250], 'the shared bucket was asked, with the wait allowed');
+    assert.equal(modelCalls, 0);
   });
 });
 

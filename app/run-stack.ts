@@ -67,6 +67,9 @@ function printWhere(config: Config, role: StackRole, running: Running): void {
  * group; the parent orders the shutdown, API processes before workers) and
  * stops by itself when its parent is gone.
  */
+/** Signals this soon after the first are copies of it (see `shutdown` below). */
+const REPEAT_WINDOW_MS = 2_000;
+
 export async function runStack(role: StackRole): Promise<void> {
   const config = loadOrExit();
   const logger = createLogger(config.LOG_LEVEL);
@@ -79,13 +82,16 @@ export async function runStack(role: StackRole): Promise<void> {
     printWhere(config, role, running);
   }
 
-  let stopping = false;
+  let stopping: number | null = null;
   const shutdown = (signal: string) => {
-    if (stopping) {
+    if (stopping !== null) {
+      // One Ctrl-C arrives several times at once (from the terminal, and relayed by npm, the
+      // bootstrap and tsx): only a second press, later, means "stop waiting".
+      if (Date.now() - stopping < REPEAT_WINDOW_MS) return;
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(130);
     }
-    stopping = true;
+    stopping = Date.now();
     logger.info({ signal }, 'shutting down');
     running.stop().then(
       () => process.exit(0),
@@ -102,7 +108,7 @@ export async function runStack(role: StackRole): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   if (child) {
     process.on('disconnect', () => {
-      if (!stopping) shutdown('parent process gone');
+      if (stopping === null) shutdown('parent process gone');
     });
   }
 }

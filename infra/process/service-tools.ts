@@ -116,9 +116,10 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts a long-running child with its output in a log file. The child is
- * killed with SIGKILL if this process exits without calling `stop()`, so no
- * orphan server is left behind.
+ * Starts a long-running child with its output in a log file, in a process
+ * group of its own (a terminal's signals are for this process to relay in
+ * order). The child is killed with SIGKILL if this process exits without
+ * calling `stop()`, so no orphan server is left behind.
  */
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
   const { command, args, logFile, label = command } = options;
@@ -132,6 +133,9 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     child = spawn(command, args, {
       env: options.env,
       stdio: [options.stdin ?? 'ignore', out.fd, out.fd],
+      // A process group of its own: Ctrl-C in a terminal reaches only this process, which
+      // stops the child last, after the workers that talk to it have drained.
+      detached: true,
     });
     // Listen before awaiting anything: a failed spawn reports 'error' on the next tick.
     exited = new Promise<string>((resolve) => {

@@ -12,3 +12,4 @@ export * from './kit/run-setup.ts';
 export * from './kit/product-child.ts';
 export * from './kit/product-api.ts';
 export * from './kit/report-files.ts';
+export * from './kit/process-tree.ts';

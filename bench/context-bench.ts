@@ -1,29 +1,57 @@
 /**
- * Load benchmark of `POST /v1/context`: the naive pipeline (every optimisation
- * switched off) against the optimized one (defaults), on the same seeded data,
- * with the product's stack as a child process (pinned to one core when
- * `taskset` exists) so its peak RSS can be read from /proc.
+ * Load benchmark of `POST /v1/context` (and of saves) in the layout users run:
+ * the naive pipeline (every optimisation switched off) against the optimized
+ * one (defaults), on the same seeded data, with the product as a child process
+ * whose whole process tree (API and worker processes, its PostgreSQL, its
+ * Temporal dev server) is sampled from /proc every 500 ms for its peak RSS.
  *
- * It starts everything itself on loopback: the Gemini emulator (planning at
- * the real model's latency: median 1.5 s, p95 3 s), a Temporal dev server, and
- * the stack (`node --import tsx scripts/start.ts`). It seeds users and
- * memories through the API, waits until they are indexed, measures a no-op
- * floor (`GET /healthz`), drives chat sessions against the optimized stack,
- * restarts the stack on the same DATA_DIR with the naive switches and drives
- * them again, then writes `bench/reports/context-<timestamp>.{json,md}`.
+ * It starts the Gemini emulator itself (planning at the real model's latency:
+ * median 1.5 s, p95 3 s) and the product (`node --import tsx scripts/start.ts`).
+ * It seeds users and memories through the API, waits until they are indexed
+ * (the memories/s it reports is the "indexed end to end" rate), measures a
+ * no-op floor (`GET /healthz`), drives chat sessions against the optimized
+ * stack, restarts it on the same DATA_DIR with the naive switches and drives
+ * them again, then writes `bench/reports/context-<timestamp>.{json,md}` with
+ * issue #19's targets table.
  *
  * Run: npm run bench -- [--users 1000] [--memories 100] [--sessions 100]
  *        [--think-ms 500] [--duration-s 60] [--floor-s 10] [--seed-budget-s 300]
- *        [--narrative-budget-s 300]
- *        [--embed-ms 0] [--seed-with-latency] [--warmup-s 5] [--naive-model-limit]
- *        [--only optimized|naive] [--store postgres|pglite] [--seed 1] [--limiter-compare]
+ *        [--narrative-budget-s 300] [--embed-ms 0] [--seed-with-latency]
+ *        [--warmup-s 5] [--naive-model-limit] [--only optimized|naive]
+ *        [--store default|postgres|pglite] [--seed 1] [--limiter-compare]
+ *        [--save-share 0.1] [--save-rate 0] [--save-index-wait-s 60]
+ *        [--processes N] [--workers N]
+ *        [--scale-out [--step-s 15] [--start-rate 10] [--index-batch 1000]]
  *
- * `--store postgres` (the default) is the production layout the targets are
- * measured in: the product's relational store, vectors and graph in the
- * project's PostgreSQL 18 with pgvector (started like in `npm test`, a fresh
- * database per run), running off the product's core like a managed database.
- * `--store pglite` measures the embedded default of `npm start`, whose SQL
- * runs inside the stack process on its one core.
+ * `--store default` (the default) is exactly what `npm start` runs: the product
+ * started with no DATABASE_URL and no TEMPORAL_ADDRESS (free TEMPORAL_PORT and
+ * TEMPORAL_UI_PORT), not pinned, so it starts its own Temporal dev server and its
+ * own PostgreSQL 18 under DATA_DIR; everything shares every core with this load
+ * generator. `--store pglite` is the same with STORE=pglite (the store inside the
+ * product process). `--store postgres` is the managed production layout: the
+ * bench's own PostgreSQL 18 with pgvector (a fresh database per run) and Temporal
+ * dev server on core 1 with this process, the product pinned to core 0.
+ * `--processes N` runs N API processes on one port (PROCESSES=api,worker
+ * API_PROCESSES=N) and `--workers M` M worker processes (WORKER_PROCESSES=M); not
+ * with pglite.
+ *
+ * Saves: `--save-share` of the sessions' messages save a short fact (`POST
+ * /v1/memories`, the class `save`; the other shares scale down), and
+ * `--save-rate R` adds an open-loop stream of R saves/s spread uniformly over the
+ * users during the run, reported apart. After each run every acknowledged save
+ * is checked to exist exactly once (the user's memories listed) and counted as
+ * indexed within `--save-index-wait-s` of the run's end. Each run also reports
+ * what saturated first: CPU per process of the product's tree and of the
+ * machine, the product's event-loop delay (/metrics), this process's own CPU and
+ * event-loop delay, 429s from the per-user rate limit, and errors.
+ *
+ * `--scale-out` replaces the pipelines: on the seeded data, the product with 1
+ * then 2 API processes (and as many workers, rate limiter off), each API process
+ * pinned to its own core after start; it times indexing a batch of
+ * `--index-batch` memories, then steps an open-loop offered load up by a quarter
+ * every `--step-s` until the p95 of simple and cached complex queries passes
+ * 50 ms, and reports messages/s at the target for both and their ratio (≥ 1.7×),
+ * plus the exactly-once check of every acknowledged save.
  *
  * The naive pipeline has the five optimisation switches off and, unless
  * `--naive-model-limit`, no model token bucket either (MODEL_RATE_PER_S and
@@ -39,22 +67,16 @@
  * (as bench/validation-bench.ts does), and adds a "Rate limiter on vs off"
  * section: p50/p95 of cached complex and simple queries in both runs and the
  * p95 difference against the 0.3 ms budget (issue #15), and the 429s the load met.
- * Quick: npx tsx bench/context-bench.ts --users 30 --memories 30 --sessions 20 --duration-s 20
+ * Quick: npx tsx bench/context-bench.ts --users 30 --memories 30 --sessions 20 --duration-s 20 --only optimized
  */
 import { randomBytes } from 'node:crypto';
-import {
-  checkInterrupted,
-  log,
-  prepareRun,
-  publishReport,
-  runBench,
-  startBenchPostgres,
-  startBenchTemporal,
-} from './bench-kit.ts';
+import { checkInterrupted, log, prepareRun, publishReport, runBench } from './bench-kit.ts';
 import { seededRandom } from '../core/util/seeded-random.ts';
+import { describeLayout, startLayout, treeFigures } from './context/layout.ts';
 import { parseArgs } from './context/options.ts';
 import { measurePipelines } from './context/pipelines.ts';
 import { buildReport, markdown } from './context/report.ts';
+import { measureScaleOut } from './context/scale-out.ts';
 import { seed } from './context/seed.ts';
 import { measureValidation } from './validation/measure.ts';
 import { drainIndexing, drainNarratives } from './context/settle.ts';
@@ -64,48 +86,40 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const startedAt = new Date();
   const random = seededRandom(o.seed);
-  const { pin, runDir, dataDir, stackLog } = prepareRun('context-bench');
+  const run = prepareRun('context-bench', { allowPin: o.store === 'postgres' });
 
   const emulator = await startEmulator();
   setEmulatorLatency(emulator, o.seedWithLatency, o.embedMs);
-  const temporal = await startBenchTemporal(runDir, pin);
-  const databaseUrl = o.store === 'postgres' ? await startBenchPostgres(pin) : undefined;
-  const stackOptions = {
-    dataDir,
-    temporalAddress: temporal.address,
-    geminiUrl: emulator.url,
-    adminKey: randomBytes(24).toString('hex'),
-    logFile: stackLog,
-    pin,
-    databaseUrl,
-  };
+  const adminKey = randomBytes(24).toString('hex');
+  const layout = await startLayout(o, run, { geminiUrl: emulator.url, adminKey });
+  const { stackOptions } = layout;
 
   log('starting the optimized stack (seeding runs against it)');
   const stack = await startStackChild(stackOptions, {});
-  log(`stack pid ${stack.pid} on ${stack.url}${pin ? ' (pinned to core 0)' : ''}`);
+  log(`stack pid ${stack.pid} on ${stack.url}${stackOptions.pin ? ' (pinned to core 0)' : ''}`);
   log(`seeding up to ${o.users} users × ${o.memories} memories (budget ${o.seedBudgetS} s)`);
-  const seeded = await seed(stack.url, stackOptions.adminKey, o, random);
+  const seeded = await seed(stack.url, adminKey, o, random);
   checkInterrupted();
   log(
     `corpus: ${seeded.users.length} users, ${seeded.submitted} memories, ${seeded.indexed} indexed in ${seeded.seconds} s` +
       ` (${seeded.indexedPerSecond}/s)${seeded.stoppedEarly ? ', stopped early to fit the budget' : ''}`,
   );
   const narratives = await drainNarratives(stack.url, o.narrativeBudgetS);
-  const background = await drainIndexing(temporal.address, o.narrativeBudgetS);
+  const background = await drainIndexing(layout.temporalAddress, o.narrativeBudgetS);
+  const seedingTree = treeFigures(stack.peak().tree);
   setEmulatorLatency(emulator, true, o.embedMs);
 
-  const { floor, pipelines, limiter } = await measurePipelines({
-    o,
-    stack,
-    stackOptions,
-    emulator,
-    users: seeded.users,
-    random,
-  });
+  const context = { o, stack, stackOptions, emulator, users: seeded.users, random };
+  const { floor, pipelines, limiter } = o.scaleOut
+    ? { floor: undefined, pipelines: {}, limiter: undefined }
+    : await measurePipelines(context);
+  const scaleOut = o.scaleOut ? await measureScaleOut(context) : undefined;
 
   const validation = o.limiterCompare ? measureValidation(50_000, seededRandom(o.seed)) : undefined;
-  const report = buildReport({ o, startedAt, pinned: pin, seeded, narratives, background, floor, pipelines, limiter, validation }); // prettier-ignore
-  await publishReport('context', startedAt, report, markdown(report), stackLog);
+  const seen = (pipelines.optimized ?? pipelines.naive)?.tree ?? seedingTree;
+  const description = describeLayout(o, stackOptions.pin, seen);
+  const report = buildReport({ o, startedAt, pinned: stackOptions.pin, layout: description, seeded: { ...seeded, tree: seedingTree }, narratives, background, floor, pipelines, limiter, validation, scaleOut }); // prettier-ignore
+  await publishReport('context', startedAt, report, markdown(report), run.stackLog);
 }
 
 runBench('context-bench', main);

@@ -36,7 +36,9 @@ export function analyseFloor(samples: Sample[], seconds: number) {
 
 export type Analysis = ReturnType<typeof analyse>;
 
-export function analyse(samples: Sample[], seconds: number) {
+/** `overall` and the caches are the context queries'; saves are a class of their own. */
+export function analyse(all: Sample[], seconds: number) {
+  const samples = all.filter((s) => s.kind !== 'save');
   const ok = samples.filter((s) => s.ok);
   const complexOk = ok.filter((s) => s.kind === 'complex');
   const cachedComplex = complexOk.filter((s) => CACHE_HITS.includes(s.cachePlan ?? ''));
@@ -54,10 +56,10 @@ export function analyse(samples: Sample[], seconds: number) {
       planSources: countBy(ok, (s) => s.planSource),
     },
     classes: Object.fromEntries(
-      (['simple', 'complex', 'new_conversation'] as const).map((kind) => [
+      (['simple', 'complex', 'new_conversation', 'save'] as const).map((kind) => [
         kind,
         classFigures(
-          samples.filter((s) => s.kind === kind),
+          all.filter((s) => s.kind === kind),
           seconds,
         ),
       ]),

@@ -11,13 +11,14 @@ import {
   type MessageKind,
 } from '../../loadtest/context-corpus.ts';
 import { summarize } from './analyze.ts';
+import { askSave, type SaveLedger } from './saves.ts';
 import { MIX, PROGRESS_EVERY_MS, RECENT_PER_USER, REPEAT_SHARE, ZIPF_S } from './options.ts';
 import type { SeededUser } from './seed.ts';
 
 export interface Sample {
   /** ms since the run started, when the request was sent. */
   at: number;
-  kind: MessageKind | 'healthz';
+  kind: MessageKind | 'healthz' | 'save';
   /** The user who asked (none for the floor): per-user rates against the rate limiter. */
   user?: string;
   repeat: boolean;
@@ -43,11 +44,14 @@ export interface DriveOptions {
   random: Random;
   /** Ask `GET /healthz` instead of `/v1/context`: the floor. */
   healthz?: boolean;
-  /** The product's memory, for the progress lines. */
-  rss?: () => { rssKb: number };
+  /** The product's memory (its whole process tree), for the progress lines. */
+  rss?: () => { totalKb: number };
+  /** Share of messages that save a fact instead of asking for context, and where acks go. */
+  saves?: { share: number; ledger: SaveLedger };
 }
 
-type Recent = Map<string, { message: string; kind: MessageKind }[]>;
+/** Each user's recent messages, which repeats are drawn from. */
+export type Recent = Map<string, { message: string; kind: MessageKind }[]>;
 
 /** Runs `sessions` sessions for warm-up plus duration; returns the samples after the warm-up. */
 export async function drive(
@@ -72,6 +76,9 @@ export async function drive(
       const at = t0 - started;
       if (opts.healthz) {
         samples.push(await askHealthz(opts.url, at));
+      } else if (opts.saves && random() < opts.saves.share) {
+        const { ledger } = opts.saves;
+        samples.push(await askSave(opts.url, user, ledger.fact(user, random), at, ledger, 'mix'));
       } else {
         const pick = pickMessage(user, recent, random);
         samples.push(await askContext(opts.url, user, pick, at));
@@ -94,7 +101,7 @@ export async function drive(
 }
 
 /** A repeat of one of the user's recent messages, or a new one of the mix (then remembered). */
-function pickMessage(user: SeededUser, recent: Recent, random: Random) {
+export function pickMessage(user: SeededUser, recent: Recent, random: Random) {
   const history = recent.get(user.id) ?? [];
   if (history.length > 0 && random() < REPEAT_SHARE) {
     return { ...history[Math.floor(random() * history.length)]!, repeat: true };
@@ -114,7 +121,8 @@ function pickMessage(user: SeededUser, recent: Recent, random: Random) {
   return { message, kind, repeat: false };
 }
 
-async function askContext(
+/** One `POST /v1/context` of `pick` as `user`, sent `at` ms into the run. */
+export async function askContext(
   url: string,
   user: SeededUser,
   pick: { message: string; kind: MessageKind; repeat: boolean },
@@ -171,7 +179,7 @@ function logProgress(opts: DriveOptions, samples: Sample[], started: number) {
     lastCount = samples.length;
     const s = summarize(window.map((x) => x.ms));
     const errors = samples.filter((x) => !x.ok).length;
-    const rss = opts.rss ? ` rss ${Math.round(opts.rss().rssKb / 1024)} MB` : '';
+    const rss = opts.rss ? ` peak rss (tree) ${Math.round(opts.rss().totalKb / 1024)} MB` : '';
     log(
       `${opts.name}: ${elapsed.toFixed(0)}/${opts.warmupS + opts.durationS}s ${samples.length} req` +
         ` (${(window.length / (PROGRESS_EVERY_MS / 1000)).toFixed(1)}/s) last p50 ${s.p50} p95 ${s.p95} ms,` +

@@ -1,6 +1,7 @@
 // The context benchmark's command line (documented in bench/context-bench.ts) and
 // the fixed shape of the load it drives.
 import { cliOptions } from '../../scripts/cli-options.ts';
+import { UsageError } from '../kit/lifecycle.ts';
 
 /** Emulated planning latency: the real model's median and p95. */
 export const PLAN_LATENCY = { medianMs: 1500, p95Ms: 3000 };
@@ -41,8 +42,27 @@ export interface Options {
   /** Also drive the optimized pipeline with the rate limiter off (`optimized-nolimit`). */
   limiterCompare: boolean;
   only: 'both' | 'optimized' | 'naive';
-  store: 'postgres' | 'pglite';
+  /** `default`: what `npm start` runs; `postgres`: the bench's own PG18 and Temporal; `pglite`. */
+  store: 'default' | 'postgres' | 'pglite';
   seed: number;
+  /** Share of chat messages that are saves (`POST /v1/memories` of one fact). */
+  saveShare: number;
+  /** Background saves per second during the measurement (open loop), 0 for none. */
+  saveRate: number;
+  /** How long after a run its acknowledged saves may take to be indexed. */
+  saveIndexWaitS: number;
+  /** API processes (PROCESSES=api,worker API_PROCESSES=N); 0: the product's default. */
+  processes: number;
+  /** Worker processes (WORKER_PROCESSES=N, PROCESSES=api,worker); 0: the product's default. */
+  workers: number;
+  /** Throughput at the p95 target with 1 and 2 pinned API processes, instead of the pipelines. */
+  scaleOut: boolean;
+  /** Seconds per offered-load step of `--scale-out`. */
+  stepS: number;
+  /** The first offered load of `--scale-out`, messages/s; each step adds a quarter. */
+  startRate: number;
+  /** Memories saved at once to time indexing with 1 and 2 workers (`--scale-out`). */
+  indexBatch: number;
 }
 
 const DEFAULTS: Options = {
@@ -60,8 +80,17 @@ const DEFAULTS: Options = {
   naiveModelLimit: false,
   limiterCompare: false,
   only: 'both',
-  store: 'postgres',
+  store: 'default',
   seed: 1,
+  saveShare: 0.1,
+  saveRate: 0,
+  saveIndexWaitS: 60,
+  processes: 0,
+  workers: 0,
+  scaleOut: false,
+  stepS: 15,
+  startRate: 10,
+  indexBatch: 1000,
 };
 
 const NUMERIC: Record<string, keyof Options> = {
@@ -76,6 +105,14 @@ const NUMERIC: Record<string, keyof Options> = {
   '--embed-ms': 'embedMs',
   '--seed': 'seed',
   '--warmup-s': 'warmupS',
+  '--save-share': 'saveShare',
+  '--save-rate': 'saveRate',
+  '--save-index-wait-s': 'saveIndexWaitS',
+  '--processes': 'processes',
+  '--workers': 'workers',
+  '--step-s': 'stepS',
+  '--start-rate': 'startRate',
+  '--index-batch': 'indexBatch',
 };
 
 export function parseArgs(argv: string[]): Options {
@@ -88,29 +125,56 @@ export function parseArgs(argv: string[]): Options {
       o.naiveModelLimit = true;
     } else if (flag === '--limiter-compare') {
       o.limiterCompare = true;
+    } else if (flag === '--scale-out') {
+      o.scaleOut = true;
     } else if (flag === '--store') {
       const v = value();
-      if (v !== 'postgres' && v !== 'pglite') throw new Error('--store expects postgres or pglite');
+      if (v !== 'default' && v !== 'postgres' && v !== 'pglite') {
+        throw new UsageError('--store expects default, postgres or pglite');
+      }
       o.store = v;
     } else if (flag === '--only') {
       const v = value();
       if (v !== 'optimized' && v !== 'naive' && v !== 'both') {
-        throw new Error('--only expects optimized, naive or both');
+        throw new UsageError('--only expects optimized, naive or both');
       }
       o.only = v;
     } else {
       const key = NUMERIC[flag];
-      if (!key) throw new Error(`unknown option ${flag} (see --help)`);
+      if (!key) throw new UsageError(`unknown option ${flag} (see --help)`);
       const n = Number(value());
-      if (!Number.isFinite(n) || n < 0) throw new Error(`${flag} expects a number, got ${value()}`);
+      if (!Number.isFinite(n) || n < 0)
+        throw new UsageError(`${flag} expects a number, got ${value()}`);
       (o[key] as number) = n;
     }
   }
   if (o.users < 1 || o.memories < 1 || o.sessions < 1 || o.durationS <= 0) {
-    throw new Error('--users, --memories, --sessions and --duration-s must be at least 1');
+    throw new UsageError('--users, --memories, --sessions and --duration-s must be at least 1');
   }
   if (o.limiterCompare && o.only === 'naive') {
-    throw new Error('--limiter-compare measures the optimized pipeline: drop --only naive');
+    throw new UsageError('--limiter-compare measures the optimized pipeline: drop --only naive');
   }
+  checkLayout(o);
   return o;
+}
+
+/** The layout options together: PGlite is one process, shares are shares. */
+function checkLayout(o: Options) {
+  if (o.saveShare >= 1) throw new UsageError('--save-share is a share of messages: below 1');
+  if (o.store === 'pglite' && (o.processes > 0 || o.workers > 0 || o.scaleOut)) {
+    throw new UsageError('--processes, --workers and --scale-out need a shared database: not --store pglite'); // prettier-ignore
+  }
+  if (o.scaleOut && (o.processes > 0 || o.workers > 0)) {
+    throw new UsageError('--scale-out sets the processes itself (1 then 2): drop --processes and --workers'); // prettier-ignore
+  }
+}
+
+/** The product's environment for `--processes` and `--workers` (none when neither is given). */
+export function processEnv(apiProcesses: number, workers: number): Record<string, string> {
+  if (apiProcesses <= 0 && workers <= 0) return {};
+  return {
+    PROCESSES: 'api,worker',
+    API_PROCESSES: String(Math.max(1, apiProcesses)),
+    WORKER_PROCESSES: String(Math.max(1, workers)),
+  };
 }

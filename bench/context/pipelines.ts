@@ -7,6 +7,9 @@ import { analyse, analyseFloor } from './analyze.ts';
 import { drive } from './drive.ts';
 import { busiestUserBound, limiterFigures, userRatePolicy, type DrivenRun } from './limiter.ts';
 import { LIMITER_OFF, NAIVE_SWITCHES, type Options } from './options.ts';
+import { treeFigures } from './layout.ts';
+import { saturationVerdict, watchSaturation } from './saturation.ts';
+import { SaveLedger, startSaveStream, verifySaves } from './saves.ts';
 import type { SeededUser } from './seed.ts';
 import { startStackChild, type StackOptions } from './stack.ts';
 
@@ -58,23 +61,35 @@ export async function measurePipelines(opts: {
       floor = analyseFloor(f.samples, f.seconds);
     }
     emulator.resetStats();
-    log(`${name}: ${o.sessions} sessions for ${o.durationS} s`);
-    const run = await drive({ ...load, name, url: stack.url, durationS: o.durationS, warmupS: o.warmupS, rss: () => stack.peak() }); // prettier-ignore
+    log(`${name}: ${o.sessions} sessions for ${o.durationS} s${o.saveRate > 0 ? `, ${o.saveRate} saves/s in the background` : ''}`); // prettier-ignore
+    const ledger = new SaveLedger();
+    const watch = watchSaturation(stack);
+    const stream = startSaveStream({ url: stack.url, users, rate: o.saveRate, random, ledger, started: performance.now() }); // prettier-ignore
+    const run = await drive({ ...load, name, url: stack.url, durationS: o.durationS, warmupS: o.warmupS, rss: () => stack.peak().tree, saves: { share: o.saveShare, ledger } }); // prettier-ignore
+    const streamed = (await stream.stop()).filter((x) => x.at >= o.warmupS * 1000);
+    const saturation = watch.stop();
     checkInterrupted();
     const peak = stack.peak();
+    log(`${name}: checking ${ledger.acked.length} acknowledged saves (indexed within ${o.saveIndexWaitS} s?)`); // prettier-ignore
+    const saves = await verifySaves(stack.url, ledger.acked, o.saveIndexWaitS);
     const figures = {
       switches,
       warmupMessages: run.warmup,
       ...analyse(run.samples, run.seconds),
       peakRssMb: Math.round(Math.max(peak.rssKb, peak.hwmKb) / 1024),
       vmHwmMb: Math.round(peak.hwmKb / 1024),
+      tree: treeFigures(peak.tree),
+      backgroundSaves: o.saveRate > 0 ? { rate: o.saveRate, ...analyse(streamed, run.seconds).classes.save } : null, // prettier-ignore
+      saves,
+      saturation,
+      saturationVerdict: saturationVerdict(saturation, [...run.samples, ...streamed]),
       emulator: emulator.stats(),
     };
     pipelines[name] = figures;
     if (o.limiterCompare) driven[name] = run;
     log(
       `${name}: ${run.samples.length} messages, mean ${figures.overall.mean} ms, p95 ${figures.overall.p95} ms,` +
-        ` ${figures.overall.modelCallsPerMessage} model calls/msg, peak RSS ${figures.peakRssMb} MB`,
+        ` ${figures.overall.modelCallsPerMessage} model calls/msg, peak RSS ${figures.peakRssMb} MB (tree ${figures.tree.totalMb} MB)`,
     );
   };
   if (o.only !== 'naive') await runPipeline('optimized', {});

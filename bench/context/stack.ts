@@ -57,15 +57,20 @@ export function setEmulatorLatency(emulator: GeminiEmulator, real: boolean, embe
 
 export interface StackOptions {
   dataDir: string;
-  temporalAddress: string;
+  /** The bench's own Temporal; unset, the product starts its own on `temporalPorts`. */
+  temporalAddress: string | undefined;
+  temporalPorts: { port: number; uiPort: number };
   geminiUrl: string;
   adminKey: string;
   logFile: string;
+  /** Pin the product child to core 0 (the `postgres` layout). */
   pin: boolean;
   databaseUrl: string | undefined;
+  /** The layout's own variables: STORE, PROCESSES, API_PROCESSES, WORKER_PROCESSES. */
+  layoutEnv: Record<string, string>;
 }
 
-/** The product with the emulator as its model, optionally on PostgreSQL, with `switches`. */
+/** The product with the emulator as its model, in the layout of `opts`, with `switches`. */
 export function startStackChild(
   opts: StackOptions,
   switches: Record<string, string>,
@@ -73,12 +78,14 @@ export function startStackChild(
   return startProductChild({
     dataDir: opts.dataDir,
     temporalAddress: opts.temporalAddress,
+    temporalPorts: opts.temporalPorts,
     adminKey: opts.adminKey,
     logFile: opts.logFile,
     pin: opts.pin,
     env: {
       GEMINI_BASE_URL: opts.geminiUrl,
       ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+      ...opts.layoutEnv,
       ...switches,
     },
   });

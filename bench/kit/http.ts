@@ -9,8 +9,9 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 export type Json = Record<string, any>;
 
 // node:http with kept-alive connections, not fetch: the load generator shares a core with
-// the database, and fetch costs it several times the CPU per request.
-const agent = new nodeHttp.Agent({ keepAlive: true, maxSockets: 1024 });
+// the database, and fetch costs it several times the CPU per request. Sockets for
+// `--sessions 1000` with background saves on top (each session has one request open).
+const agent = new nodeHttp.Agent({ keepAlive: true, maxSockets: 4096 });
 
 /** One JSON request; the body is parsed when it is JSON, else kept (shortened) as `raw`. */
 export function http(

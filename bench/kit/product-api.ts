@@ -9,6 +9,27 @@ export async function createUser(base: string, adminKey: string, body: object = 
   return { id: created.body.user_id as string, key: created.body.api_key as string };
 }
 
+/** A memory as `GET /v1/memories` lists it, the fields the benchmarks check. */
+export interface ListedMemory {
+  id: string;
+  content: string;
+  index_state: string;
+}
+
+/** Every memory of a user (`GET /v1/memories`, page by page). */
+export async function listMemories(url: string, key: string): Promise<ListedMemory[]> {
+  const items: ListedMemory[] = [];
+  let cursor: string | null = null;
+  do {
+    const route: string = `/v1/memories?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const res = await http(url, 'GET', route, { key });
+    if (res.status !== 200) throw new Error(`GET /v1/memories: ${res.status}`);
+    items.push(...(res.body!.items as ListedMemory[]));
+    cursor = res.body!.next_cursor as string | null;
+  } while (cursor);
+  return items;
+}
+
 /** Counts a user's memories by index state (`GET /v1/memories`, page by page). */
 export async function countIndexStates(url: string, key: string) {
   let cursor: string | null = null;

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { freePort } from '../../infra/temporal/temporal-dev-server.ts';
 import { http } from './http.ts';
 import { checkInterrupted, cleanups, forceKill, sleep } from './lifecycle.ts';
+import { sampleTree, type TreePeak, type TreeSampler } from './process-tree.ts';
 import { PROJECT_ROOT } from './run-setup.ts';
 
 /** Resident and peak resident memory of a process, from /proc; null once it is gone. */
@@ -23,21 +24,31 @@ export interface ProductChild {
   url: string;
   pid: number;
   pinned: boolean;
-  peak(): { rssKb: number; hwmKb: number };
+  /** The child process alone (`rssKb`, `hwmKb`) and its whole process tree (`tree`). */
+  peak(): { rssKb: number; hwmKb: number; tree: TreePeak };
+  /** The child's process tree, sampled every 500 ms. */
+  tree: TreeSampler;
   stop(): Promise<void>;
 }
 
+// What the product reads to choose its layout: never inherited from the benchmark's shell.
+const LAYOUT_ENV = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'STORE', 'PROCESSES', 'API_PROCESSES', 'WORKER_PROCESSES']; // prettier-ignore
+
 /**
  * The whole product (`scripts/start.ts`) as a child process on a free loopback
- * port against `temporalAddress`, with no model unless `env` names one; stopped by
- * `stop()` or at clean-up. Its RSS is sampled every 500 ms for `peak()`.
+ * port against `temporalAddress` (or, without one, on the Temporal dev server the product
+ * starts itself on `temporalPorts`), with no model unless `env` names one; stopped by
+ * `stop()` or at clean-up, with any descendant that outlives it. Its RSS, and its whole
+ * process tree's, is sampled every 500 ms for `peak()`.
  * `BENCH_STACK_NODE_ARGS` adds Node options (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`;
  * Node refuses those in NODE_OPTIONS). Resolves once `/readyz` answers 200; rejects if
  * the child exits first.
  */
 export async function startProductChild(opts: {
   dataDir: string;
-  temporalAddress: string;
+  temporalAddress: string | undefined;
+  /** The ports of the product's own Temporal dev server when `temporalAddress` is unset. */
+  temporalPorts?: { port: number; uiPort: number };
   adminKey: string;
   logFile: string;
   pin: boolean;
@@ -45,11 +56,18 @@ export async function startProductChild(opts: {
 }): Promise<ProductChild> {
   checkInterrupted();
   const port = await freePort();
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !LAYOUT_ENV.includes(k))); // prettier-ignore
+  const temporal = opts.temporalAddress
+    ? { TEMPORAL_ADDRESS: opts.temporalAddress }
+    : {
+        TEMPORAL_PORT: String(opts.temporalPorts?.port ?? (await freePort())),
+        TEMPORAL_UI_PORT: String(opts.temporalPorts?.uiPort ?? (await freePort())),
+      };
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     PORT: String(port),
     HOST: '127.0.0.1',
-    TEMPORAL_ADDRESS: opts.temporalAddress,
+    ...temporal,
     DATA_DIR: opts.dataDir,
     ADMIN_API_KEY: opts.adminKey,
     LOG_LEVEL: 'warn',
@@ -83,18 +101,23 @@ export async function startProductChild(opts: {
     }
   };
   const sampler = setInterval(sample, 500);
+  const tree = sampleTree(pid);
 
   const terminate = async () => {
     clearInterval(sampler);
+    tree.sample();
+    tree.stop();
     forceKill.pids.delete(pid);
-    if (exited) return;
-    sample();
-    child.kill('SIGTERM');
-    const done = await Promise.race([exit.then(() => true), sleep(30_000).then(() => false)]);
-    if (!done) {
-      child.kill('SIGKILL');
-      await exit;
+    if (!exited) {
+      sample();
+      child.kill('SIGTERM');
+      const done = await Promise.race([exit.then(() => true), sleep(30_000).then(() => false)]);
+      if (!done) {
+        child.kill('SIGKILL');
+        await exit;
+      }
     }
+    await stopSurvivors(tree.seen().filter((p) => p !== pid));
   };
   const cleanupEntry = { name: `product child ${pid}`, run: terminate };
   cleanups.push(cleanupEntry);
@@ -105,13 +128,35 @@ export async function startProductChild(opts: {
     url,
     pid,
     pinned: opts.pin,
-    peak: () => (sample(), { rssKb: peakRss, hwmKb: hwm }),
+    tree,
+    peak: () => (sample(), { rssKb: peakRss, hwmKb: hwm, tree: tree.peak() }),
     async stop() {
       const i = cleanups.indexOf(cleanupEntry);
       if (i >= 0) cleanups.splice(i, 1);
       await terminate();
     },
   };
+}
+
+/**
+ * Descendants the product started (its database, Temporal, API and worker processes)
+ * that are still there after it exited: asked to stop, then killed (seconds after they
+ * were last seen, so a reused pid is not a concern on Linux's pid ranges).
+ */
+async function stopSurvivors(pids: number[]) {
+  const alive = (p: number) => {
+    try {
+      process.kill(p, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const orphans = () => pids.filter(alive);
+  const signal = (p: number, s: NodeJS.Signals) => alive(p) && process.kill(p, s);
+  for (const p of orphans()) signal(p, 'SIGTERM');
+  for (let i = 0; i < 40 && orphans().length > 0; i++) await sleep(250);
+  for (const p of orphans()) signal(p, 'SIGKILL');
 }
 
 /** Polls `/readyz` until it answers 200; throws with the log's tail if the child exits first. */

@@ -29,6 +29,8 @@ export function prepareRun(prefix: string, options: { allowPin?: boolean } = {})
   const pin = (options.allowPin ?? true) && hasTaskset() && os.cpus().length > 1;
   if (pin) spawnSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  // Run as root, the product's own PostgreSQL runs as a system user that must reach DATA_DIR.
+  fs.chmodSync(runDir, 0o711);
   forceKill.dirs.add(runDir);
   cleanups.push({
     name: 'run directory',

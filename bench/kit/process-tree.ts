@@ -1,0 +1,198 @@
+// A process and all its descendants, read from /proc: what they are (node API or
+// worker, postgres, temporal), their resident memory summed, and the CPU each used,
+// so a product that starts its own database and Temporal is measured whole.
+import fs from 'node:fs';
+
+/** What a process in the product's tree is. */
+export type ProcessKind = 'node' | 'postgres' | 'temporal' | 'other';
+
+export interface TreeProcess {
+  pid: number;
+  ppid: number;
+  kind: ProcessKind;
+  /**
+   * `api` for a Node cluster worker (NODE_UNIQUE_ID set), `worker` for a process the
+   * product says is one (MEMENGINE_LAYOUT_CHILD=worker), `main` for the root.
+   */
+  role: 'main' | 'api' | 'worker' | 'child';
+  rssKb: number;
+  /** Proportional set size: shared pages (PostgreSQL's shared buffers) split among their users. */
+  pssKb: number;
+  /** User plus system CPU time so far, in clock ticks. */
+  cpuTicks: number;
+  name: string;
+}
+
+const CLOCK_TICKS = 100;
+
+function readStat(pid: number): { ppid: number; comm: string; ticks: number } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
+    return {
+      comm: stat.slice(stat.indexOf('(') + 1, close),
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+    };
+  } catch {
+    return null;
+  }
+}
+
+function memoryKb(pid: number): { rssKb: number; pssKb: number } {
+  const read = (file: string, field: string) => {
+    try {
+      const text = fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
+      return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    } catch {
+      return 0;
+    }
+  };
+  return { rssKb: read('status', 'VmRSS'), pssKb: read('smaps_rollup', 'Pss') };
+}
+
+function kindOf(pid: number, comm: string) {
+  let cmd = '';
+  let role: 'api' | 'worker' | 'child' = 'child';
+  try {
+    cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+    if (environ.includes('\0NODE_UNIQUE_ID=')) role = 'api';
+    else if (environ.includes('\0MEMENGINE_LAYOUT_CHILD=worker')) role = 'worker';
+  } catch {
+    // gone, or not readable: classified by its name alone
+  }
+  const text = `${comm} ${cmd}`;
+  const kind: ProcessKind =
+    /temporal/i.test(comm) || /temporal\S* server start-dev/.test(cmd)
+      ? 'temporal'
+      : /postgres|postmaster/.test(text)
+        ? 'postgres'
+        : /node|tsx/.test(comm)
+          ? 'node'
+          : 'other';
+  return { kind, name: comm, role };
+}
+
+/** Every live descendant of `root` (and `root` itself), by scanning /proc's parent links. */
+export function processTree(root: number): TreeProcess[] {
+  const parents = new Map<number, { ppid: number; comm: string; ticks: number }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const stat = readStat(pid);
+    if (stat) parents.set(pid, stat);
+  }
+  const inTree = new Set<number>([root]);
+  // Parents have lower pids only most of the time: repeat until nothing joins.
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, s] of parents) {
+      if (!inTree.has(pid) && inTree.has(s.ppid)) {
+        inTree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...inTree].flatMap((pid) => {
+    const s = parents.get(pid);
+    if (!s) return [];
+    const { kind, name, role: childRole } = kindOf(pid, s.comm);
+    const role = pid === root ? 'main' : childRole;
+    return [{ pid, ppid: s.ppid, kind, role, ...memoryKb(pid), cpuTicks: s.ticks, name }];
+  });
+}
+
+export interface TreePeak {
+  /** The highest sum of RSS over the whole tree seen in one sample. */
+  totalKb: number;
+  /** The highest sum of PSS (shared pages counted once), which is below the RSS sum. */
+  totalPssKb: number;
+  /** Per kind: its RSS in the sample of the total's peak, and its own highest sum. */
+  byKind: Record<ProcessKind, { atPeakKb: number; peakKb: number }>;
+  /** The most processes seen at once, by kind. */
+  counts: Record<string, number>;
+}
+
+const emptyKinds = (): TreePeak['byKind'] => ({
+  node: { atPeakKb: 0, peakKb: 0 },
+  postgres: { atPeakKb: 0, peakKb: 0 },
+  temporal: { atPeakKb: 0, peakKb: 0 },
+  other: { atPeakKb: 0, peakKb: 0 },
+});
+
+/**
+ * Samples the tree under `root` every `everyMs`: the peak of its summed RSS with
+ * the breakdown by kind, every pid it has seen (to stop survivors), and CPU use
+ * per process between two marks ({@link TreeSampler.cpuSince}).
+ */
+export function sampleTree(root: number, everyMs = 500) {
+  const empty = (): TreePeak => ({ totalKb: 0, totalPssKb: 0, byKind: emptyKinds(), counts: {} });
+  let peak = empty();
+  let latest: TreeProcess[] = [];
+  const seen = new Set<number>();
+  const sample = () => {
+    try {
+      latest = processTree(root);
+    } catch {
+      return latest;
+    }
+    const sums = emptyKinds();
+    let total = 0;
+    let pss = 0;
+    const counts: Record<string, number> = {};
+    for (const p of latest) {
+      seen.add(p.pid);
+      sums[p.kind].atPeakKb += p.rssKb;
+      total += p.rssKb;
+      pss += p.pssKb;
+      const label = p.kind === 'other' ? p.name : roleLabel(p);
+      counts[label] = (counts[label] ?? 0) + 1;
+    }
+    for (const k of Object.keys(sums) as ProcessKind[]) {
+      sums[k].peakKb = Math.max(peak.byKind[k].peakKb, sums[k].atPeakKb);
+      if (total <= peak.totalKb) sums[k].atPeakKb = peak.byKind[k].atPeakKb;
+    }
+    for (const [label, n] of Object.entries(peak.counts)) counts[label] = Math.max(counts[label] ?? 0, n); // prettier-ignore
+    peak = { totalKb: Math.max(peak.totalKb, total), totalPssKb: Math.max(peak.totalPssKb, pss), byKind: sums, counts }; // prettier-ignore
+    return latest;
+  };
+  const timer = setInterval(sample, everyMs);
+  timer.unref();
+  return {
+    sample,
+    peak: (): TreePeak => (sample(), peak),
+    /** Starts a new peak (e.g. a measured run after seeding on the same process). */
+    resetPeak: () => (peak = empty()),
+    latest: () => latest,
+    seen: () => [...seen],
+    stop: () => clearInterval(timer),
+  };
+}
+
+export type TreeSampler = ReturnType<typeof sampleTree>;
+
+/** CPU of each process between two snapshots, as % of one core, busiest first. */
+export function cpuBetween(before: TreeProcess[], after: TreeProcess[], seconds: number) {
+  const start = new Map(before.map((p) => [p.pid, p.cpuTicks]));
+  return after
+    .map((p) => ({
+      pid: p.pid,
+      kind: roleLabel(p),
+      name: p.name,
+      cpuPct: Math.round(((p.cpuTicks - (start.get(p.pid) ?? 0)) / CLOCK_TICKS / seconds) * 100),
+    }))
+    .sort((a, b) => b.cpuPct - a.cpuPct);
+}
+
+/** A process's kind, with its role when it is one of the product's Node processes. */
+function roleLabel(p: TreeProcess): string {
+  return p.kind === 'node' && p.role !== 'child' ? `node (${p.role})` : p.kind;
+}
+
+/** This process's own CPU since `from` (process.cpuUsage), as % of one core. */
+export function ownCpuPct(from: NodeJS.CpuUsage, seconds: number): number {
+  const used = process.cpuUsage(from);
+  return Math.round(((used.user + used.system) / 1e6 / seconds) * 100);
+}

@@ -137,7 +137,7 @@ function supervisedCheck(supervisor: Supervisor): ReadinessCheck {
 
 /** The engine that answers queries, over the ports and the Temporal queues. */
 function createApiEngine(config: Config, logger: Logger, parts: ApiParts, shared: SharedLimits) {
-  const { indexingQueue, narrativeQueue } = parts.temporal;
+  const { saveIndexingQueue: indexingQueue, narrativeQueue } = parts.temporal;
   const settings = engineSettings(config, { planningBucket: shared.planning });
   return createEngine({ ...parts.engine, indexingQueue, narrativeQueue }, settings, {
     onNarrativeRequestError: (error) =>

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import { createCoalescingIndexingQueue } from '../core/indexing/coalescing-queue.ts';
 import type { IndexingQueue } from '../core/ports/indexing-queue.ts';
+import { errorMessage } from '../infra/process/process-tools.ts';
 import type { Config } from '../infra/config.ts';
 import type { Metrics } from '../infra/metrics/metrics.ts';
 import { superviseService, type Supervisor } from '../infra/process/supervisor.ts';
@@ -20,9 +22,17 @@ import type { Shutdown } from './shutdown.ts';
 /** The Temporal client and the two queues the engine hands background work to. */
 export interface TemporalServices {
   client: Client;
+  /** Requests sent as they are made (activities: the reconciler, a batch handing work back). */
   indexingQueue: IndexingQueue;
+  /** Saves' requests, gathered for a few ms and sent per user off the save path. */
+  saveIndexingQueue: IndexingQueue;
   narrativeQueue: TemporalNarrativeQueue;
 }
+
+/** How long saves' indexing requests gather before they go to Temporal together. */
+const SAVE_REQUEST_WINDOW_MS = 10;
+/** Past this many memories gathered, a save waits for the flush (a flood cannot grow the buffer). */
+const SAVE_REQUEST_MAX_PENDING = 5_000;
 
 /** The dev server this process started and keeps up. */
 export interface EmbeddedTemporal {
@@ -99,10 +109,22 @@ export async function connectTemporal(
         ),
     },
   );
+  // A save has committed its row before it asks, so it need not wait for Temporal's answer:
+  // a failed request leaves the memory pending for the reconciler, as a direct one would.
+  const saveIndexingQueue = createCoalescingIndexingQueue(indexingQueue, {
+    windowMs: SAVE_REQUEST_WINDOW_MS,
+    maxPending: SAVE_REQUEST_MAX_PENDING,
+    onError: (error, targets) =>
+      logger.warn(
+        { error: errorMessage(error), memories: targets.length },
+        'indexing request failed; the reconciler will retry it',
+      ),
+  });
   // Closed before the Temporal client (closers run in reverse), so coalesced requests go out.
+  shutdown.add('save indexing requests', () => saveIndexingQueue.close());
   shutdown.add('narrative queue', () => narrativeQueue.close());
   metrics?.addSources({ narrativeQueueDepth: cachedQueueDepth(narrativeQueue) });
-  return { client: temporal.client, indexingQueue, narrativeQueue };
+  return { client: temporal.client, indexingQueue, saveIndexingQueue, narrativeQueue };
 }
 
 // Scrapes and every open dashboard ask for the depth: one workflow query per 5 s serves them.

@@ -39,7 +39,12 @@ export async function startLayout(
     };
   }
   // `npm start` as a user runs it: no DATABASE_URL, no TEMPORAL_ADDRESS, nothing pinned.
-  const store: Record<string, string> = o.store === 'pglite' ? { STORE: 'pglite' } : {};
+  // Without a Gemini key `npm start` embeds with the local model: measure its CPU, not the
+  // emulator's embeddings (the emulator still stands in for the planning model).
+  const store: Record<string, string> = {
+    EMBEDDER: 'local',
+    ...(o.store === 'pglite' ? { STORE: 'pglite' } : {}),
+  };
   return {
     temporalAddress: `127.0.0.1:${temporalPorts.port}`,
     stackOptions: { ...base, temporalAddress: undefined, databaseUrl: undefined, pin: false, layoutEnv: { ...store, ...layoutEnv } }, // prettier-ignore
@@ -104,6 +109,7 @@ export function describeLayout(o: Options, pinned: boolean, seen: TreeFigures | 
   return (
     `Layout \`--store ${o.store}\` (what \`npm start\` runs${o.store === 'pglite' ? ' with STORE=pglite' : ''}): the product${split}, ` +
     `started with no DATABASE_URL and no TEMPORAL_ADDRESS, so it starts its own Temporal dev server (TEMPORAL_PORT and TEMPORAL_UI_PORT on free ports); ${store}. ` +
+    `Embeddings: the local model (EMBEDDER=local, as without a Gemini key); planning: the Gemini emulator. ` +
     `Nothing is pinned: the product's whole tree and this load generator share all cores.${counts}`
   );
 }

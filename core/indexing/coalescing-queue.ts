@@ -1,0 +1,82 @@
+import type { IndexingQueue } from '../ports/indexing-queue.ts';
+import type { IndexTarget } from './indexer.ts';
+
+export interface CoalescingQueueOptions {
+  /** How long requests gather before they go out together (a few ms). */
+  windowMs: number;
+  /**
+   * Memories waiting at most: past this a request waits for the flush in
+   * flight instead of returning at once, so a flood cannot grow the buffer.
+   */
+  maxPending: number;
+  /** Told when a flush fails; the memories stay `pending` and the reconciler asks again. */
+  onError: (error: unknown, targets: readonly IndexTarget[]) => void;
+}
+
+/** An indexing queue that gathers requests and can be flushed and closed. */
+export interface CoalescingIndexingQueue extends IndexingQueue {
+  /** Sends what is gathered now; resolves when every flush so far has settled. */
+  flush(): Promise<void>;
+  /** Flushes and stops gathering: later requests go straight through. */
+  close(): Promise<void>;
+}
+
+/**
+ * Takes indexing requests off the save path. A save has committed its row
+ * before it asks (so the memory is durable and `pending` whatever happens
+ * next); asking Temporal is a network round trip that a busy server makes
+ * slow. Requests made within `windowMs` are gathered and sent as one request
+ * to `inner` (which gives each user's run one signal for all of them), and
+ * `request` returns once the targets are gathered. A failed flush is reported
+ * to `onError` and left to the index reconciler, exactly as a failed direct
+ * request was. Forced and plain requests are kept apart.
+ */
+export function createCoalescingIndexingQueue(
+  inner: IndexingQueue,
+  options: CoalescingQueueOptions,
+): CoalescingIndexingQueue {
+  const gathered = {
+    plain: new Map<string, IndexTarget>(),
+    forced: new Map<string, IndexTarget>(),
+  };
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let inFlight: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  const send = (targets: IndexTarget[], force: boolean): Promise<void> =>
+    targets.length === 0
+      ? Promise.resolve()
+      : inner.request(targets, force ? { force } : {}).catch((error: unknown) => {
+          options.onError(error, targets);
+        });
+
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const plain = [...gathered.plain.values()];
+    const forced = [...gathered.forced.values()];
+    gathered.plain.clear();
+    gathered.forced.clear();
+    const sending = Promise.all([send(plain, false), send(forced, true)]).then(() => undefined);
+    inFlight = Promise.all([inFlight, sending]).then(() => undefined);
+    return inFlight;
+  };
+
+  return {
+    async request(targets, requestOptions = {}) {
+      if (closed) return inner.request(targets, requestOptions);
+      const into = requestOptions.force ? gathered.forced : gathered.plain;
+      for (const target of targets) into.set(target.memoryId, target);
+      if (gathered.plain.size + gathered.forced.size >= options.maxPending) {
+        await flush();
+        return;
+      }
+      timer ??= setTimeout(() => void flush(), options.windowMs);
+    },
+    flush,
+    async close() {
+      closed = true;
+      await flush();
+    },
+  };
+}

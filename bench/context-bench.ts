@@ -22,6 +22,12 @@
  *        [--save-share 0.1] [--save-rate 0] [--save-index-wait-s 60]
  *        [--processes N] [--workers N]
  *        [--scale-out [--step-s 15] [--start-rate 10] [--index-batch 1000]]
+ *        [--model emulator|none]
+ *
+ * `--model emulator` (the default): the Gemini emulator plans (at the real model's
+ * latency) and extracts entities; `--model none`: no model at all, as `npm start`
+ * ships without a key (heuristic plans, local extraction). With `--store default`
+ * or `pglite` the product embeds with its local model (EMBEDDER=local).
  *
  * `--store default` (the default) is exactly what `npm start` runs: the product
  * started with no DATABASE_URL and no TEMPORAL_ADDRESS (free TEMPORAL_PORT and
@@ -91,7 +97,8 @@ async function main() {
   const emulator = await startEmulator();
   setEmulatorLatency(emulator, o.seedWithLatency, o.embedMs);
   const adminKey = randomBytes(24).toString('hex');
-  const layout = await startLayout(o, run, { geminiUrl: emulator.url, adminKey });
+  const geminiUrl = o.model === 'none' ? '' : emulator.url;
+  const layout = await startLayout(o, run, { geminiUrl, adminKey });
   const { stackOptions } = layout;
 
   log('starting the optimized stack (seeding runs against it)');

@@ -44,6 +44,8 @@ export interface Options {
   only: 'both' | 'optimized' | 'naive';
   /** `default`: what `npm start` runs; `postgres`: the bench's own PG18 and Temporal; `pglite`. */
   store: 'default' | 'postgres' | 'pglite';
+  /** `emulator`: the Gemini emulator plans and extracts; `none`: no model, as \`npm start\` ships. */
+  model: 'emulator' | 'none';
   seed: number;
   /** Share of chat messages that are saves (`POST /v1/memories` of one fact). */
   saveShare: number;
@@ -81,6 +83,7 @@ const DEFAULTS: Options = {
   limiterCompare: false,
   only: 'both',
   store: 'default',
+  model: 'emulator',
   seed: 1,
   saveShare: 0.1,
   saveRate: 0,
@@ -133,6 +136,11 @@ export function parseArgs(argv: string[]): Options {
         throw new UsageError('--store expects default, postgres or pglite');
       }
       o.store = v;
+    } else if (flag === '--model') {
+      const v = value();
+      if (v !== 'emulator' && v !== 'none')
+        throw new UsageError('--model expects emulator or none');
+      o.model = v;
     } else if (flag === '--only') {
       const v = value();
       if (v !== 'optimized' && v !== 'naive' && v !== 'both') {

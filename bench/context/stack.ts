@@ -83,6 +83,7 @@ export function startStackChild(
     logFile: opts.logFile,
     pin: opts.pin,
     env: {
+      // An empty URL: no model at all (`--model none`), as `npm start` ships.
       GEMINI_BASE_URL: opts.geminiUrl,
       ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
       ...opts.layoutEnv,

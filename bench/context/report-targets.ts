@@ -31,10 +31,12 @@ export function targetChecks(a: Json, seeding: Json): Check[] {
     ...(a.backgroundSaves ? [p95(`background saves (${a.backgroundSaves.rate}/s)`, a.backgroundSaves)] : []), // prettier-ignore
     { check: 'errors (all requests, 429s included)', target: '0', measured: String(errors), pass: errors === 0 }, // prettier-ignore
     {
-      check: "peak RSS of the product's whole process tree",
+      // Summed PSS is the tree's resident memory with each shared page counted once; summed RSS
+      // counts PostgreSQL's shared buffers once per backend (30 of them), so it is shown beside.
+      check: "peak resident memory of the product's whole process tree (summed PSS)",
       target: `≤ ${TREE_RSS_TARGET_MB} MB`,
-      measured: `${a.tree.totalMb} MB summed RSS (${a.tree.pssMb} MB summed PSS); by kind at the peak: ${Object.entries(a.tree.byKind as Record<string, Json>).map(([k, v]) => `${k} ${v.atPeakMb}`).join(', ')}`, // prettier-ignore
-      pass: a.tree.totalMb <= TREE_RSS_TARGET_MB,
+      measured: `${a.tree.pssMb} MB summed PSS (${a.tree.totalMb} MB summed RSS); by kind at the RSS peak: ${Object.entries(a.tree.byKind as Record<string, Json>).map(([k, v]) => `${k} ${v.atPeakMb}`).join(', ')}`, // prettier-ignore
+      pass: a.tree.pssMb <= TREE_RSS_TARGET_MB,
     },
     {
       check: 'seeding: indexed end to end',

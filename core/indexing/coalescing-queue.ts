@@ -9,7 +9,10 @@ export interface CoalescingQueueOptions {
    * flight instead of returning at once, so a flood cannot grow the buffer.
    */
   maxPending: number;
-  /** Told when a flush fails; the memories stay `pending` and the reconciler asks again. */
+  /** Sends tried again after a failure (default 3), after 1, 2, 4 × `backoffMs` (default 500). */
+  retries?: number;
+  backoffMs?: number;
+  /** Told when a send fails for good; the memories stay `pending` and the reconciler asks again. */
   onError: (error: unknown, targets: readonly IndexTarget[]) => void;
 }
 
@@ -27,9 +30,11 @@ export interface CoalescingIndexingQueue extends IndexingQueue {
  * next); asking Temporal is a network round trip that a busy server makes
  * slow. Requests made within `windowMs` are gathered and sent as one request
  * to `inner` (which gives each user's run one signal for all of them), and
- * `request` returns once the targets are gathered. A failed flush is reported
- * to `onError` and left to the index reconciler, exactly as a failed direct
- * request was. Forced and plain requests are kept apart.
+ * `request` returns once the targets are gathered. One send is in flight at a
+ * time (later requests gather meanwhile); a failed send is tried again a few
+ * times with backoff (a loaded server times out), then reported to `onError`
+ * and left to the index reconciler, exactly as a failed direct request was.
+ * Forced and plain requests are kept apart.
  */
 export function createCoalescingIndexingQueue(
   inner: IndexingQueue,
@@ -39,27 +44,42 @@ export function createCoalescingIndexingQueue(
     plain: new Map<string, IndexTarget>(),
     forced: new Map<string, IndexTarget>(),
   };
+  const retries = options.retries ?? 3;
+  const backoffMs = options.backoffMs ?? 500;
   let timer: ReturnType<typeof setTimeout> | null = null;
-  let inFlight: Promise<void> = Promise.resolve();
+  // One send at a time: what arrives meanwhile joins the next, so a loaded Temporal sees
+  // fewer, larger requests instead of a pile of overlapping ones that time out together.
+  let chain: Promise<void> = Promise.resolve();
   let closed = false;
 
-  const send = (targets: IndexTarget[], force: boolean): Promise<void> =>
-    targets.length === 0
-      ? Promise.resolve()
-      : inner.request(targets, force ? { force } : {}).catch((error: unknown) => {
+  const send = async (targets: IndexTarget[], force: boolean): Promise<void> => {
+    for (let attempt = 0; targets.length > 0; attempt++) {
+      try {
+        await inner.request(targets, force ? { force } : {});
+        return;
+      } catch (error) {
+        if (attempt >= retries) {
           options.onError(error, targets);
-        });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoffMs * 2 ** attempt));
+      }
+    }
+  };
 
-  const flush = (): Promise<void> => {
-    if (timer) clearTimeout(timer);
-    timer = null;
+  const sendGathered = async () => {
     const plain = [...gathered.plain.values()];
     const forced = [...gathered.forced.values()];
     gathered.plain.clear();
     gathered.forced.clear();
-    const sending = Promise.all([send(plain, false), send(forced, true)]).then(() => undefined);
-    inFlight = Promise.all([inFlight, sending]).then(() => undefined);
-    return inFlight;
+    await Promise.all([send(plain, false), send(forced, true)]);
+  };
+
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    chain = chain.then(sendGathered);
+    return chain;
   };
 
   return {

@@ -43,11 +43,41 @@ describe('coalescing indexing queue', () => {
     const coalescing = createCoalescingIndexingQueue(queue, {
       windowMs: 5,
       maxPending: 100,
+      retries: 2,
+      backoffMs: 1,
       onError: (_error, targets) => failed.push(targets.map((x) => x.memoryId)),
     });
     await coalescing.request([t('u1', 'a')]);
     await coalescing.flush();
     assert.deepEqual(failed, [['a']]);
+  });
+
+  it('tries a failed send again, and never has two sends in flight', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let failures = 1;
+    const sent: string[][] = [];
+    const coalescing = createCoalescingIndexingQueue(
+      {
+        async request(targets) {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          await new Promise((r) => setTimeout(r, 10));
+          inFlight--;
+          if (failures-- > 0) throw new Error('deadline exceeded');
+          sent.push(targets.map((x) => x.memoryId));
+        },
+      },
+      { windowMs: 1, maxPending: 100, backoffMs: 1, onError: () => assert.fail('retried') },
+    );
+    await coalescing.request([t('u1', 'a')]);
+    await new Promise((r) => setTimeout(r, 5));
+    await coalescing.request([t('u2', 'b')]);
+    await new Promise((r) => setTimeout(r, 5));
+    await coalescing.request([t('u3', 'c')]);
+    await coalescing.close();
+    assert.equal(most, 1);
+    assert.deepEqual(sent.flat().sort(), ['a', 'b', 'c']);
   });
 
   it('makes a request wait for the send once too many memories are gathered', async () => {

@@ -4,6 +4,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { embedKind, type EmbedKind } from '../../../core/ports/embedder.ts';
 import type { LocalEmbedder } from '../local-model.ts';
 import { e5ModelFiles } from './e5-model.ts';
+import { paddedBatch, truncateIds } from '../token-batch.ts';
 
 /** The model's hidden size, and so the embedding length. */
 export const E5_DIMENSION = 384;
@@ -72,26 +73,15 @@ export async function createE5Embedder(options: E5EmbedderOptions): Promise<Loca
   });
 
   const encode = (text: string): number[] => {
-    const ids = tokenizer.encode(text).ids;
-    // Cut the text, keeping the closing [SEP] the model was trained with.
-    return ids.length <= maxTokens ? ids : [...ids.slice(0, maxTokens - 1), sepId];
+    return truncateIds(tokenizer.encode(text).ids, maxTokens, sepId);
   };
 
   const run = async (sequences: number[][]): Promise<number[][]> => {
-    const length = Math.max(...sequences.map((ids) => ids.length));
-    const ids = new BigInt64Array(sequences.length * length);
-    const mask = new BigInt64Array(sequences.length * length);
-    sequences.forEach((sequence, row) => {
-      sequence.forEach((id, column) => {
-        ids[row * length + column] = BigInt(id);
-        mask[row * length + column] = 1n;
-      });
-    });
-    const dims = [sequences.length, length];
+    const { length, dims, inputIds, attentionMask } = paddedBatch(sequences);
     const output = await session.run({
-      input_ids: new Tensor('int64', ids, dims),
-      attention_mask: new Tensor('int64', mask, dims),
-      token_type_ids: new Tensor('int64', new BigInt64Array(ids.length), dims),
+      input_ids: inputIds,
+      attention_mask: attentionMask,
+      token_type_ids: new Tensor('int64', new BigInt64Array(inputIds.size), dims),
     });
     const states = output.last_hidden_state!.data as Float32Array;
     return sequences.map((sequence, row) =>

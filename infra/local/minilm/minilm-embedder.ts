@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { InferenceSession } from 'onnxruntime-node';
 import type { Embedder } from '../../../core/ports/embedder.ts';
+import { paddedBatch, truncateIds } from '../token-batch.ts';
 
 /** The model's hidden size, and so the embedding length. */
 export const MINILM_DIMENSION = 384;
@@ -67,25 +68,14 @@ export async function createMiniLmEmbedder(
   });
 
   const encode = (text: string): number[] => {
-    const ids = tokenizer.encode(text).ids;
-    // Cut the text, keeping the closing [SEP] the model was trained with.
-    return ids.length <= maxTokens ? ids : [...ids.slice(0, maxTokens - 1), sepId];
+    return truncateIds(tokenizer.encode(text).ids, maxTokens, sepId);
   };
 
   const run = async (sequences: number[][]): Promise<Float32Array> => {
-    const length = Math.max(...sequences.map((ids) => ids.length));
-    const ids = new BigInt64Array(sequences.length * length);
-    const mask = new BigInt64Array(sequences.length * length);
-    sequences.forEach((sequence, row) => {
-      sequence.forEach((id, column) => {
-        ids[row * length + column] = BigInt(id);
-        mask[row * length + column] = 1n;
-      });
-    });
-    const dims = [sequences.length, length];
+    const { inputIds, attentionMask } = paddedBatch(sequences);
     const output = await session.run({
-      input_ids: new Tensor('int64', ids, dims),
-      attention_mask: new Tensor('int64', mask, dims),
+      input_ids: inputIds,
+      attention_mask: attentionMask,
     });
     return output.embeddings!.data as Float32Array;
   };

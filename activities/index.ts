@@ -107,7 +107,7 @@ export function createActivities(deps: ActivityDeps) {
       ),
     markIndexedBatch: (items: { target: IndexTarget; revision: number }[]) =>
       indexer.markIndexedMany(items),
-    /** Hands memories to their user's indexing run (forced: they re-embed even if marked indexed). */
+    /** Hands memories to their users' indexing runs (forced: they re-embed even if marked indexed). */
     requestIndexing: (input: { targets: IndexTarget[]; force: boolean }) =>
       indexingQueue.request(input.targets, { force: input.force }),
     indexGraph: (target: IndexTarget) => nonRetryableOnBadInput(() => indexer.indexGraph(target)),

@@ -23,7 +23,14 @@ import {
   SCENARIOS,
   type Recorded,
 } from '../test/support/workflow-histories-scenarios.ts';
-import { indexMemoriesSignal, indexUserWorkflow, indexUserWorkflowId } from '../workflows/index.ts';
+import {
+  indexMemoriesSignal,
+  indexShardWorkflow,
+  indexShardWorkflowId,
+  indexTargetsSignal,
+  indexUserWorkflow,
+  indexUserWorkflowId,
+} from '../workflows/index.ts';
 
 // `node scripts/bootstrap.mjs record-histories [scenario...]`: runs the named
 // scenarios (default: all, see SCENARIOS, plus `versioning` and `index-user`) on a real Temporal
@@ -114,14 +121,13 @@ function indexingStubs(): IndexingStubs {
   };
 }
 
-/**
- * A user's indexing run: two requests (69 memories, then two forced ones
- * while it works), batches of 32 with a deleted, a current and a stale
- * memory, continue-as-new after two batches carrying what is pending, and a
- * batch an index refuses taken one memory at a time.
- */
-async function recordIndexUser(address: string): Promise<void> {
-  const taskQueue = `record-index-user-${randomUUID().slice(0, 8)}`;
+/** A worker with the indexing stubs on a fresh task queue, and a client; `run` records with them. */
+async function withIndexingWorker(
+  address: string,
+  prefix: string,
+  run: (client: Client, taskQueue: string) => Promise<void>,
+): Promise<void> {
+  const taskQueue = `${prefix}-${randomUUID().slice(0, 8)}`;
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
   const worker = await Worker.create({
@@ -135,11 +141,44 @@ async function recordIndexUser(address: string): Promise<void> {
   });
   const running = worker.run();
   try {
-    const client = new Client({ connection });
+    await run(new Client({ connection }), taskQueue);
+  } finally {
+    worker.shutdown();
+    await running;
+    await nativeConnection.close();
+    await connection.close();
+  }
+}
+
+/** Writes every run of a continue-as-new chain as `<name>-run-<n>`. */
+async function writeRuns(client: Client, workflowId: string, firstRunId: string, name: string) {
+  await client.workflow.getHandle(workflowId).result();
+  const runs = await followRuns(client, workflowId, firstRunId);
+  for (const [i, history] of runs.entries()) {
+    const file = `${name}-run-${i + 1}`;
+    await writeHistory(HISTORIES_DIR, file, history);
+    console.log(`recorded ${file} (${history.events?.length ?? 0} events)`);
+  }
+}
+
+/** 69 memory ids: a deleted, a current and a stale one, then plain ones, the last refused. */
+function indexingIds(): string[] {
+  const ids = ['deleted-1', 'current-1', 'stale-1'];
+  for (let i = ids.length; i < 68; i++) ids.push(`memory-${i}`);
+  ids.push('bad-1');
+  return ids;
+}
+
+/**
+ * A user's indexing run (before shards; kept so runs in flight at an
+ * upgrade still replay): two requests (69 memories, then two forced ones
+ * while it works), batches of 32 with a deleted, a current and a stale
+ * memory, continue-as-new after two batches carrying what is pending, and a
+ * batch an index refuses taken one memory at a time.
+ */
+async function recordIndexUser(address: string): Promise<void> {
+  await withIndexingWorker(address, 'record-index-user', async (client, taskQueue) => {
     // Two full batches, then continue-as-new; the refused one is in the next run's batch.
-    const ids = ['deleted-1', 'current-1', 'stale-1'];
-    for (let i = ids.length; i < 68; i++) ids.push(`memory-${i}`);
-    ids.push('bad-1');
     const request = (memoryIds: string[], force = false) =>
       client.workflow.signalWithStart(indexUserWorkflow, {
         workflowId: indexUserWorkflowId('recorded', taskQueue),
@@ -148,21 +187,46 @@ async function recordIndexUser(address: string): Promise<void> {
         signal: indexMemoriesSignal,
         signalArgs: [{ memories: memoryIds.map((memoryId) => ({ memoryId, force })) }],
       });
-    const handle = await request(ids);
+    const handle = await request(indexingIds());
     await request(['memory-1', 'late-1'], true);
-    await client.workflow.getHandle(handle.workflowId).result();
-    const runs = await followRuns(client, handle.workflowId, handle.signaledRunId);
-    for (const [i, history] of runs.entries()) {
-      const name = `index-user--batches-continue-as-new-run-${i + 1}`;
-      await writeHistory(HISTORIES_DIR, name, history);
-      console.log(`recorded ${name} (${history.events?.length ?? 0} events)`);
-    }
-  } finally {
-    worker.shutdown();
-    await running;
-    await nativeConnection.close();
-    await connection.close();
-  }
+    await writeRuns(
+      client,
+      handle.workflowId,
+      handle.signaledRunId,
+      'index-user--batches-continue-as-new',
+    );
+  });
+}
+
+/**
+ * A shard's indexing run, as {@link recordIndexUser} with the memories split
+ * between two users (batches taken round-robin across them), then a forced
+ * request for one user and a first one for a third.
+ */
+async function recordIndexShard(address: string): Promise<void> {
+  await withIndexingWorker(address, 'record-index-shard', async (client, taskQueue) => {
+    const request = (memories: { userId: string; memoryId: string; force?: boolean }[]) =>
+      client.workflow.signalWithStart(indexShardWorkflow, {
+        workflowId: indexShardWorkflowId(0, taskQueue),
+        taskQueue,
+        args: [{ shard: 0, idleMs: 500, batchesPerRun: 2 }],
+        signal: indexTargetsSignal,
+        signalArgs: [{ memories }],
+      });
+    const handle = await request(
+      indexingIds().map((memoryId, i) => ({ userId: i % 3 === 0 ? 'alice' : 'bob', memoryId })),
+    );
+    await request([
+      { userId: 'bob', memoryId: 'memory-4', force: true },
+      { userId: 'carol', memoryId: 'late-1' },
+    ]);
+    await writeRuns(
+      client,
+      handle.workflowId,
+      handle.signaledRunId,
+      'index-shard--batches-continue-as-new',
+    );
+  });
 }
 
 async function followRuns(client: Client, workflowId: string, firstRunId: string) {
@@ -177,15 +241,17 @@ async function followRuns(client: Client, workflowId: string, firstRunId: string
 }
 
 async function record(address: string, chosen: string[]): Promise<void> {
-  const scenarios = chosen.filter((name) => name !== 'versioning' && name !== 'index-user');
+  const own = ['versioning', 'index-user', 'index-shard'];
+  const scenarios = chosen.filter((name) => !own.includes(name));
   if (scenarios.length > 0) await recordScenarios(address, scenarios);
   if (chosen.includes('versioning')) await recordVersioning(address);
   if (chosen.includes('index-user')) await recordIndexUser(address);
+  if (chosen.includes('index-shard')) await recordIndexShard(address);
   console.log(`histories in ${path.relative(projectRoot, HISTORIES_DIR)}`);
 }
 
 async function main() {
-  const known = [...Object.keys(SCENARIOS), 'versioning', 'index-user'];
+  const known = [...Object.keys(SCENARIOS), 'versioning', 'index-user', 'index-shard'];
   const args = process.argv.slice(2);
   const chosen = args.length > 0 ? args : known;
   const unknown = chosen.filter((name) => !known.includes(name));

@@ -33,7 +33,7 @@ const { requeueStaleIndexing, dropRetiredSpaces } = proxyActivities<Activities>(
  * Run by a schedule every minute: asks again for the indexing of memories
  * whose request was lost (the process died between commit and start) and of
  * deletes whose clean-up did not finish, least recently asked first,
- * through each user's indexing run. Requests are idempotent. Then removes the
+ * through the indexing run of each user's shard. Requests are idempotent. Then removes the
  * embedding spaces retired long enough ago that no process reads them.
  */
 export async function indexReconcilerWorkflow(

@@ -7,6 +7,7 @@ export * from './index-batch.workflow.ts';
 export * from './consolidation.workflow.ts';
 export * from './index-memory.workflow.ts';
 export * from './index-reconciler.workflow.ts';
+export * from './index-shard.workflow.ts';
 export * from './index-user.workflow.ts';
 export * from './load-test.workflow.ts';
 export * from './narrative-feeder.workflow.ts';

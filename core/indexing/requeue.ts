@@ -25,9 +25,10 @@ const REQUEUE_PAGE = 500;
 /**
  * Asks again for the indexing nobody finished (see
  * `RelationalStore.staleIndexTasks`), one request per user: each user's
- * memories go to the user's one indexing run (`index-user-<id>`), which
- * starts it or adds them to the running one, so two passes over the same
- * stuck memories never index one twice at once.
+ * memories go to the one indexing run of the user's shard
+ * (`index-shard-<n>-<queue>`), which starts it or adds them to the running
+ * one, so two passes over the same stuck memories never index one twice at
+ * once.
  */
 export async function requeueStaleIndexing(
   { store, indexingQueue }: RequeueDeps,

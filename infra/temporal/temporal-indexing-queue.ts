@@ -1,17 +1,18 @@
 import type { Client } from '@temporalio/client';
 import { groupByUser, type IndexTarget } from '../../core/indexing/indexing-types.ts';
+import { shardOfUser } from '../../core/indexing/shards.ts';
 import type { IndexingQueue } from '../../core/ports/indexing-queue.ts';
 import {
-  indexMemoriesSignal,
-  indexUserWorkflow,
-  indexUserWorkflowId,
-  type PendingMemory,
+  indexShardWorkflow,
+  indexShardWorkflowId,
+  indexTargetsSignal,
+  type PendingTarget,
 } from '../../workflows/index.ts';
 import { startTagged } from './search-attributes.ts';
 
-export { indexUserWorkflowId } from '../../workflows/index.ts';
+export { indexShardWorkflowId } from '../../workflows/index.ts';
 
-// Bounds the requests in flight when one request concerns many users.
+// Bounds the requests in flight when one request concerns many shards.
 const CONCURRENCY = 16;
 // Keeps each signal's payload small however many memories a request carries.
 const SIGNAL_MAX = 500;
@@ -27,13 +28,17 @@ export interface TemporalIndexingQueueOptions {
   requestTimeoutMs?: number;
 }
 
+/** The indexing run that takes `userId`'s memories on `taskQueue`. */
+export const indexRunOfUser = (userId: string, taskQueue: string) =>
+  indexShardWorkflowId(shardOfUser(userId), taskQueue);
+
 /**
- * Requests indexing through Temporal: one signal-with-start per user in the
- * request, to the user's run (`index-user-<user id>-<task queue>`), which starts it or
- * adds the memories to the running one. A burst of saves of one user thus
- * becomes a few batched passes of one run, and no memory is ever indexed by
- * two runs at once. Workflows carry the `MemoryUserId` and `MemoryKind`
- * search attributes.
+ * Requests indexing through Temporal: one signal-with-start per shard in the
+ * request, to the shard's run (`index-shard-<n>-<task queue>`; a user's
+ * memories always go to the same shard), which starts it or adds the
+ * memories to the running one. Saves of many users thus become a few batched
+ * passes of a few runs, and no memory is ever indexed by two runs at once.
+ * Runs carry the `MemoryKind` search attribute (`index`).
  */
 export function createTemporalIndexingQueue(
   client: Client,
@@ -44,41 +49,47 @@ export function createTemporalIndexingQueue(
   // Without a deadline the SDK retries an unreachable server for many seconds, holding the save.
   const withinDeadline = <T>(call: () => Promise<T>) =>
     client.connection.withDeadline(Date.now() + timeoutMs, call);
-  const signalUser = (userId: string, memories: PendingMemory[]) =>
-    startTagged(client, 'index', userId, (tags) =>
+  const signalShard = (shard: number, memories: PendingTarget[]) =>
+    startTagged(client, 'index', undefined, (tags) =>
       withinDeadline(() =>
-        client.workflow.signalWithStart(indexUserWorkflow, {
-          workflowId: indexUserWorkflowId(userId, taskQueue),
+        client.workflow.signalWithStart(indexShardWorkflow, {
+          workflowId: indexShardWorkflowId(shard, taskQueue),
           taskQueue,
-          args: [{ userId }],
-          signal: indexMemoriesSignal,
+          args: [{ shard }],
+          signal: indexTargetsSignal,
           signalArgs: [{ memories }],
-          staticSummary: `index the memories of user ${userId}`,
+          staticSummary: `index the memories of the users of shard ${shard}`,
           ...tags,
         }),
       ),
     );
-  const requestUser = async (userId: string, memoryIds: string[], force: boolean) => {
-    const memories = [...new Set(memoryIds)].map((memoryId) =>
-      force ? { memoryId, force } : { memoryId },
-    );
+  const requestShard = async (shard: number, memories: PendingTarget[]) => {
     for (let i = 0; i < memories.length; i += SIGNAL_MAX) {
-      await signalUser(userId, memories.slice(i, i + SIGNAL_MAX));
+      await signalShard(shard, memories.slice(i, i + SIGNAL_MAX));
     }
   };
   return {
     async request(targets, options = {}) {
       const force = options.force ?? false;
-      const users = [
-        ...groupByUser(
-          targets,
-          (t: IndexTarget) => t.userId,
-          (t) => t.memoryId,
-        ),
-      ];
-      for (let i = 0; i < users.length; i += CONCURRENCY) {
+      const byShard = new Map<number, PendingTarget[]>();
+      for (const [userId, ids] of groupByUser(
+        targets,
+        (t: IndexTarget) => t.userId,
+        (t) => t.memoryId,
+      )) {
+        const shard = shardOfUser(userId);
+        let memories = byShard.get(shard);
+        if (!memories) byShard.set(shard, (memories = []));
+        for (const memoryId of new Set(ids)) {
+          memories.push(force ? { userId, memoryId, force } : { userId, memoryId });
+        }
+      }
+      const shards = [...byShard];
+      for (let i = 0; i < shards.length; i += CONCURRENCY) {
         await Promise.all(
-          users.slice(i, i + CONCURRENCY).map(([userId, ids]) => requestUser(userId, ids, force)),
+          shards
+            .slice(i, i + CONCURRENCY)
+            .map(([shard, memories]) => requestShard(shard, memories)),
         );
       }
     },

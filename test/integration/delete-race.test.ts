@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { EntityExtractor } from '../../core/extraction/entity-extractor.ts';
 import type { Embedder } from '../../core/ports/embedder.ts';
 import { singleSpace } from '../../core/ports/vector-space.ts';
-import { indexUserWorkflowId, type IndexUserResult } from '../../workflows/index.ts';
+import { indexRunOfUser } from '../../infra/temporal/temporal-indexing-queue.ts';
+import type { IndexShardResult } from '../../workflows/index.ts';
 import { call, createUser, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { requireTestEnv } from '../support/test-env.ts';
@@ -94,8 +95,8 @@ for (const setup of setups) {
       });
       assert.equal(deleted.status, 204);
       held.release();
-      const result: IndexUserResult = await api.client.workflow
-        .getHandle(indexUserWorkflowId(user.user_id, api.taskQueue))
+      const result: IndexShardResult = await api.client.workflow
+        .getHandle(indexRunOfUser(user.user_id, api.taskQueue))
         .result();
       for (const id of ids.slice(1)) {
         const res = await call(api.url, 'GET', `/v1/memories/${id}`, { key: user.api_key });

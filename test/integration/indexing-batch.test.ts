@@ -39,7 +39,7 @@ describe('batched indexing over PostgreSQL 18 with pgvector', () => {
       )
     ).rows;
 
-  it("indexes a batch save in the user's one run, each memory exactly once", async () => {
+  it("indexes a batch save in one run (the user's shard's), each memory exactly once", async () => {
     const contents = Array.from({ length: 40 }, (_, i) => `Batch note ${i} about topic ${i * 7}`);
     const saved = await call(api.url, 'POST', '/v1/memories', {
       key: user.api_key,
@@ -59,7 +59,7 @@ describe('batched indexing over PostgreSQL 18 with pgvector', () => {
     })) {
       runs.push(run.type);
     }
-    assert.deepEqual(runs, ['indexUserWorkflow'], "the user's run, no per-memory runs");
+    assert.deepEqual(runs, ['indexShardWorkflow'], "the user's shard's run, no per-memory runs");
     assert.equal(await engine.vectors.count(user.user_id), 40);
   });
 

@@ -46,6 +46,7 @@ describe('committed workflow histories', () => {
       'consolidationWorkflow',
       'indexReconcilerWorkflow',
       'indexUserWorkflow',
+      'indexShardWorkflow',
       'reembedWorkflow',
       'loadTestWorkflow',
     ]) {
@@ -74,22 +75,24 @@ describe('committed workflow histories', () => {
     assert.ok(continued.some((h) => has(h, 'workflowExecutionContinuedAsNewEventAttributes')));
   });
 
-  it("walk a user's indexing run: requests, batches, a refused batch, idle end, continue-as-new", () => {
-    const indexing = historiesOf('indexUserWorkflow').map((h) => h.history);
-    for (const attributes of [
-      'workflowExecutionSignaledEventAttributes',
-      'activityTaskCompletedEventAttributes',
-      'activityTaskFailedEventAttributes',
-      'timerFiredEventAttributes',
-      'workflowExecutionContinuedAsNewEventAttributes',
-      'workflowExecutionCompletedEventAttributes',
-    ] as const) {
-      assert.ok(
-        indexing.some((h) => has(h, attributes)),
-        `no indexUserWorkflow history has ${attributes}`,
-      );
-    }
-  });
+  for (const type of ['indexUserWorkflow', 'indexShardWorkflow']) {
+    it(`walk an indexing run (${type}): requests, batches, a refused batch, idle end, continue-as-new`, () => {
+      const indexing = historiesOf(type).map((h) => h.history);
+      for (const attributes of [
+        'workflowExecutionSignaledEventAttributes',
+        'activityTaskCompletedEventAttributes',
+        'activityTaskFailedEventAttributes',
+        'timerFiredEventAttributes',
+        'workflowExecutionContinuedAsNewEventAttributes',
+        'workflowExecutionCompletedEventAttributes',
+      ] as const) {
+        assert.ok(
+          indexing.some((h) => has(h, attributes)),
+          `no ${type} history has ${attributes}`,
+        );
+      }
+    });
+  }
 });
 
 describe('replaying the committed histories against workflows/index.ts', () => {

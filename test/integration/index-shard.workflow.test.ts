@@ -13,11 +13,13 @@ import {
   startTagged,
 } from '../../infra/temporal/search-attributes.ts';
 import { startWorker } from '../../workers/worker.ts';
+import { INDEX_SHARDS, shardOfUser } from '../../core/indexing/shards.ts';
+import { indexRunOfUser } from '../../infra/temporal/temporal-indexing-queue.ts';
 import {
-  indexMemoriesSignal,
-  indexUserWorkflow,
-  indexUserWorkflowId,
-  type IndexUserResult,
+  indexShardWorkflow,
+  indexShardWorkflowId,
+  indexTargetsSignal,
+  type IndexShardResult,
 } from '../../workflows/index.ts';
 import { call, createUser, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
@@ -55,13 +57,13 @@ async function runsOf(client: Client, query: string): Promise<Map<string, number
 }
 
 /**
- * One indexing run per user (`index-user-<id>`) on the real dev server and
- * worker over PGlite: a burst of saves becomes a few batched passes of one
- * run, tagged with the `MemoryUserId` and `MemoryKind` search attributes;
- * edits and deletes during a pass are settled; a request that arrives as the
- * run ends is not lost.
+ * Indexing runs per shard of users (`index-shard-<n>-<queue>`) on the real
+ * dev server and worker over PGlite: a burst of saves becomes a few batched
+ * passes of one run, many users' single saves a few runs (not one per user),
+ * tagged with the `MemoryKind` search attribute; edits and deletes during a
+ * pass are settled; a request that arrives as the run ends is not lost.
  */
-describe('per-user indexing run', () => {
+describe('indexing runs by shard of users', () => {
   let engine: TestEngine;
   let api: TestApi;
 
@@ -91,8 +93,8 @@ describe('per-user indexing run', () => {
       assert.equal(r.status, 201, JSON.stringify(r.body));
       return r.body.id as string;
     });
-    const handle = api.client.workflow.getHandle(indexUserWorkflowId(user.user_id, api.taskQueue));
-    const result: IndexUserResult = await handle.result();
+    const handle = api.client.workflow.getHandle(indexRunOfUser(user.user_id, api.taskQueue));
+    const result: IndexShardResult = await handle.result();
     for (const id of ids) assert.equal(await stateOf(user.user_id, id), 'indexed', id);
     assert.equal(await engine.vectors.count(user.user_id), 50);
     assert.ok(
@@ -101,49 +103,45 @@ describe('per-user indexing run', () => {
     );
 
     let runs = new Map<string, number>();
-    await eventually('the run is listed by its user', async () => {
-      runs = await runsOf(api.client, `MemoryUserId = '${user.user_id}'`);
-      return runs.size > 0;
+    const query = `TaskQueue = '${api.taskQueue}' AND MemoryKind = 'index'`;
+    await eventually('the run is listed as an indexing run', async () => {
+      runs = await runsOf(api.client, query);
+      return runs.has(indexRunOfUser(user.user_id, api.taskQueue));
     });
-    assert.deepEqual([...runs], [[indexUserWorkflowId(user.user_id, api.taskQueue), 1]]);
-    const kinds = await runsOf(
-      api.client,
-      `MemoryUserId = '${user.user_id}' AND MemoryKind = 'index'`,
-    );
-    assert.equal(kinds.size, 1, 'tagged as an indexing run');
+    assert.equal(runs.get(indexRunOfUser(user.user_id, api.taskQueue)), 1, 'one run');
   });
 
-  it('runs one workflow per user when two users save', async () => {
-    const alice = await createUser(api.url);
-    const bob = await createUser(api.url);
-    for (const user of [alice, bob, alice, bob]) {
-      const res = await call(api.url, 'POST', '/v1/memories', {
-        key: user.api_key,
-        body: { memories: [{ content: `A note of ${user.user_id}` }, { content: 'Shared' }] },
-      });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
+  it('indexes single saves of many users in a few shard runs, not one run per user', async () => {
+    const queue = `test-index-many-${randomUUID()}`;
+    const many = await startTestApi(engine, { taskQueue: queue });
+    try {
+      const users = await Promise.all(Array.from({ length: 24 }, () => createUser(many.url)));
+      const saved = await Promise.all(
+        users.map((user, i) =>
+          call(many.url, 'POST', '/v1/memories', {
+            key: user.api_key,
+            body: { content: `User ${i} keeps a note about topic ${i * 5}` },
+          }),
+        ),
+      );
+      for (const res of saved) assert.equal(res.status, 201, JSON.stringify(res.body));
+      const shards = new Set(users.map((u) => shardOfUser(u.user_id)));
+      for (const shard of shards) {
+        await many.client.workflow.getHandle(indexShardWorkflowId(shard, queue)).result();
+      }
+      for (const [i, user] of users.entries()) {
+        assert.equal(await stateOf(user.user_id, saved[i]!.body.id), 'indexed', user.user_id);
+        assert.equal(await engine.vectors.count(user.user_id), 1);
+      }
+      const runs = await runsOf(many.client, `TaskQueue = '${queue}'`);
+      assert.ok(runs.size <= INDEX_SHARDS, `at most one run per shard: ${runs.size}`);
+      assert.deepEqual(
+        [...runs.keys()].sort(),
+        [...shards].map((shard) => indexShardWorkflowId(shard, queue)).sort(),
+      );
+    } finally {
+      await many.stop();
     }
-    for (const user of [alice, bob]) {
-      await api.client.workflow
-        .getHandle(indexUserWorkflowId(user.user_id, api.taskQueue))
-        .result();
-      assert.equal(await engine.vectors.count(user.user_id), 2);
-    }
-    const query =
-      `TaskQueue = '${api.taskQueue}' AND MemoryKind = 'index' AND ` +
-      `MemoryUserId IN ('${alice.user_id}', '${bob.user_id}')`;
-    let runs = new Map<string, number>();
-    await eventually('both runs are listed', async () => {
-      runs = await runsOf(api.client, query);
-      return runs.size === 2;
-    });
-    assert.deepEqual(
-      [...runs.keys()].sort(),
-      [
-        indexUserWorkflowId(alice.user_id, api.taskQueue),
-        indexUserWorkflowId(bob.user_id, api.taskQueue),
-      ].sort(),
-    );
   });
 
   it('re-indexes the new revision of a memory edited while it was embedded', async () => {
@@ -166,9 +164,7 @@ describe('per-user indexing run', () => {
       });
       assert.equal(patched.status, 200, JSON.stringify(patched.body));
       gate.release();
-      await gated.client.workflow
-        .getHandle(indexUserWorkflowId(user.user_id, gated.taskQueue))
-        .result();
+      await gated.client.workflow.getHandle(indexRunOfUser(user.user_id, gated.taskQueue)).result();
 
       const memory = await engine.store.getMemory(user.user_id, id);
       assert.equal(memory?.indexState, 'indexed');
@@ -204,8 +200,8 @@ describe('per-user indexing run', () => {
       });
       assert.equal(deleted.status, 204);
       gate.release();
-      const result: IndexUserResult = await gated.client.workflow
-        .getHandle(indexUserWorkflowId(user.user_id, gated.taskQueue))
+      const result: IndexShardResult = await gated.client.workflow
+        .getHandle(indexRunOfUser(user.user_id, gated.taskQueue))
         .result();
       assert.ok(result.deleted >= 1, JSON.stringify(result));
       assert.deepEqual(await engine.vectors.getVectors(user.user_id, [heldId!]), new Map());
@@ -218,7 +214,7 @@ describe('per-user indexing run', () => {
   });
 
   it('indexes a memory requested just as the run ends, in that same run', async () => {
-    const taskQueue = `test-index-user-${randomUUID()}`;
+    const taskQueue = `test-index-shard-${randomUUID()}`;
     const user = await engine.store.createUser({});
     const [first, late] = (
       await engine.store.insertMemories(user.id, [
@@ -239,13 +235,14 @@ describe('per-user indexing run', () => {
         logger: createLogger('silent'),
         tuning: { maxCachedWorkflows: 0 },
       });
+    const shard = shardOfUser(user.id);
     const request = (memoryId: string) =>
-      api.client.workflow.signalWithStart(indexUserWorkflow, {
-        workflowId: indexUserWorkflowId(user.id, taskQueue),
+      api.client.workflow.signalWithStart(indexShardWorkflow, {
+        workflowId: indexShardWorkflowId(shard, taskQueue),
         taskQueue,
-        args: [{ userId: user.id, idleMs: 1_000 }],
-        signal: indexMemoriesSignal,
-        signalArgs: [{ memories: [{ memoryId }] }],
+        args: [{ shard, idleMs: 1_000 }],
+        signal: indexTargetsSignal,
+        signalArgs: [{ memories: [{ userId: user.id, memoryId }] }],
       });
     try {
       const running = await worker();
@@ -264,12 +261,12 @@ describe('per-user indexing run', () => {
 
       const restarted = await worker();
       try {
-        const result: IndexUserResult = await handle.result();
+        const result: IndexShardResult = await handle.result();
         assert.equal(result.indexed, 2, JSON.stringify(result));
         assert.equal(await stateOf(user.id, late!), 'indexed');
         const runs = await runsOf(
           api.client,
-          `WorkflowId = '${indexUserWorkflowId(user.id, taskQueue)}'`,
+          `WorkflowId = '${indexShardWorkflowId(shard, taskQueue)}'`,
         );
         assert.deepEqual([...runs.values()], [1], 'no second run was needed');
       } finally {

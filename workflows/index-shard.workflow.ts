@@ -1,0 +1,86 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineSignal,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  INDEX_BATCH_MAX,
+  indexPass,
+  type IndexPassCounts,
+  type PendingTarget,
+} from './index-pass.ts';
+import { FairPending } from './index-shard.state.ts';
+
+export type { PendingTarget } from './index-pass.ts';
+
+export interface IndexShardInput {
+  /** Which shard of users this run indexes (see `shardOfUser`). */
+  shard: number;
+  /** Memories still to index, carried over a continue-as-new. */
+  pending?: PendingTarget[];
+  /** How long the run waits for more requests once it has nothing to do (default 5 s). */
+  idleMs?: number;
+  /** Batches after which the run continues as new (default 100). */
+  batchesPerRun?: number;
+}
+
+/** What this run (since its start or last continue-as-new) did. */
+export interface IndexShardResult extends IndexPassCounts {
+  batches: number;
+}
+
+export interface IndexTargetsRequest {
+  memories: PendingTarget[];
+}
+
+/** Asks a shard's run to index (or take another pass over) these memories of its users. */
+export const indexTargetsSignal = defineSignal<[IndexTargetsRequest]>('indexTargets');
+
+/**
+ * The workflow id of one indexing shard on `taskQueue`. A user's memories
+ * always go to the same shard, so one memory is never indexed by two runs at
+ * once; the queue is part of the id (as in the scheduler's and the
+ * reconciler's ids) so a request never lands in a run left on a queue
+ * nobody polls any more.
+ */
+export const indexShardWorkflowId = (shard: number, taskQueue: string) =>
+  `index-shard-${shard}-${taskQueue}`;
+
+const BATCHES_PER_RUN = 100;
+const DEFAULT_IDLE_MS = 5_000;
+
+/**
+ * Indexes the memories of the users of one shard (workflow id
+ * `index-shard-<n>-<task queue>`). Saves, updates, deletes and the
+ * reconciler signal-with-start it with (user, memory) pairs; it indexes what
+ * is pending in batches of at most 32 taken round-robin across users (so a
+ * stream of single saves from many users costs one run's few activities
+ * per batch, not a run per user, and one user's flood takes one share of
+ * each batch), takes another pass over a memory that changed meanwhile,
+ * forgets deleted ones, and marks content an index refuses as failed. It
+ * ends after a few idle seconds; a request that arrives as it ends is still
+ * handled, because Temporal refuses the completion and replays the task with
+ * the signal.
+ */
+export async function indexShardWorkflow(input: IndexShardInput): Promise<IndexShardResult> {
+  const pending = new FairPending(input.pending);
+  setHandler(indexTargetsSignal, ({ memories }) => pending.add(memories));
+  const result: IndexShardResult = { batches: 0, indexed: 0, current: 0, deleted: 0, failed: 0 };
+  for (;;) {
+    if (pending.isEmpty()) {
+      await condition(() => !pending.isEmpty(), input.idleMs ?? DEFAULT_IDLE_MS);
+      // A request delivered together with the idle timer's expiry is in `pending` by now.
+      if (pending.isEmpty()) return result;
+    }
+    const batchesPerRun = input.batchesPerRun ?? BATCHES_PER_RUN;
+    if (result.batches >= batchesPerRun || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof indexShardWorkflow>({ ...input, pending: pending.drain() });
+    }
+    await indexPass(pending.take(INDEX_BATCH_MAX), (again) => pending.add(again), result);
+    result.batches++;
+  }
+}

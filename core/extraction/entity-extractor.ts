@@ -4,7 +4,19 @@ import type { LanguageModel } from '../ports/language-model.ts';
 
 export interface EntityExtractor {
   extract(content: string): Promise<{ graph: MemoryGraph; modelCalls: number }>;
+  /**
+   * The graphs of several memories of one user (never mix users: one prompt), in
+   * order: with a model, one call per
+   * {@link EXTRACT_BATCH_MAX} memories (fewer when they are long), each
+   * memory the model leaves out or answers off-schema extracted locally.
+   */
+  extractMany(contents: readonly string[]): Promise<{ graphs: MemoryGraph[]; modelCalls: number }>;
 }
+
+/** Memories per batched extraction call. */
+export const EXTRACT_BATCH_MAX = 16;
+/** Characters of memory content per batched extraction call (a longer memory goes alone). */
+export const EXTRACT_BATCH_CHARS = 12_000;
 
 // Capitalised words that start sentences or address the assistant, not entities.
 const NOT_ENTITIES = new Set(
@@ -90,42 +102,106 @@ const SYSTEM = `Extract the named entities in a user's saved memory and how they
 Answer with JSON only: {"entities":[{"name":"...","type":"person|place|organization|topic|thing"}],
 "relations":[{"from":"<entity name>","to":"<entity name>","type":"UPPER_SNAKE_VERB"}]}`;
 
+const BATCH_SYSTEM = `The prompt is a JSON array of a user's saved memories, each {"id":<number>,"text":"..."}.
+For each memory, extract the named entities in its text and how they relate (within that memory only).
+Answer with JSON only: {"memories":[{"id":<number>,"entities":[{"name":"...","type":"person|place|organization|topic|thing"}],
+"relations":[{"from":"<entity name>","to":"<entity name>","type":"UPPER_SNAKE_VERB"}]}]}`;
+
+const modelBatchSchema = z.object({
+  memories: z.array(z.object({ id: z.number().int() }).passthrough()).max(EXTRACT_BATCH_MAX * 2),
+});
+
+/** The model's graph, cleaned: entity types lower-cased, relations only between named entities. */
+function cleanGraph(data: z.infer<typeof modelGraphSchema>): MemoryGraph {
+  const names = new Set(data.entities.map((e) => entityKey(e.name)));
+  return {
+    entities: data.entities.map((e) => ({ name: e.name, type: e.type.toLowerCase() })),
+    // A relation must join two entities the model named.
+    relations: data.relations
+      .filter((r) => names.has(entityKey(r.from)) && names.has(entityKey(r.to)))
+      .map((r) => ({ ...r, type: relationType(r.type) })),
+  };
+}
+
+/** Consecutive groups of at most `max` contents and about `chars` characters. */
+function chunks(contents: readonly string[], max: number, chars: number): number[][] {
+  const groups: number[][] = [];
+  let current: number[] = [];
+  let size = 0;
+  contents.forEach((content, i) => {
+    if (current.length > 0 && (current.length >= max || size + content.length > chars)) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(i);
+    size += content.length;
+  });
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
 /** Extracts with the model when configured, and locally when not or when the model fails. */
 export function createEntityExtractor(options: {
   model: LanguageModel | null;
   timeoutMs: number;
 }): EntityExtractor {
   const { model, timeoutMs } = options;
-  return {
-    async extract(content) {
-      if (!model) return { graph: localExtract(content), modelCalls: 0 };
-      try {
-        const answer = await model.generate({
-          system: SYSTEM,
-          prompt: content,
-          json: true,
-          temperature: 0,
-          timeoutMs,
-        });
-        const parsed = modelGraphSchema.safeParse(JSON.parse(answer.text));
-        if (!parsed.success) return { graph: localExtract(content), modelCalls: 1 };
-        const names = new Set(parsed.data.entities.map((e) => entityKey(e.name)));
-        return {
-          graph: {
-            entities: parsed.data.entities.map((e) => ({
-              name: e.name,
-              type: e.type.toLowerCase(),
-            })),
-            // A relation must join two entities the model named.
-            relations: parsed.data.relations
-              .filter((r) => names.has(entityKey(r.from)) && names.has(entityKey(r.to)))
-              .map((r) => ({ ...r, type: relationType(r.type) })),
-          },
-          modelCalls: 1,
-        };
-      } catch {
-        return { graph: localExtract(content), modelCalls: 1 };
+  const extract: EntityExtractor['extract'] = async (content) => {
+    if (!model) return { graph: localExtract(content), modelCalls: 0 };
+    try {
+      const answer = await model.generate({
+        system: SYSTEM,
+        prompt: content,
+        json: true,
+        temperature: 0,
+        timeoutMs,
+      });
+      const parsed = modelGraphSchema.safeParse(JSON.parse(answer.text));
+      if (!parsed.success) return { graph: localExtract(content), modelCalls: 1 };
+      return { graph: cleanGraph(parsed.data), modelCalls: 1 };
+    } catch {
+      return { graph: localExtract(content), modelCalls: 1 };
+    }
+  };
+
+  /** One call for a group; every memory the answer lacks or spoils is extracted locally. */
+  const extractGroup = async (contents: readonly string[]): Promise<MemoryGraph[]> => {
+    const byId = new Map<number, MemoryGraph>();
+    try {
+      const answer = await model!.generate({
+        system: BATCH_SYSTEM,
+        prompt: JSON.stringify(contents.map((text, i) => ({ id: i + 1, text }))),
+        json: true,
+        temperature: 0,
+        timeoutMs,
+      });
+      const parsed = modelBatchSchema.safeParse(JSON.parse(answer.text));
+      for (const item of parsed.success ? parsed.data.memories : []) {
+        const graph = modelGraphSchema.safeParse(item);
+        if (graph.success && !byId.has(item.id)) byId.set(item.id, cleanGraph(graph.data));
       }
+    } catch {
+      // The model failed or answered something else: the local extraction serves them all.
+    }
+    return contents.map((content, i) => byId.get(i + 1) ?? localExtract(content));
+  };
+
+  return {
+    extract,
+    async extractMany(contents) {
+      if (!model) return { graphs: contents.map(localExtract), modelCalls: 0 };
+      if (contents.length === 1) {
+        const one = await extract(contents[0]!);
+        return { graphs: [one.graph], modelCalls: one.modelCalls };
+      }
+      const groups = chunks(contents, EXTRACT_BATCH_MAX, EXTRACT_BATCH_CHARS);
+      const answered = await Promise.all(
+        groups.map((group) => extractGroup(group.map((i) => contents[i]!))),
+      );
+      const graphs = new Array<MemoryGraph>(contents.length);
+      groups.forEach((group, g) => group.forEach((i, j) => (graphs[i] = answered[g]![j]!)));
+      return { graphs, modelCalls: groups.length };
     },
   };
 }

@@ -1,4 +1,6 @@
 import { settleAll } from '../concurrency/limits.ts';
+import { EXTRACT_BATCH_MAX } from '../extraction/entity-extractor.ts';
+import type { Memory } from '../ports/relational-store.ts';
 import { groupByUser, type IndexerDeps, type IndexTarget } from './indexing-types.ts';
 import { goneAfterWrite } from './recheck-written.ts';
 
@@ -24,34 +26,57 @@ export async function indexGraph(
 }
 
 /**
- * {@link indexGraph} for many memories: extracts their graphs (at most
- * `concurrency` at once, extraction may wait on a model; `onExtracted`
- * after each) and writes each user's in one graph transaction.
+ * {@link indexGraph} for many memories, of one user or of several: extracts
+ * all their graphs together, in groups of up to 16 memories of one user
+ * (one model call each), at most `concurrency` groups at once across users (extraction may
+ * wait on a model, and a batch of 32 users' single memories must not wait for
+ * them one after another; `onExtracted` after each group), then writes each
+ * user's graphs in one graph transaction.
  */
 export async function indexGraphs(
   { store, graph, extractor }: Deps,
   targets: readonly IndexTarget[],
   options: { concurrency: number; onExtracted?: () => void },
 ): Promise<{ entities: number }> {
-  let entities = 0;
   const byUser = groupByUser(
     targets,
     (t) => t.userId,
     (t) => t.memoryId,
   );
+  const memories: Memory[] = [];
   for (const [userId, ids] of byUser) {
-    const memories = await store.getMemories(userId, [...new Set(ids)]);
-    const settled = await settleAll(
-      memories.map((memory) => async () => {
-        const { graph: extracted } = await extractor.extract(memory.content);
-        options.onExtracted?.();
-        return { memoryId: memory.id, graph: extracted };
-      }),
-      options.concurrency,
-    );
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const items = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    memories.push(...(await store.getMemories(userId, [...new Set(ids)])));
+  }
+  // Groups of one user's memories, each one batched extraction (one model call), `concurrency`
+  // at once. Never two users' memories in one prompt: one user's text must not be able to
+  // steer what the model extracts from another's.
+  const groups: Memory[][] = [];
+  for (const [, own] of groupByUser(
+    memories,
+    (m) => m.userId,
+    (m) => m,
+  )) {
+    for (let i = 0; i < own.length; i += EXTRACT_BATCH_MAX) {
+      groups.push(own.slice(i, i + EXTRACT_BATCH_MAX));
+    }
+  }
+  const settled = await settleAll(
+    groups.map((group) => async () => {
+      const { graphs } = await extractor.extractMany(group.map((m) => m.content));
+      options.onExtracted?.();
+      return group.map((m, i) => ({ userId: m.userId, memoryId: m.id, graph: graphs[i]! }));
+    }),
+    options.concurrency,
+  );
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const extracted = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+  let entities = 0;
+  for (const [userId, items] of groupByUser(
+    extracted,
+    (item) => item.userId,
+    ({ memoryId, graph: g }) => ({ memoryId, graph: g }),
+  )) {
     await graph.upsertMemoryGraphs(userId, items);
     const gone = new Set(
       await goneAfterWrite(

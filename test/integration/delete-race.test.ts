@@ -47,6 +47,10 @@ function gatedExtractor(
       await hold([content]);
       return inner.extract(content);
     },
+    async extractMany(contents) {
+      await hold(contents);
+      return inner.extractMany(contents);
+    },
   };
 }
 

@@ -120,6 +120,46 @@ describe('entity extraction over the real Gemini client and the emulator', () =>
     assert.equal(stats.serverErrors, 1);
   });
 
+  it('extracts several memories of one user in one call, each missing or spoiled one locally', async () => {
+    const other = 'Jonas Berg lives in Berlin.';
+    const third = 'Claire Dubois studies at Sorbonne University.';
+    const requests: EmulatorGenerateRequest[] = [];
+    emulator.configure({
+      responder: (request) => {
+        requests.push(request);
+        const asked = JSON.parse(request.prompt) as { id: number; text: string }[];
+        assert.deepEqual(
+          asked.map((m) => m.text),
+          [memory, other, third],
+        );
+        return JSON.stringify({
+          memories: [
+            { id: 1, ...mariaGraph(['Person', 'organization', 'place'], ['works at', 'in']) },
+            // The second is left out; the third is off-schema: both are extracted locally.
+            { id: 3, entities: 'Claire' },
+          ],
+        });
+      },
+    });
+
+    const { graphs, modelCalls } = await extractor().extractMany([memory, other, third]);
+
+    assert.equal(modelCalls, 1);
+    assert.equal(requests.length, 1);
+    assert.deepEqual(graphs, [
+      mariaGraph(['person', 'organization', 'place'], ['WORKS_AT', 'IN']),
+      localExtract(other),
+      localExtract(third),
+    ]);
+  });
+
+  it('extracts every memory of a batch locally when the batched call fails', async () => {
+    emulator.configure({ methods: { generateContent: { failures: { serverError: 1 } } } });
+    const contents = [memory, 'Jonas Berg lives in Berlin.'];
+    const { graphs } = await extractor().extractMany(contents);
+    assert.deepEqual(graphs, contents.map(localExtract));
+  });
+
   it('falls back to the local extraction when the model does not answer in time', async () => {
     emulator.configure({ methods: { generateContent: { failures: { timeout: 1 } } } });
 

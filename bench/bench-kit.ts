@@ -3,7 +3,9 @@
 //
 // What the benchmarks share, in one import: the clean-up registry and its Ctrl-C
 // handling (installed on import), the JSON HTTP client, the run's services and
-// product child, the calls around the measured ones, and the report files.
+// product child, the helpers that run in processes of their own (the Gemini
+// emulator, the process-tree sampler), the calls around the measured ones, the
+// load generator's own event-loop delay, and the report files.
 export { mapLimit } from '../core/concurrency/limits.ts';
 export { percentile } from '../core/util/percentile.ts';
 export * from './kit/lifecycle.ts';
@@ -13,3 +15,6 @@ export * from './kit/product-child.ts';
 export * from './kit/product-api.ts';
 export * from './kit/report-files.ts';
 export * from './kit/process-tree.ts';
+export * from './kit/tree-sampler.ts';
+export * from './kit/emulator-child.ts';
+export * from './kit/loop-delay.ts';

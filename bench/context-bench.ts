@@ -5,8 +5,12 @@
  * whose whole process tree (API and worker processes, its PostgreSQL, its
  * Temporal dev server) is sampled from /proc every 500 ms for its peak RSS.
  *
- * It starts the Gemini emulator itself (planning at the real model's latency:
- * median 1.5 s, p95 3 s) and the product (`node --import tsx scripts/start.ts`).
+ * It starts the Gemini emulator as a child process of its own (`scripts/emulator.ts`
+ * under tsx, on a free loopback port, answering the product's planning, extraction
+ * and narrative prompts well-formed, planning at the real model's latency: median
+ * 1.5 s, p95 3 s) and the product (`node --import tsx scripts/start.ts`), whose
+ * process tree a sampler process reads from /proc; this process only sends requests
+ * and records timings, and reports its own event-loop delay (flagged above 10 ms).
  * It seeds users and memories through the API, waits until they are indexed
  * (the memories/s it reports is the "indexed end to end" rate), measures a
  * no-op floor (`GET /healthz`), drives chat sessions against the optimized
@@ -94,8 +98,8 @@ async function main() {
   const random = seededRandom(o.seed);
   const run = prepareRun('context-bench', { allowPin: o.store === 'postgres' });
 
-  const emulator = await startEmulator();
-  setEmulatorLatency(emulator, o.seedWithLatency, o.embedMs);
+  const emulator = await startEmulator(run.runDir);
+  await setEmulatorLatency(emulator, o.seedWithLatency, o.embedMs);
   const adminKey = randomBytes(24).toString('hex');
   const geminiUrl = o.model === 'none' ? '' : emulator.url;
   const layout = await startLayout(o, run, { geminiUrl, adminKey });
@@ -113,8 +117,8 @@ async function main() {
   );
   const narratives = await drainNarratives(stack.url, o.narrativeBudgetS);
   const background = await drainIndexing(layout.temporalAddress, o.narrativeBudgetS);
-  const seedingTree = treeFigures(stack.peak().tree);
-  setEmulatorLatency(emulator, true, o.embedMs);
+  const seedingTree = treeFigures((await stack.peak()).tree);
+  await setEmulatorLatency(emulator, true, o.embedMs);
 
   const context = { o, stack, stackOptions, emulator, users: seeded.users, random };
   const { floor, pipelines, limiter } = o.scaleOut

@@ -1,8 +1,11 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { z } from 'zod';
+import { serveRpc } from '../bench/kit/child-rpc.ts';
 import {
+  BUILT_IN_ANSWERS,
   startGeminiEmulator,
+  type GeminiEmulator,
   type GeminiEmulatorSettings,
 } from '../tools/gemini-emulator/emulator.ts';
 
@@ -12,6 +15,9 @@ const USAGE = `Usage: npm run emulator -- [options]   (each option also reads th
   --seed <n>             GEMINI_EMULATOR_SEED        seeds latency and failure draws
   --api-key <key>        GEMINI_EMULATOR_API_KEY     require this key (default: accept any)
   --dimension <n>        GEMINI_EMULATOR_DIMENSION   default embedding length (768)
+  --answers <kind>       GEMINI_EMULATOR_ANSWERS     product (default): plans, entities and
+                         portraits for the product's prompts, an echo of anything else;
+                         echo: an echo of every prompt (the product then plans heuristically)
   --latency-ms <ms>      GEMINI_EMULATOR_LATENCY_MS      median latency, every method
   --latency-p95-ms <ms>  GEMINI_EMULATOR_LATENCY_P95_MS  p95 (log-normal); omit for fixed
   --rate-limited <p>     GEMINI_EMULATOR_RATE_LIMITED    share of calls answered 429
@@ -20,7 +26,9 @@ const USAGE = `Usage: npm run emulator -- [options]   (each option also reads th
   --retry-after <s>      GEMINI_EMULATOR_RETRY_AFTER_S   seconds advertised by 429s (2)
   --methods <json>       GEMINI_EMULATOR_METHODS     per-method behaviour, e.g.
                          '{"generateContent":{"latency":{"medianMs":400,"p95Ms":1500}}}'
-Prints the base URL on stdout (logs go to stderr); use it as GEMINI_BASE_URL.`;
+Prints the base URL on stdout (logs go to stderr); use it as GEMINI_BASE_URL.
+Started with an IPC channel (as the benchmarks start it), it also takes configure, stats
+and resetStats requests over it, and exits when its parent goes.`;
 
 const flags = {
   port: 'GEMINI_EMULATOR_PORT',
@@ -28,6 +36,7 @@ const flags = {
   seed: 'GEMINI_EMULATOR_SEED',
   'api-key': 'GEMINI_EMULATOR_API_KEY',
   dimension: 'GEMINI_EMULATOR_DIMENSION',
+  answers: 'GEMINI_EMULATOR_ANSWERS',
   'latency-ms': 'GEMINI_EMULATOR_LATENCY_MS',
   'latency-p95-ms': 'GEMINI_EMULATOR_LATENCY_P95_MS',
   'rate-limited': 'GEMINI_EMULATOR_RATE_LIMITED',
@@ -45,6 +54,9 @@ const cliSchema = z.object({
   seed: z.coerce.number().int().optional(),
   'api-key': z.string().min(1).optional(),
   dimension: z.coerce.number().int().min(1).max(4096).optional(),
+  answers: z
+    .enum(Object.keys(BUILT_IN_ANSWERS) as [keyof typeof BUILT_IN_ANSWERS])
+    .default('product'),
   'latency-ms': number,
   'latency-p95-ms': number,
   'rate-limited': rate,
@@ -109,6 +121,7 @@ async function main(): Promise<void> {
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(options['api-key'] === undefined ? {} : { apiKey: options['api-key'] }),
     ...(options.dimension === undefined ? {} : { defaultDimension: options.dimension }),
+    responder: options.answers,
     methods: {
       all: {
         latency:
@@ -132,7 +145,7 @@ async function main(): Promise<void> {
   );
   console.log(emulator.url);
 
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (signal: NodeJS.Signals | 'disconnect') => {
     logger.info({ signal, stats: emulator.stats() }, 'gemini emulator stopping');
     emulator.close().then(
       () => process.exit(0),
@@ -144,6 +157,21 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  serveOverIpc(emulator, () => stop('disconnect'));
+}
+
+/** For a parent that started this process with an IPC channel: settings, counters, its URL. */
+function serveOverIpc(emulator: GeminiEmulator, stop: () => void) {
+  serveRpc(
+    {
+      // Over the channel only data travels: a responder is a built-in one's name.
+      configure: (settings) => emulator.configure(settings as GeminiEmulatorSettings),
+      stats: () => emulator.stats(),
+      resetStats: () => emulator.resetStats(),
+    },
+    { url: emulator.url, port: emulator.port },
+    stop,
+  );
 }
 
 main().catch((error: unknown) => {

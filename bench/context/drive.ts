@@ -45,7 +45,7 @@ export interface DriveOptions {
   /** Ask `GET /healthz` instead of `/v1/context`: the floor. */
   healthz?: boolean;
   /** The product's memory (its whole process tree), for the progress lines. */
-  rss?: () => { totalKb: number };
+  rss?: () => Promise<{ totalKb: number }>;
   /** Share of messages that save a fact instead of asking for context, and where acks go. */
   saves?: { share: number; ledger: SaveLedger };
 }
@@ -179,11 +179,15 @@ function logProgress(opts: DriveOptions, samples: Sample[], started: number) {
     lastCount = samples.length;
     const s = summarize(window.map((x) => x.ms));
     const errors = samples.filter((x) => !x.ok).length;
-    const rss = opts.rss ? ` peak rss (tree) ${Math.round(opts.rss().totalKb / 1024)} MB` : '';
-    log(
+    const line =
       `${opts.name}: ${elapsed.toFixed(0)}/${opts.warmupS + opts.durationS}s ${samples.length} req` +
-        ` (${(window.length / (PROGRESS_EVERY_MS / 1000)).toFixed(1)}/s) last p50 ${s.p50} p95 ${s.p95} ms,` +
-        ` ${errors} errors${rss}`,
+      ` (${(window.length / (PROGRESS_EVERY_MS / 1000)).toFixed(1)}/s) last p50 ${s.p50} p95 ${s.p95} ms,` +
+      ` ${errors} errors`;
+    // The sampler process answers; the line waits for it rather than read /proc here.
+    if (!opts.rss) return log(line);
+    void opts.rss().then(
+      (rss) => log(`${line} peak rss (tree) ${Math.round(rss.totalKb / 1024)} MB`),
+      () => log(line),
     );
   }, PROGRESS_EVERY_MS);
 }

@@ -52,15 +52,17 @@ export async function startLayout(
 }
 
 /** The API processes of a running product: Node cluster workers in its tree (or the root alone). */
-export function apiPids(stack: ProductChild): number[] {
-  const tree = stack.tree.sample();
+export async function apiPids(stack: ProductChild): Promise<number[]> {
+  const tree = await stack.tree.sample();
   const api = tree.filter((p) => p.role === 'api').map((p) => p.pid);
   return api.length > 0 ? api : [stack.pid];
 }
 
 /** Pins each API process to its own core (`taskset -pc <core> <pid>`), all its threads. */
-export function pinApiProcesses(stack: ProductChild): { pid: number; core: number }[] {
-  return apiPids(stack).map((pid, i) => {
+export async function pinApiProcesses(
+  stack: ProductChild,
+): Promise<{ pid: number; core: number }[]> {
+  return (await apiPids(stack)).map((pid, i) => {
     spawnSync('taskset', ['-apc', String(i), String(pid)], { stdio: 'ignore' });
     log(`pinned API process ${pid} to core ${i}`);
     return { pid, core: i };
@@ -96,7 +98,7 @@ export function describeLayout(o: Options, pinned: boolean, seen: TreeFigures | 
     return (
       `Layout \`--store postgres\` (the production layout): the product${split}, started with DATABASE_URL and TEMPORAL_ADDRESS, ` +
       `${pinned ? 'pinned to core 0' : 'not pinned (no taskset or one core)'}; the bench's own PostgreSQL 18 with pgvector (relational store, vectors and graph) and Temporal dev server` +
-      `${pinned ? ' on core 1 with this load generator' : ''}, outside the product's process tree.${counts}`
+      `${pinned ? ' on core 1 with this load generator and its helper processes (the Gemini emulator, the tree sampler)' : ''}, outside the product's process tree.${counts}`
     );
   }
   const pgInTree = (seen?.processes.postgres ?? 0) > 0;
@@ -109,7 +111,7 @@ export function describeLayout(o: Options, pinned: boolean, seen: TreeFigures | 
   return (
     `Layout \`--store ${o.store}\` (what \`npm start\` runs${o.store === 'pglite' ? ' with STORE=pglite' : ''}): the product${split}, ` +
     `started with no DATABASE_URL and no TEMPORAL_ADDRESS, so it starts its own Temporal dev server (TEMPORAL_PORT and TEMPORAL_UI_PORT on free ports); ${store}. ` +
-    `Embeddings: the local model (EMBEDDER=local, as without a Gemini key); planning: the Gemini emulator. ` +
-    `Nothing is pinned: the product's whole tree and this load generator share all cores.${counts}`
+    `Embeddings: the local model (EMBEDDER=local, as without a Gemini key); ${o.model === 'none' ? 'no model (`--model none`: heuristic plans, local extraction and portraits, as `npm start` ships without a key)' : 'planning, entity extraction and portraits: the Gemini emulator'}. ` +
+    `Nothing is pinned: the product's whole tree, this load generator and its helper processes (the emulator, the tree sampler) share all cores.${counts}`
   );
 }

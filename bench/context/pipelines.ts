@@ -1,8 +1,14 @@
 // The measured part of the context benchmark: the floor once, then each pipeline on a
 // fresh product process over the same data, driven for the same duration.
-import { checkInterrupted, log, type Json, type ProductChild } from '../bench-kit.ts';
+import {
+  checkInterrupted,
+  log,
+  roundTo,
+  type EmulatorChild,
+  type Json,
+  type ProductChild,
+} from '../bench-kit.ts';
 import type { Random } from '../../core/util/seeded-random.ts';
-import type { GeminiEmulator } from '../../tools/gemini-emulator/emulator.ts';
 import { analyse, analyseFloor } from './analyze.ts';
 import { drive } from './drive.ts';
 import { busiestUserBound, limiterFigures, userRatePolicy, type DrivenRun } from './limiter.ts';
@@ -33,7 +39,7 @@ export async function measurePipelines(opts: {
   o: Options;
   stack: ProductChild;
   stackOptions: StackOptions;
-  emulator: GeminiEmulator;
+  emulator: EmulatorChild;
   users: SeededUser[];
   random: Random;
 }) {
@@ -60,16 +66,17 @@ export async function measurePipelines(opts: {
       const f = await drive({ ...load, name: 'floor', url: stack.url, durationS: o.floorS, warmupS: 0, healthz: true }); // prettier-ignore
       floor = analyseFloor(f.samples, f.seconds);
     }
-    emulator.resetStats();
+    await emulator.resetStats();
     log(`${name}: ${o.sessions} sessions for ${o.durationS} s${o.saveRate > 0 ? `, ${o.saveRate} saves/s in the background` : ''}`); // prettier-ignore
     const ledger = new SaveLedger();
-    const watch = watchSaturation(stack);
+    const watch = await watchSaturation(stack, [{ name: 'emulator', pid: emulator.pid }]);
     const stream = startSaveStream({ url: stack.url, users, rate: o.saveRate, random, ledger, started: performance.now() }); // prettier-ignore
-    const run = await drive({ ...load, name, url: stack.url, durationS: o.durationS, warmupS: o.warmupS, rss: () => stack.peak().tree, saves: { share: o.saveShare, ledger } }); // prettier-ignore
+    const run = await drive({ ...load, name, url: stack.url, durationS: o.durationS, warmupS: o.warmupS, rss: async () => (await stack.peak()).tree, saves: { share: o.saveShare, ledger } }); // prettier-ignore
     const streamed = (await stream.stop()).filter((x) => x.at >= o.warmupS * 1000);
-    const saturation = watch.stop();
+    const saturation = await watch.stop();
     checkInterrupted();
-    const peak = stack.peak();
+    const peak = await stack.peak();
+    const sampler = await stack.tree.cost();
     log(`${name}: checking ${ledger.acked.length} acknowledged saves (indexed within ${o.saveIndexWaitS} s?)`); // prettier-ignore
     const saves = await verifySaves(stack.url, ledger.acked, o.saveIndexWaitS);
     const figures = {
@@ -83,13 +90,15 @@ export async function measurePipelines(opts: {
       saves,
       saturation,
       saturationVerdict: saturationVerdict(saturation, [...run.samples, ...streamed]),
-      emulator: emulator.stats(),
+      emulator: await emulator.stats(),
+      treeSampler: { samples: sampler.samples, meanMs: roundTo(sampler.totalMs / Math.max(1, sampler.samples), 1), maxMs: roundTo(sampler.maxMs, 1) }, // prettier-ignore
     };
     pipelines[name] = figures;
     if (o.limiterCompare) driven[name] = run;
     log(
       `${name}: ${run.samples.length} messages, mean ${figures.overall.mean} ms, p95 ${figures.overall.p95} ms,` +
-        ` ${figures.overall.modelCallsPerMessage} model calls/msg, peak RSS ${figures.peakRssMb} MB (tree ${figures.tree.totalMb} MB)`,
+        ` ${figures.overall.modelCallsPerMessage} model calls/msg, peak RSS ${figures.peakRssMb} MB (tree ${figures.tree.totalMb} MB),` +
+        ` load generator's loop delay p99 ${saturation.benchLoop.p99Ms} ms${saturation.benchLoop.flagged ? ' (FLAGGED: client-side bottleneck)' : ''}`,
     );
   };
   if (o.only !== 'naive') await runPipeline('optimized', {});

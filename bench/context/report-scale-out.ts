@@ -1,6 +1,6 @@
 // The report's `--scale-out` section: throughput at the p95 target with 1 and 2
 // pinned API processes, indexing with 1 and 2 workers, and the saves' check.
-import type { Json } from '../bench-kit.ts';
+import { LOOP_DELAY_FLAG_MS, type Json } from '../bench-kit.ts';
 import { saturationLines } from './saturation.ts';
 
 /** Throughput at the target of 2 API processes over 1. */
@@ -47,6 +47,13 @@ export function scaleOutSection(report: Json): string[] {
       '',
     );
   }
+  const clientBound = (s.runs as Json[]).flatMap((r) => r.steps as Json[]).filter((st) => st.saturation.benchLoop.flagged); // prettier-ignore
+  out.push(
+    clientBound.length > 0
+      ? `**Client side was a bottleneck** in ${clientBound.length} step(s) (marked ⚠): the load generator's own event-loop delay passed ${LOOP_DELAY_FLAG_MS} ms at p99 (up to ${Math.max(...clientBound.map((st) => st.saturation.benchLoop.p99Ms))} ms), so those steps' latencies include queueing in the client.` // prettier-ignore
+      : `The load generator's own event-loop delay stayed at or under ${LOOP_DELAY_FLAG_MS} ms at p99 in every step (at most ${Math.max(0, ...(s.runs as Json[]).flatMap((r) => r.steps as Json[]).map((st) => st.saturation.benchLoop.p99Ms))} ms): the client side was not the bottleneck.`, // prettier-ignore
+    '',
+  );
   if ((s.runs as Json[]).some((r) => r.pinned.length < r.apiProcesses)) {
     out.push(
       '**Fewer API processes were found than asked for**: this product version does not run PROCESSES=api,worker as separate processes yet, so the runs are not a scale-out.',
@@ -54,10 +61,11 @@ export function scaleOutSection(report: Json): string[] {
     );
   }
   for (const r of s.runs as Json[]) {
-    out.push(`### ${r.apiProcesses} API process(es): steps`, '', '| offered/s | served/s | p95 target classes | p95 all | errors | busiest process | machine CPU | other processes\' CPU |', '|---|---|---|---|---|---|---|---|'); // prettier-ignore
+    out.push(`### ${r.apiProcesses} API process(es): steps`, '', '| offered/s | served/s | p95 target classes | p95 all | errors | busiest process | machine CPU | other processes\' CPU | load generator CPU / loop delay p99 |', '|---|---|---|---|---|---|---|---|---|'); // prettier-ignore
     for (const st of r.steps as Json[]) {
       const top = st.saturation.processes[0];
-      out.push(`| ${st.offered} | ${st.served} | ${st.p95} | ${st.allP95} | ${st.errors} | ${top ? `${top.kind} ${top.cpuPct} %` : ''} | ${st.saturation.machineCpuPct} % | ${st.saturation.foreignCpuPct} % |`); // prettier-ignore
+      const loop = st.saturation.benchLoop;
+      out.push(`| ${st.offered} | ${st.served} | ${st.p95} | ${st.allP95} | ${st.errors} | ${top ? `${top.kind} ${top.cpuPct} %` : ''} | ${st.saturation.machineCpuPct} % | ${st.saturation.foreignCpuPct} % | ${st.saturation.benchCpuPct} % / ${loop.p99Ms} ms${loop.flagged ? ' ⚠' : ''} |`); // prettier-ignore
     }
     out.push('');
     if (r.firstFailing) out.push(...saturationLines(r.firstFailing.saturation, r.firstFailing.verdict)); // prettier-ignore

@@ -1,7 +1,7 @@
 // Issue #19's targets for the layout users run, checked against a measured
 // pipeline, and the report's lines on what the product's whole process tree
 // used, the saves (in the mix and in the background) and what saturated.
-import type { Json } from '../bench-kit.ts';
+import { LOOP_DELAY_FLAG_MS, type Json } from '../bench-kit.ts';
 import { saturationLines } from './saturation.ts';
 
 export type Check = { check: string; target: string; measured: string; pass: boolean | null };
@@ -45,6 +45,16 @@ export function targetChecks(a: Json, seeding: Json): Check[] {
       pass: seeding.indexedPerSecond >= SEED_RATE_TARGET,
     },
   ];
+  const loop = a.saturation?.benchLoop as Json | undefined;
+  if (loop) {
+    checks.push({
+      check:
+        "the load generator's own event-loop delay p99 (else the figures include client-side queueing)",
+      target: `≤ ${LOOP_DELAY_FLAG_MS} ms`,
+      measured: `${loop.p99Ms} ms (p50 ${loop.p50Ms} ms, max ${loop.maxMs} ms)`,
+      pass: !loop.flagged,
+    });
+  }
   const s = a.saves as Json | undefined;
   if (s && s.acknowledged > 0) {
     checks.push({

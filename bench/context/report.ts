@@ -1,6 +1,6 @@
 // The context benchmark's report: its JSON (what ran on what, the corpus, the floor,
 // each pipeline's figures), the checks against the targets, and the Markdown summary.
-import { machineInfo, type Json } from '../bench-kit.ts';
+import { LOOP_DELAY_FLAG_MS, machineInfo, type Json } from '../bench-kit.ts';
 import type { ValidationFigures } from '../validation/measure.ts';
 import type { Analysis } from './analyze.ts';
 import { limiterComparison, limiterSection, type LimiterFigures } from './limiter.ts';
@@ -177,6 +177,8 @@ function header(report: Json): string[] {
       `${REPEAT_SHARE * 100} % repeats of a user's recent questions, Zipf(s=${ZIPF_S}) user activity. ` +
       `Emulated planning latency median ${PLAN_LATENCY.medianMs} ms, p95 ${PLAN_LATENCY.p95Ms} ms; embedding latency ${m.options.embedMs} ms.`,
     '',
+    `The Gemini emulator${m.options.model === 'none' ? ' (started, but not given to the product: `--model none`)' : ''} and the sampler of the product's process tree (/proc every 500 ms) run as processes of their own, so this load generator only sends requests and records timings; its own event-loop delay is measured in every run and flagged above ${LOOP_DELAY_FLAG_MS} ms at p99.`, // prettier-ignore
+    '',
   ];
 }
 
@@ -241,5 +243,6 @@ function pipelineSection(report: Json, name: string): string[] {
   );
   out.push(...layoutLines(a));
   out.push(`Emulator generateContent calls during the run: ${a.emulator.generateContent.calls} (peak in flight ${a.emulator.generateContent.peakInFlight}).`, ''); // prettier-ignore
+  if (a.treeSampler) out.push(`Tree sampler (its own process): ${a.treeSampler.samples} samples of the product's tree, ${a.treeSampler.meanMs} ms of synchronous /proc reads each on average, ${a.treeSampler.maxMs} ms at most, none of it on the load generator's event loop.`, ''); // prettier-ignore
   return out;
 }

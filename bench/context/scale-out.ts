@@ -4,9 +4,8 @@
 // until the p95 of simple and cached complex queries passes 50 ms; the messages/s
 // at the target, their ratio, and a check that every acknowledged save exists
 // exactly once and is indexed.
-import { checkInterrupted, log, mapLimit, postOk, roundTo, type ProductChild } from '../bench-kit.ts'; // prettier-ignore
+import { checkInterrupted, log, mapLimit, postOk, roundTo, type EmulatorChild, type ProductChild } from '../bench-kit.ts'; // prettier-ignore
 import type { Random } from '../../core/util/seeded-random.ts';
-import type { GeminiEmulator } from '../../tools/gemini-emulator/emulator.ts';
 import { CACHE_HITS, summarize } from './analyze.ts';
 import { askContext, pickMessage, type Recent, type Sample } from './drive.ts';
 import { pinApiProcesses, treeFigures } from './layout.ts';
@@ -28,7 +27,7 @@ interface ScaleContext {
   o: Options;
   stack: ProductChild;
   stackOptions: StackOptions;
-  emulator: GeminiEmulator;
+  emulator: EmulatorChild;
   users: SeededUser[];
   random: Random;
 }
@@ -68,18 +67,18 @@ async function scaleRun(ctx: ScaleContext, n: number) {
   const options = { ...stackOptions, pin: false, layoutEnv: { ...stackOptions.layoutEnv, ...processEnv(n, n) } }; // prettier-ignore
   const stack = await startStackChild(options, LIMITER_OFF);
   try {
-    const pinned = pinApiProcesses(stack);
+    const pinned = await pinApiProcesses(stack);
     const ledger = new SaveLedger();
     const indexing = await timeIndexing(stack.url, ctx.users, o, ledger, ctx.random);
     log(`scale-out ${n}: indexed ${o.indexBatch} memories at ${indexing.perSecond}/s`);
-    ctx.emulator.resetStats();
+    await ctx.emulator.resetStats();
     await offer(stack, ctx, ledger, o.startRate, o.warmupS); // warm-up, not counted
     const steps: Step[] = [];
     const measure = async (rate: number) => {
       checkInterrupted();
       const step = await offer(stack, ctx, ledger, rate, o.stepS);
       steps.push(step);
-      log(`scale-out ${n}: offered ${rate}/s, served ${step.served}/s, p95 ${step.p95} ms, ${step.errors} errors${step.pass ? '' : ` — past the target: ${step.verdict}`}`); // prettier-ignore
+      log(`scale-out ${n}: offered ${rate}/s, served ${step.served}/s, p95 ${step.p95} ms, ${step.errors} errors, load generator's loop delay p99 ${step.saturation.benchLoop.p99Ms} ms${step.pass ? '' : ` — past the target: ${step.verdict}`}`); // prettier-ignore
       return step.pass;
     };
     // Up while steps pass; when the first already fails, down (halving) to find one that passes.
@@ -100,7 +99,7 @@ async function scaleRun(ctx: ScaleContext, n: number) {
       atTarget: passing.length > 0 ? Math.max(...passing.map((s) => s.served)) : null,
       firstFailing: steps.filter((s) => !s.pass).sort((a, b) => a.offered - b.offered)[0] ?? null,
       saves,
-      tree: treeFigures(stack.peak().tree),
+      tree: treeFigures((await stack.peak()).tree),
     };
   } finally {
     await stack.stop();
@@ -157,7 +156,7 @@ async function offer(
   const recent: Recent = new Map();
   const samples: Sample[] = [];
   const inFlight = new Set<Promise<void>>();
-  const watch = watchSaturation(stack);
+  const watch = await watchSaturation(stack, [{ name: 'emulator', pid: ctx.emulator.pid }]);
   const started = performance.now();
   let sent = 0;
   const send = () => {
@@ -182,7 +181,7 @@ async function offer(
     }, 5);
   });
   await Promise.all([...inFlight]);
-  const saturation = watch.stop();
+  const saturation = await watch.stop();
   return stepFigures(rate, seconds, samples, saturation);
 }
 

@@ -1,52 +1,40 @@
-// The context benchmark's stack: the Gemini emulator standing in for the model (plans
-// and entity lists, at the real model's latency when asked) and the product child
-// pointed at it, with the pipeline's switches.
-import { cleanups, log, startProductChild, type ProductChild } from '../bench-kit.ts';
+// The context benchmark's stack: the Gemini emulator standing in for the model (its
+// default answers: plans, entity lists and portraits, at the real model's latency when
+// asked), in a process of its own, and the product child pointed at it, with the
+// pipeline's switches.
+import path from 'node:path';
 import {
-  startGeminiEmulator,
-  type EmulatorGenerateRequest,
-  type GeminiEmulator,
-} from '../../tools/gemini-emulator/emulator.ts';
+  cleanups,
+  forceKill,
+  log,
+  PROJECT_ROOT,
+  spawnEmulatorChild,
+  startProductChild,
+  type EmulatorChild,
+  type ProductChild,
+} from '../bench-kit.ts';
 import { PLAN_LATENCY } from './options.ts';
 
-/** Plans for planning prompts, capitalised words as entities for extraction prompts. */
-function responder(request: EmulatorGenerateRequest): string {
-  if (request.system?.includes('You plan how')) {
-    const words = request.prompt
-      .toLowerCase()
-      .replace(/[^a-z0-9' ]+/g, ' ')
-      .split(/\s+/)
-      .filter((w) => w.length > 3);
-    const queries = [request.prompt.slice(0, 280)];
-    if (words.length > 2) queries.push(words.slice(-4).join(' '));
-    return JSON.stringify({
-      strategy: words.length > 10 ? 'comprehensive_analysis' : 'deep_understanding',
-      queries,
-      include_narrative: /pattern|changed|evolved|relationship/i.test(request.prompt),
-      save_worthy: false,
-    });
-  }
-  const names = [...new Set(request.prompt.match(/\b[A-Z][a-z]{2,}(?: [A-Z][a-z]+)?\b/g) ?? [])]
-    .filter((n) => !/^(I|My|On|For|Took|Called|Cooked|Work|The)$/.test(n))
-    .slice(0, 6);
-  return JSON.stringify({
-    entities: names.map((name) => ({ name, type: 'thing' })),
-    relations: [],
+/** The emulator as a child process on a free loopback port, logging to `runDir`, stopped at clean-up. */
+export async function startEmulator(runDir: string): Promise<EmulatorChild> {
+  const emulator = await spawnEmulatorChild({
+    projectRoot: PROJECT_ROOT,
+    logFile: path.join(runDir, 'emulator.log'),
   });
-}
-
-/** The emulator on a free port, stopped at clean-up. */
-export async function startEmulator(): Promise<GeminiEmulator> {
-  const emulator = await startGeminiEmulator({ port: 0, responder });
+  forceKill.pids.add(emulator.pid);
   cleanups.push({ name: 'gemini emulator', run: () => emulator.close() });
-  log(`Gemini emulator on ${emulator.url}`);
+  log(`Gemini emulator (pid ${emulator.pid}) on ${emulator.url}`);
   return emulator;
 }
 
 /** Planning at the real model's latency when `real`; embeddings at `embedMs` (0: none). */
-export function setEmulatorLatency(emulator: GeminiEmulator, real: boolean, embedMs: number) {
+export function setEmulatorLatency(
+  emulator: EmulatorChild,
+  real: boolean,
+  embedMs: number,
+): Promise<void> {
   const embed = embedMs > 0 ? { medianMs: embedMs, p95Ms: embedMs * 2 } : null;
-  emulator.configure({
+  return emulator.configure({
     methods: {
       generateContent: { latency: real ? PLAN_LATENCY : null },
       embedContent: { latency: embed },

@@ -122,17 +122,45 @@ const emptyKinds = (): TreePeak['byKind'] => ({
   other: { atPeakKb: 0, peakKb: 0 },
 });
 
+/** The root process's own resident memory and its high-water mark, with the tree's peak. */
+export interface PeakFigures {
+  rssKb: number;
+  hwmKb: number;
+  tree: TreePeak;
+}
+
+/** Resident and peak resident memory of a process, from /proc; null once it is gone. */
+export function readProcStatus(pid: number): { rssKb: number; hwmKb: number } | null {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1]);
+    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+/** User plus system CPU time of one process so far, in clock ticks; null once it is gone. */
+export function cpuTicksOf(pid: number): number | null {
+  return readStat(pid)?.ticks ?? null;
+}
+
 /**
- * Samples the tree under `root` every `everyMs`: the peak of its summed RSS with
- * the breakdown by kind, every pid it has seen (to stop survivors), and CPU use
- * per process between two marks ({@link TreeSampler.cpuSince}).
+ * Follows the tree under `root` one {@link TreeTracker.sample} at a time: the peak of
+ * its summed RSS with the breakdown by kind, the root's own RSS peak and high-water
+ * mark, and every pid it has seen (to stop survivors). Synchronous /proc reads: it
+ * runs in the sampler's own process (`tree-sampler-child.ts`), never in the load
+ * generator's.
  */
-export function sampleTree(root: number, everyMs = 500) {
+export function treeTracker(root: number) {
   const empty = (): TreePeak => ({ totalKb: 0, totalPssKb: 0, byKind: emptyKinds(), counts: {} });
   let peak = empty();
+  let rootPeak = { rssKb: 0, hwmKb: 0 };
   let latest: TreeProcess[] = [];
   const seen = new Set<number>();
   const sample = () => {
+    const own = readProcStatus(root);
+    if (own) rootPeak = { rssKb: Math.max(rootPeak.rssKb, own.rssKb), hwmKb: Math.max(rootPeak.hwmKb, own.hwmKb) }; // prettier-ignore
     try {
       latest = processTree(root);
     } catch {
@@ -158,20 +186,17 @@ export function sampleTree(root: number, everyMs = 500) {
     peak = { totalKb: Math.max(peak.totalKb, total), totalPssKb: Math.max(peak.totalPssKb, pss), byKind: sums, counts }; // prettier-ignore
     return latest;
   };
-  const timer = setInterval(sample, everyMs);
-  timer.unref();
   return {
     sample,
-    peak: (): TreePeak => (sample(), peak),
+    peak: (): PeakFigures => ({ ...rootPeak, tree: peak }),
     /** Starts a new peak (e.g. a measured run after seeding on the same process). */
-    resetPeak: () => (peak = empty()),
-    latest: () => latest,
+    resetPeak: () => {
+      peak = empty();
+      rootPeak = { rssKb: 0, hwmKb: 0 };
+    },
     seen: () => [...seen],
-    stop: () => clearInterval(timer),
   };
 }
-
-export type TreeSampler = ReturnType<typeof sampleTree>;
 
 /** CPU of each process between two snapshots, as % of one core, busiest first. */
 export function cpuBetween(before: TreeProcess[], after: TreeProcess[], seconds: number) {

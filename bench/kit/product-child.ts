@@ -1,23 +1,14 @@
 // The product under measurement as a child process: started on a free port,
-// watched for its memory peak, and stopped by the benchmark or at clean-up.
+// watched for its memory peak (by a sampler process of its own), and stopped by the
+// benchmark or at clean-up.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { freePort } from '../../infra/temporal/temporal-dev-server.ts';
 import { http } from './http.ts';
 import { checkInterrupted, cleanups, forceKill, sleep } from './lifecycle.ts';
-import { sampleTree, type TreePeak, type TreeSampler } from './process-tree.ts';
+import type { PeakFigures } from './process-tree.ts';
 import { PROJECT_ROOT } from './run-setup.ts';
-
-/** Resident and peak resident memory of a process, from /proc; null once it is gone. */
-export function readProcStatus(pid: number): { rssKb: number; hwmKb: number } | null {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1]);
-    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
-  } catch {
-    return null;
-  }
-}
+import { startTreeSampler, type TreeSampler } from './tree-sampler.ts';
 
 /** A running product child: where it listens, its memory peak so far, and how to stop it. */
 export interface ProductChild {
@@ -25,8 +16,8 @@ export interface ProductChild {
   pid: number;
   pinned: boolean;
   /** The child process alone (`rssKb`, `hwmKb`) and its whole process tree (`tree`). */
-  peak(): { rssKb: number; hwmKb: number; tree: TreePeak };
-  /** The child's process tree, sampled every 500 ms. */
+  peak(): Promise<PeakFigures>;
+  /** The child's process tree, sampled every 500 ms by a process of its own. */
   tree: TreeSampler;
   stop(): Promise<void>;
 }
@@ -39,7 +30,8 @@ const LAYOUT_ENV = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'STORE', 'PROCESSES', 'A
  * port against `temporalAddress` (or, without one, on the Temporal dev server the product
  * starts itself on `temporalPorts`), with no model unless `env` names one; stopped by
  * `stop()` or at clean-up, with any descendant that outlives it. Its RSS, and its whole
- * process tree's, is sampled every 500 ms for `peak()`.
+ * process tree's, is sampled every 500 ms for `peak()` by a sampler process
+ * (tree-sampler.ts), so /proc is never read on this process's event loop.
  * `BENCH_STACK_NODE_ARGS` adds Node options (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`;
  * Node refuses those in NODE_OPTIONS). Resolves once `/readyz` answers 200; rejects if
  * the child exits first.
@@ -91,25 +83,14 @@ export async function startProductChild(opts: {
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exit.then(() => (exited = true));
 
-  let peakRss = 0;
-  let hwm = 0;
-  const sample = () => {
-    const s = readProcStatus(pid);
-    if (s) {
-      peakRss = Math.max(peakRss, s.rssKb);
-      hwm = Math.max(hwm, s.hwmKb);
-    }
-  };
-  const sampler = setInterval(sample, 500);
-  const tree = sampleTree(pid);
-
+  // Set once the sampler runs; a clean-up before then has no tree to read.
+  const watch: { tree?: TreeSampler } = {};
   const terminate = async () => {
-    clearInterval(sampler);
-    tree.sample();
-    tree.stop();
     forceKill.pids.delete(pid);
+    // A last sample while the tree is whole: the pids to stop if any outlives the product.
+    const { tree } = watch;
+    const before = (await tree?.sample().catch(() => []))?.map((p) => p.pid) ?? [];
     if (!exited) {
-      sample();
       child.kill('SIGTERM');
       const done = await Promise.race([exit.then(() => true), sleep(30_000).then(() => false)]);
       if (!done) {
@@ -117,10 +98,14 @@ export async function startProductChild(opts: {
         await exit;
       }
     }
-    await stopSurvivors(tree.seen().filter((p) => p !== pid));
+    const seen = (await tree?.seen().catch(() => before)) ?? before;
+    await tree?.stop();
+    await stopSurvivors([...new Set([...before, ...seen])].filter((p) => p !== pid));
   };
   const cleanupEntry = { name: `product child ${pid}`, run: terminate };
   cleanups.push(cleanupEntry);
+  const sampler = await startTreeSampler({ root: pid, projectRoot: PROJECT_ROOT, logFile: opts.logFile }); // prettier-ignore
+  watch.tree = sampler;
 
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, opts.logFile, () => exited);
@@ -128,8 +113,8 @@ export async function startProductChild(opts: {
     url,
     pid,
     pinned: opts.pin,
-    tree,
-    peak: () => (sample(), { rssKb: peakRss, hwmKb: hwm, tree: tree.peak() }),
+    tree: sampler,
+    peak: () => sampler.peak(),
     async stop() {
       const i = cleanups.indexOf(cleanupEntry);
       if (i >= 0) cleanups.splice(i, 1);

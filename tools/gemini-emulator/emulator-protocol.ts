@@ -166,8 +166,12 @@ function clip(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-/** The deterministic answer used when no custom responder is set. */
-export function defaultAnswer(request: EmulatorGenerateRequest): string {
+/**
+ * A deterministic answer derived from the prompt: text naming the model and
+ * the prompt, or in JSON mode an object with its digest and keywords. What
+ * the emulator answers to prompts that are not the product's own.
+ */
+export function echoAnswer(request: EmulatorGenerateRequest): string {
   const summary = clip(request.prompt, 240);
   if (!request.json) return `Emulated answer from ${request.model}: ${summary}`;
   const keywords = [...new Set(tokenize(request.prompt).filter((w) => w.length >= 4))].slice(0, 8);

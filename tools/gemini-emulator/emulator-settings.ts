@@ -6,7 +6,12 @@ import {
   type LatencySpec,
   type MethodBehaviour,
 } from './emulator-behaviour.ts';
-import { DEFAULT_EMBEDDING_DIMENSION, type EmulatorGenerateRequest } from './emulator-protocol.ts';
+import { productAnswer } from './emulator-answers.ts';
+import {
+  DEFAULT_EMBEDDING_DIMENSION,
+  echoAnswer,
+  type EmulatorGenerateRequest,
+} from './emulator-protocol.ts';
 
 export const EMULATOR_METHODS = ['generateContent', 'embedContent', 'batchEmbedContents'] as const;
 /** A Gemini REST method the emulator serves. */
@@ -14,6 +19,15 @@ export type EmulatorMethod = (typeof EMULATOR_METHODS)[number];
 
 /** Scripts `generateContent` answers (text, or JSON text in JSON mode; passed through as is). */
 export type EmulatorResponder = (request: EmulatorGenerateRequest) => string | Promise<string>;
+
+/**
+ * The built-in answers by name: `product` (the default) answers the product's
+ * planning, extraction and narrative prompts well-formed and echoes anything
+ * else; `echo` echoes every prompt (so the product's planner, for one, falls
+ * back to its heuristic plan).
+ */
+export const BUILT_IN_ANSWERS = { product: productAnswer, echo: echoAnswer } as const;
+export type BuiltInAnswers = keyof typeof BUILT_IN_ANSWERS;
 
 /** Settings accepted at start and by `configure()`; omitted keys keep their value. */
 export interface GeminiEmulatorSettings {
@@ -23,8 +37,11 @@ export interface GeminiEmulatorSettings {
   apiKey?: string | null;
   /** Vector length when a request has no `outputDimensionality`; default 768. */
   defaultDimension?: number;
-  /** `null` restores the built-in deterministic answers. */
-  responder?: EmulatorResponder | null;
+  /**
+   * A function, or the name of built-in answers ({@link BUILT_IN_ANSWERS}); `null`
+   * restores the default, `product`.
+   */
+  responder?: EmulatorResponder | BuiltInAnswers | null;
   /** Behaviour per method; `all` applies first, then the named methods. */
   methods?: Partial<Record<EmulatorMethod | 'all', MethodBehaviour>>;
 }
@@ -42,7 +59,7 @@ export interface MethodState {
 export class EmulatorSettings {
   apiKey: string | undefined;
   defaultDimension = DEFAULT_EMBEDDING_DIMENSION;
-  responder: EmulatorResponder | undefined;
+  responder: EmulatorResponder = BUILT_IN_ANSWERS.product;
   readonly methods: Record<EmulatorMethod, MethodState>;
 
   constructor() {
@@ -59,6 +76,14 @@ export class EmulatorSettings {
     if (settings.seed !== undefined && !Number.isInteger(settings.seed)) {
       throw new RangeError('seed must be an integer');
     }
+    if (
+      typeof settings.responder === 'string' &&
+      !Object.hasOwn(BUILT_IN_ANSWERS, settings.responder)
+    ) {
+      throw new RangeError(
+        `responder must be a function or one of ${Object.keys(BUILT_IN_ANSWERS).join(', ')}`,
+      );
+    }
     const d = settings.defaultDimension;
     if (d !== undefined && (!Number.isInteger(d) || d < 1 || d > 4096)) {
       throw new RangeError('defaultDimension must be a whole number in 1..4096');
@@ -74,10 +99,15 @@ export class EmulatorSettings {
     }
     if (d !== undefined) this.defaultDimension = d;
     if (settings.apiKey !== undefined) this.apiKey = settings.apiKey ?? undefined;
-    if (settings.responder !== undefined) this.responder = settings.responder ?? undefined;
+    if (settings.responder !== undefined) this.responder = responderOf(settings.responder);
     for (const { method, latency, failures } of updates) {
       if (latency !== undefined) this.methods[method].latency = latency ?? undefined;
       if (failures !== undefined) this.methods[method].failures = failures;
     }
   }
+}
+
+function responderOf(value: EmulatorResponder | BuiltInAnswers | null): EmulatorResponder {
+  if (value === null) return BUILT_IN_ANSWERS.product;
+  return typeof value === 'string' ? BUILT_IN_ANSWERS[value] : value;
 }

@@ -6,7 +6,6 @@ import { holdUntilGone, readJson, send, waitUnlessGone } from './emulator-http.t
 import {
   WireError,
   batchEmbedContentsResponse,
-  defaultAnswer,
   embedContentResponse,
   generateResponse,
   internalError,
@@ -21,8 +20,12 @@ import {
 
 export type { EmulatorGenerateRequest } from './emulator-protocol.ts';
 export type { FailureSpec, LatencySpec, MethodBehaviour } from './emulator-behaviour.ts';
+export { productAnswer, recognisePrompt } from './emulator-answers.ts';
+export { echoAnswer } from './emulator-protocol.ts';
 export {
+  BUILT_IN_ANSWERS,
   EMULATOR_METHODS,
+  type BuiltInAnswers,
   type EmulatorMethod,
   type EmulatorResponder,
   type GeminiEmulatorSettings,
@@ -117,10 +120,9 @@ export async function startGeminiEmulator(
       return { payload, items: texts };
     }
     const request = parseGenerateRequest(model, apiVersion, body);
-    const { responder } = settings;
     let text: string;
     try {
-      text = responder ? await responder(request) : defaultAnswer(request);
+      text = await settings.responder(request);
     } catch (error) {
       logger?.error({ err: error, model }, 'gemini emulator responder failed');
       throw new WireError(500, `emulator responder failed: ${(error as Error).message}`);

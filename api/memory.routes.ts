@@ -64,8 +64,10 @@ export function memoryRoutes(
     oneMemoryRoute({
       method: 'patch',
       operationId: 'updateMemory',
-      summary: 'Edit content, tags, metadata or state (active/archived)',
-      description: 'A content or tag change is re-indexed durably; archived memories leave search.',
+      summary: 'Edit content, tags, metadata, state (active/archived), event time or expiry',
+      description:
+        'A content or tag change is re-indexed durably; archived memories leave search. ' +
+        '`expires_at: null` keeps the memory for good; fields not given keep their values.',
       body: s.memoryPatch,
       errors: [409],
       responses: { 200: { description: 'the edited memory', schema: s.memoryOut } },
@@ -84,8 +86,9 @@ export function memoryRoutes(
       operationId: 'searchMemories',
       summary: 'Search memories by meaning and by the entities a query names',
       description:
-        '`tags` keeps memories with at least one of the tags. `degraded` lists retrievers that ' +
-        'failed or timed out (the results are then partial).',
+        '`tags` keeps memories with at least one of the tags; `from` and `to` keep memories whose ' +
+        'event happened in that range. `degraded` lists retrievers that failed or timed out ' +
+        '(the results are then partial).',
       body: s.searchBody,
       responses: { 200: { description: 'ranked results', schema: s.searchOut } },
       handler: ({ body, userId }) => present.search(userId, body),
@@ -95,10 +98,10 @@ export function memoryRoutes(
 
 /** `POST /v1/memories`: one memory (201, or 200 when the user had it) or a batch (201). */
 function saveRoute(s: ApiSchemas, present: MemoryPresenter): RouteSpec {
-  type SaveBody = z.output<typeof s.newMemory> | z.output<typeof s.newMemories>;
+  type SaveBody = z.output<typeof s.saveOne> | z.output<typeof s.newMemories>;
   // One memory or a batch: the key `memories` decides, so errors name the right fields.
   const saveBody = (raw: unknown): z.ZodType<SaveBody> =>
-    typeof raw === 'object' && raw !== null && 'memories' in raw ? s.newMemories : s.newMemory;
+    typeof raw === 'object' && raw !== null && 'memories' in raw ? s.newMemories : s.saveOne;
   return memoryRoute({
     method: 'post',
     path: '/v1/memories',
@@ -106,9 +109,11 @@ function saveRoute(s: ApiSchemas, present: MemoryPresenter): RouteSpec {
     summary: 'Save one memory, or up to 100 at once',
     description:
       'Acknowledged only once stored. Indexing (embedding, vector index, graph) follows durably; ' +
-      '`index_state` shows its progress. Content the user already has is stored once (`created: false`).',
+      '`index_state` shows its progress. Content the user already has is stored once (`created: false`). ' +
+      '`occurred_at` dates the event (default: now); `expires_at` or `ttl_s` (not both) make the ' +
+      'memory disappear from every read at that time.',
     body: saveBody,
-    docsBody: s.newMemory.or(s.newMemories),
+    docsBody: s.saveOne.or(s.newMemories),
     responses: {
       201: {
         description: 'stored',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_TTL_S } from '../core/memories/memory-service.ts';
 
 export interface Limits {
   maxMemoryChars: number;
@@ -37,6 +38,18 @@ const isoDate = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date
   },
   { message: 'expected a date-time from year 1 to 9999 (UTC)' },
 );
+
+/** A date-time still to come when the request is read: an expiry in the past would mean nothing. */
+const futureDate = isoDate.refine((text) => Date.parse(text) > Date.now(), {
+  message: 'expected a time in the future',
+});
+
+/** Both ways to give an expiry at once is ambiguous: the caller must choose. */
+const oneExpiry = {
+  check: (v: { expires_at?: unknown; ttl_s?: unknown }) =>
+    v.expires_at === undefined || v.ttl_s === undefined,
+  message: { message: 'expected either expires_at or ttl_s, not both', path: ['ttl_s'] },
+};
 
 export const uuidParam = z.strictObject({ id: z.uuid({ error: 'expected a UUID' }) });
 
@@ -94,47 +107,73 @@ function memoryFields({ maxMemoryChars, maxTags }: Limits) {
           `${METADATA_LIMITS.maxKeys} keys in all and ${METADATA_LIMITS.maxDepth} levels deep`,
       ),
     content: boundedText('expected non-empty content', maxMemoryChars),
+    occurredAt: isoDate.describe(
+      'when the event the memory tells of happened (ISO 8601 with offset); default: the save time',
+    ),
+    expiresAt: futureDate.describe(
+      'when the memory stops existing (ISO 8601 with offset); default: never',
+    ),
+    ttlS: z
+      .number({ error: 'expected a number' })
+      .int('expected a whole number')
+      .min(1, 'expected at least 1')
+      .max(MAX_TTL_S, `expected at most ${MAX_TTL_S} (ten years)`)
+      .describe('seconds until the memory stops existing; instead of expires_at'),
   };
 }
 
 /** What callers send to save, edit, list and search memories. */
-function memoryInputSchemas({ tag, tags, metadata, content }: ReturnType<typeof memoryFields>) {
+function memoryInputSchemas(fields: ReturnType<typeof memoryFields>) {
+  const { tag, tags, metadata, content, occurredAt, expiresAt, ttlS } = fields;
+  // The fields of one memory, unrefined so other edges can pick from it (`saveOne` validates).
   const newMemory = z.strictObject({
     content,
     tags: tags.optional(),
     metadata: metadata.optional(),
+    occurred_at: occurredAt.optional(),
+    expires_at: expiresAt.optional(),
+    ttl_s: ttlS.optional(),
   });
+  const saveOne = newMemory.refine(oneExpiry.check, oneExpiry.message);
+  const patchFields = {
+    content: content.optional(),
+    tags: tags.optional(),
+    metadata: metadata.optional(),
+    state: z.enum(['active', 'archived']).optional(),
+    occurred_at: occurredAt.optional(),
+    expires_at: expiresAt.nullable().optional().describe('a new expiry, or null to keep for good'),
+    ttl_s: ttlS.optional(),
+  };
   return {
     newMemory,
+    saveOne,
     newMemories: z.strictObject({
       memories: z
-        .array(newMemory, { error: 'expected an array of memories' })
+        .array(saveOne, { error: 'expected an array of memories' })
         .min(1, 'expected at least 1 memory')
         .max(100, 'expected at most 100 memories'),
     }),
     memoryPatch: z
-      .strictObject({
-        content: content.optional(),
-        tags: tags.optional(),
-        metadata: metadata.optional(),
-        state: z.enum(['active', 'archived']).optional(),
-      })
+      .strictObject(patchFields)
       .refine((p) => Object.keys(p).length > 0, {
-        message: 'expected at least one of content, tags, metadata, state',
-      }),
+        message: `expected at least one of ${Object.keys(patchFields).join(', ')}`,
+      })
+      .refine(oneExpiry.check, oneExpiry.message),
     listQuery: z.strictObject({
       // Query strings carry text: the limit is coerced to a number.
       limit: pageLimit(z.coerce.number({ error: 'expected a number' }), 200, 50),
       cursor: z.string().max(500, 'expected a cursor this API returned').optional(),
       tag: tag.optional(),
-      from: isoDate.optional(),
-      to: isoDate.optional(),
+      from: isoDate.optional().describe('only memories whose event happened at or after this'),
+      to: isoDate.optional().describe('only memories whose event happened before this'),
       state: z.enum(['active', 'archived']).optional(),
     }),
     searchBody: z.strictObject({
       query: boundedText('expected a non-empty query', 2000),
       limit: pageLimit(z.number({ error: 'expected a number' }), 50, 10),
       tags: tags.optional(),
+      from: isoDate.optional().describe('only memories whose event happened at or after this'),
+      to: isoDate.optional().describe('only memories whose event happened before this'),
     }),
   };
 }
@@ -147,6 +186,7 @@ function rankedMemoryOut(source: z.ZodType<string>) {
     tags: z.array(z.string()),
     score: z.number(),
     created_at: z.iso.datetime(),
+    occurred_at: z.iso.datetime(),
     sources: z.array(source),
   });
 }
@@ -164,6 +204,11 @@ function memoryOutputSchemas() {
     revision: z.number().int(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
+    occurred_at: z.iso.datetime().describe('when the event happened; default: created_at'),
+    expires_at: z.iso
+      .datetime()
+      .nullable()
+      .describe('when the memory stops existing; null for never'),
   });
   return {
     memoryOut,

@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { emptyCounts, type ConsolidationCounts } from '../core/consolidation/counts.ts';
+import { addCounts, emptyCounts, type ConsolidationCounts } from '../core/consolidation/counts.ts';
 import { retriedWithBackoff } from './activity-options.ts';
 
 export interface ConsolidationInput {
@@ -65,7 +65,8 @@ const zeroTotals = (): ConsolidationTotals => ({ users: 0, failedUsers: 0, ...em
 export function describeTotals(totals: ConsolidationTotals): string {
   return (
     `${totals.users} users: merged ${totals.merged} duplicates, retired ${totals.expired} expired ` +
-    `and ${totals.superseded} superseded memories, freed ${totals.orphanVectors} orphan vectors ` +
+    `and ${totals.superseded} superseded memories, purged ${totals.purged ?? 0} memories past ` +
+    `their expiry, freed ${totals.orphanVectors} orphan vectors ` +
     `(~${Math.round(totals.bytesFreed / 1024)} KB) and ${totals.orphanEntities} orphan entities` +
     (totals.skipped > 0 ? `; ${totals.skipped} changes skipped (edited meanwhile)` : '') +
     (totals.failedUsers > 0 ? `; ${totals.failedUsers} users failed` : '')
@@ -112,11 +113,8 @@ export async function consolidationWorkflow(
         now,
         ...(input.memoryPageSize ? { pageSize: input.memoryPageSize } : {}),
       });
-      const sum = { ...totals };
-      for (const key of Object.keys(counts) as (keyof ConsolidationCounts)[]) {
-        sum[key] += counts[key];
-      }
-      totals = { ...sum, users: sum.users + 1 };
+      // Totals carried from a run that predates a count (resume) lack it: addCounts zeroes it.
+      totals = { ...totals, ...addCounts(totals, counts), users: totals.users + 1 };
     } catch (error) {
       // One user's failure must not cost every other user their night: record it, go on.
       if (!(error instanceof ActivityFailure)) throw error;

@@ -1,6 +1,5 @@
 import type { z } from 'zod';
-import type { MemoryService } from '../../core/memories/memory-service.ts';
-import type { NewMemory } from '../../core/ports/relational-store.ts';
+import type { MemoryEdit, MemoryInput, MemoryService } from '../../core/memories/memory-service.ts';
 import type { SearchService } from '../../core/retrieval/search-service.ts';
 import { givenFields } from '../given-fields.ts';
 import type { ApiSchemas } from '../schemas.ts';
@@ -14,6 +13,37 @@ import {
 } from './views.ts';
 
 type In<K extends keyof ApiSchemas> = z.output<ApiSchemas[K]>;
+
+/** A memory to save as an edge hands it over: the save schema's fields, any of the optional ones. */
+export type SaveInput = Pick<In<'newMemory'>, 'content'> & Partial<In<'newMemory'>>;
+
+const dateOf = (text: string | undefined) => (text === undefined ? undefined : new Date(text));
+
+/** A save as core takes it: times as dates, fields not given left out. */
+function memoryInput(item: SaveInput): MemoryInput {
+  return {
+    content: item.content,
+    ...givenFields({
+      tags: item.tags,
+      metadata: item.metadata,
+      occurredAt: dateOf(item.occurred_at),
+      expiresAt: dateOf(item.expires_at),
+      ttlS: item.ttl_s,
+    }),
+  };
+}
+
+/** An edit as core takes it; `expires_at: null` stays null (keep the memory for good). */
+function memoryEdit(patch: In<'memoryPatch'>): MemoryEdit {
+  const { occurred_at, expires_at, ttl_s, ...rest } = patch;
+  return {
+    ...rest,
+    ...givenFields({ occurredAt: dateOf(occurred_at), ttlS: ttl_s }),
+    ...(expires_at === undefined
+      ? {}
+      : { expiresAt: expires_at === null ? null : new Date(expires_at) }),
+  };
+}
 
 /** One saved memory, as both edges report it. */
 export interface SavedMemory {
@@ -33,8 +63,8 @@ export class MemoryPresenter {
   ) {}
 
   /** Saves one or more memories for the user, all or none; one entry each, in order. */
-  async save(userId: string, items: readonly NewMemory[]): Promise<SavedMemory[]> {
-    const results = await this.memories.save(userId, items);
+  async save(userId: string, items: readonly SaveInput[]): Promise<SavedMemory[]> {
+    const results = await this.memories.save(userId, items.map(memoryInput));
     return results.map((r) => ({ ack: saveAckView(r), content: r.memory.content }));
   }
 
@@ -46,8 +76,8 @@ export class MemoryPresenter {
       ...givenFields({
         cursor,
         tag,
-        from: from ? new Date(from) : undefined,
-        to: to ? new Date(to) : undefined,
+        from: dateOf(from),
+        to: dateOf(to),
         state,
       }),
     });
@@ -60,7 +90,8 @@ export class MemoryPresenter {
   }
 
   async edit(userId: string, id: string, patch: In<'memoryPatch'>): Promise<Presented<MemoryOut>> {
-    return { status: 200, body: memoryView(await this.memories.update(userId, id, patch)) };
+    const edited = await this.memories.update(userId, id, memoryEdit(patch));
+    return { status: 200, body: memoryView(edited) };
   }
 
   /** Deletes one of the user's memories: nothing to show but the status. */
@@ -74,7 +105,11 @@ export class MemoryPresenter {
    * that failed (the results are then partial, as a context's are).
    */
   async search(userId: string, input: In<'searchBody'>): Promise<Presented<In<'searchOut'>>> {
-    const query = { query: input.query, limit: input.limit, ...givenFields({ tags: input.tags }) };
+    const query = {
+      query: input.query,
+      limit: input.limit,
+      ...givenFields({ tags: input.tags, from: dateOf(input.from), to: dateOf(input.to) }),
+    };
     const { hits, degraded } = await this.searcher.searchWithStatus(userId, query);
     return { status: 200, body: { results: hits.map(rankedView), degraded } };
   }

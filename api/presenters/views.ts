@@ -25,6 +25,8 @@ export function memoryView(m: Memory) {
     revision: m.revision,
     created_at: new Date(m.createdAt).toISOString(),
     updated_at: new Date(m.updatedAt).toISOString(),
+    occurred_at: new Date(m.occurredAt).toISOString(),
+    expires_at: m.expiresAt ? new Date(m.expiresAt).toISOString() : null,
   };
 }
 
@@ -36,6 +38,7 @@ export function rankedView<S extends string>(hit: { memory: Memory; score: numbe
     tags: hit.memory.tags,
     score: Number(hit.score.toFixed(6)),
     created_at: new Date(hit.memory.createdAt).toISOString(),
+    occurred_at: new Date(hit.memory.occurredAt).toISOString(),
     sources: hit.sources,
   };
 }

@@ -8,8 +8,10 @@ import type { ConsolidationCounts } from './counts.ts';
  * Where one user's consolidation stands: the phase and the last id it
  * finished, with the counts so far. Heartbeats carry it, so a retried
  * attempt resumes after the last finished page instead of starting over.
+ * (The expired phase needs no position: each page deletes what it read.)
  */
 export type ConsolidationProgress =
+  | { phase: 'expired'; counts: ConsolidationCounts }
   | { phase: 'memories'; afterId?: string; counts: ConsolidationCounts }
   | { phase: 'vectors'; index: number; afterId?: string; counts: ConsolidationCounts }
   | { phase: 'graph'; counts: ConsolidationCounts };

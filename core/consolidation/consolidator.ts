@@ -8,6 +8,7 @@ import type {
 } from './consolidation-types.ts';
 import { addCounts, emptyCounts, type ConsolidationCounts } from './counts.ts';
 import { freeOrphanEntities, freeOrphanVectors } from './free-orphans.ts';
+import { purgeExpired } from './purge-expired.ts';
 
 export { addCounts, emptyCounts, type ConsolidationCounts } from './counts.ts';
 export type {
@@ -20,8 +21,10 @@ export type {
 type MemoriesProgress = Extract<ConsolidationProgress, { phase: 'memories' }>;
 
 /**
- * Consolidates one user's memories in three phases, each page committed
+ * Consolidates one user's memories in four phases, each page committed
  * before the next is read, so re-running any part changes nothing twice:
+ * 0. expired: delete memories past their `expires_at`, with their vectors
+ *    and graph entries;
  * 1. memories, in id order: archive outdated ones and merge near-duplicates
  *    (see `rules.ts`);
  * 2. vectors, per space index: delete vectors whose memory is gone;
@@ -40,9 +43,12 @@ export function createConsolidator({ store, spaces, graph, indexingQueue }: Cons
         report: (next) => options.onProgress?.(next),
       };
       let progress: ConsolidationProgress = options.resume ?? {
-        phase: 'memories',
+        phase: 'expired',
         counts: emptyCounts(),
       };
+      if (progress.phase === 'expired') {
+        progress = await purgeExpired(deps, run, input.now, progress);
+      }
       if (progress.phase === 'memories') {
         progress = await consolidateMemories(deps, input, run, progress);
       }

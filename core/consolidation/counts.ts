@@ -4,8 +4,13 @@
 export interface ConsolidationCounts {
   /** Near-duplicates archived into the memory that survived them. */
   merged: number;
-  /** Memories past their `expires_at`, archived. */
+  /** Memories past their `metadata.expires_at`, archived. */
   expired: number;
+  /**
+   * Memories past their own expiry (`expires_at`), deleted with their
+   * vectors and graph entries.
+   */
+  purged: number;
   /** Memories replaced by a newer one (same slot, or named in `supersedes`), archived. */
   superseded: number;
   /** Changes left alone because the user edited one of their memories meanwhile. */
@@ -22,6 +27,7 @@ export interface ConsolidationCounts {
 export const emptyCounts = (): ConsolidationCounts => ({
   merged: 0,
   expired: 0,
+  purged: 0,
   superseded: 0,
   skipped: 0,
   orphanVectors: 0,
@@ -32,6 +38,9 @@ export const emptyCounts = (): ConsolidationCounts => ({
 /** `a + b`, field by field. */
 export function addCounts(a: ConsolidationCounts, b: ConsolidationCounts): ConsolidationCounts {
   const sum = emptyCounts();
-  for (const key of Object.keys(sum) as (keyof ConsolidationCounts)[]) sum[key] = a[key] + b[key];
+  // Counts recorded before a field existed (a heartbeat, a continued run) lack it: zero.
+  for (const key of Object.keys(sum) as (keyof ConsolidationCounts)[]) {
+    sum[key] = (a[key] ?? 0) + (b[key] ?? 0);
+  }
   return sum;
 }

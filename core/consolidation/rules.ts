@@ -143,15 +143,17 @@ export interface MergeInput {
 
 /**
  * May take part in a merge: active, indexed at its current revision (its
- * vector is its content's), not expired, and in no slot (the slot rule keeps
- * the newest of those, a merge would keep the oldest).
+ * vector is its content's), not expired, in no slot (the slot rule keeps
+ * the newest of those, a merge would keep the oldest), and without an
+ * expiry of its own (the survivor would lend its lifetime to the others).
  */
 export function isMergeable(memory: Memory, now: Date): boolean {
   return (
     memory.state === 'active' &&
     memory.indexState === 'indexed' &&
     slotOf(memory) === null &&
-    !isExpired(memory, now)
+    !isExpired(memory, now) &&
+    (memory.expiresAt ?? null) === null
   );
 }
 

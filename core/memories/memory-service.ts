@@ -15,11 +15,47 @@ export interface SaveResult {
   created: boolean;
 }
 
+/** How long a memory may be kept at most when given a time to live: ten years. */
+export const MAX_TTL_S = 10 * 365.25 * 24 * 3600;
+
+/** Expiry as a client may give it: a time, or seconds from now (not both). */
+export interface ExpiryInput {
+  /** Seconds from now until the memory expires (1 to {@link MAX_TTL_S}). */
+  ttlS?: number;
+}
+
+/** A memory to save, its expiry given as a time or a time to live. */
+export type MemoryInput = NewMemory & ExpiryInput;
+
+/** An edit, its new expiry given as a time (null: never) or a time to live. */
+export type MemoryEdit = MemoryPatch & ExpiryInput;
+
 export interface MemoryServiceDeps {
   store: RelationalStore;
   indexingQueue: IndexingQueue;
   /** Told when an indexing request could not be made; the reconciler retries it. */
   onIndexRequestError?: (error: unknown, targets: readonly IndexTarget[]) => void;
+  /** Milliseconds since the epoch; a time to live counts from it (default `Date.now`). */
+  now?: () => number;
+}
+
+/**
+ * `input` with its time to live turned into an expiry time. Both at once is
+ * a `bad_request` (the edges refuse it first, naming the field).
+ */
+function resolveExpiry<T extends ExpiryInput & { expiresAt?: Date | null }>(
+  input: T,
+  now: () => number,
+): Omit<T, 'ttlS'> {
+  const { ttlS, ...rest } = input;
+  if (ttlS === undefined) return rest;
+  if (rest.expiresAt !== undefined) {
+    throw new AppError('bad_request', 'ttl_s: expected either expires_at or ttl_s, not both');
+  }
+  if (!Number.isInteger(ttlS) || ttlS < 1 || ttlS > MAX_TTL_S) {
+    throw new AppError('bad_request', `ttl_s: expected a whole number from 1 to ${MAX_TTL_S}`);
+  }
+  return { ...rest, expiresAt: new Date(now() + ttlS * 1000) };
 }
 
 /**
@@ -34,6 +70,7 @@ export function createMemoryService({
   store,
   indexingQueue,
   onIndexRequestError,
+  now = Date.now,
 }: MemoryServiceDeps) {
   const requestIndexing = async (targets: IndexTarget[]) => {
     if (targets.length === 0) return;
@@ -45,15 +82,22 @@ export function createMemoryService({
   };
 
   return {
-    /** Saves one or more memories atomically; content a user already has is not stored twice. */
-    async save(userId: string, memories: readonly NewMemory[]): Promise<SaveResult[]> {
-      const results = await store.insertMemories(userId, memories);
+    /**
+     * Saves one or more memories atomically; content a user already has is
+     * not stored twice (the stored memory, times included, is left as it is).
+     */
+    async save(userId: string, memories: readonly MemoryInput[]): Promise<SaveResult[]> {
+      const results = await store.insertMemories(
+        userId,
+        memories.map((m) => resolveExpiry(m, now)),
+      );
       // A duplicate still pending may have lost its request: asking again is harmless.
       const toIndex = results.filter((r) => r.memory.indexState === 'pending');
       await requestIndexing(toIndex.map((r) => ({ userId, memoryId: r.memory.id })));
       return results;
     },
 
+    /** One memory; `not_found` when it is not the user's, was deleted or has expired. */
     async get(userId: string, memoryId: string): Promise<Memory> {
       const memory = await store.getMemory(userId, memoryId);
       if (!memory) throw new AppError('not_found', `memory ${memoryId} not found`);
@@ -62,7 +106,9 @@ export function createMemoryService({
 
     list: (userId: string, input: ListMemoriesInput) => store.listMemories(userId, input),
 
-    async update(userId: string, memoryId: string, patch: MemoryPatch): Promise<Memory> {
+    /** Applies an edit; event time and expiry survive every edit that does not name them. */
+    async update(userId: string, memoryId: string, edit: MemoryEdit): Promise<Memory> {
+      const patch = resolveExpiry(edit, now);
       const before = await store.getMemory(userId, memoryId);
       const memory = before ? await store.updateMemory(userId, memoryId, patch) : null;
       if (!memory) throw new AppError('not_found', `memory ${memoryId} not found`);

@@ -13,6 +13,10 @@ export interface Memory {
   revision: number;
   createdAt: Date;
   updatedAt: Date;
+  /** When the event the memory tells of happened; the save time unless the client said. */
+  occurredAt: Date;
+  /** When the memory stops existing for every read; null for never. */
+  expiresAt: Date | null;
 }
 
 export interface MemoryPatch {
@@ -20,13 +24,16 @@ export interface MemoryPatch {
   tags?: string[];
   metadata?: Record<string, unknown>;
   state?: MemoryState;
+  occurredAt?: Date;
+  /** A new expiry, or null to make the memory last. */
+  expiresAt?: Date | null;
 }
 
 export interface MemoryFilter {
   tag?: string;
-  /** Created at or after. */
+  /** Occurred at or after. */
   from?: Date;
-  /** Created before. */
+  /** Occurred before. */
   to?: Date;
   state?: MemoryState;
 }
@@ -42,6 +49,10 @@ export interface NewMemory {
   content: string;
   tags?: string[];
   metadata?: Record<string, unknown>;
+  /** Default: the save time. */
+  occurredAt?: Date;
+  /** Default: never. */
+  expiresAt?: Date | null;
 }
 
 export interface InsertMemoryResult {

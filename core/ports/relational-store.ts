@@ -40,6 +40,11 @@ export type { MemoryForEmbedding, VectorSpaceRecord } from './vector-space-recor
  * bookkeeping the engine needs. Every memory operation is scoped by user id,
  * so no call can reach another user's rows. Adapters throw `AppError` with
  * code `dependency_unavailable` when the database cannot be reached.
+ *
+ * A memory whose `expiresAt` has passed (by the database's clock) is gone for
+ * every read, edit and search at once, as if deleted: only
+ * {@link RelationalStore.purgeExpiredMemories} still sees its row. Saving its
+ * content again stores a new memory.
  */
 export interface RelationalStore {
   /** `pglite` (embedded) or `postgres` (a server over a pool). */
@@ -68,9 +73,9 @@ export interface RelationalStore {
   getMemory(userId: string, memoryId: string): Promise<Memory | null>;
   /** The user's memories among `ids`, in no particular order. */
   getMemories(userId: string, ids: readonly string[]): Promise<Memory[]>;
-  /** Newest first, stable under concurrent inserts, filtered. */
+  /** Newest saved first, stable under concurrent inserts, filtered (`from`/`to` on the event time). */
   listMemories(userId: string, input: ListMemoriesInput): Promise<MemoryPage>;
-  /** The user's newest active memories. */
+  /** The user's active memories whose events happened last (`occurredAt`), latest first. */
   recentMemories(userId: string, limit: number): Promise<Memory[]>;
   /**
    * Full-text search, several queries in one round trip (results in query
@@ -78,7 +83,7 @@ export interface RelationalStore {
    * user's active memories. A query with no searchable term finds nothing.
    */
   searchText(queries: readonly TextQuery[]): Promise<TextHit[][]>;
-  /** Every memory of every user, in id order after `afterId`: what a new vector space must hold. */
+  /** Every unexpired memory of every user, in id order after `afterId`: what a new vector space must hold. */
   pageMemoriesForEmbedding(options: {
     limit: number;
     afterId?: string;
@@ -109,9 +114,18 @@ export interface RelationalStore {
   updateMemory(userId: string, memoryId: string, patch: MemoryPatch): Promise<Memory | null>;
   /**
    * Deletes, leaves a tombstone for the index clean-up, and bumps the user's
-   * data version; false when there was nothing to delete.
+   * data version; false when there was nothing to delete (an expired memory
+   * is deleted too, but counts as nothing).
    */
   deleteMemory(userId: string, memoryId: string): Promise<boolean>;
+  /**
+   * Deletes up to `limit` of the user's memories that expired at or before
+   * `now`, in id order, leaving a tombstone for each (so the indexes forget
+   * them even if the caller stops short), and bumps the data version once
+   * when any went. Returns their ids: the caller removes their vectors and
+   * graph entries, then clears the tombstones.
+   */
+  purgeExpiredMemories(userId: string, options: { now: Date; limit: number }): Promise<string[]>;
 
   /**
    * Records that `revision` of the memory is in the indexes: marks it indexed

@@ -14,6 +14,10 @@ export interface SearchInput {
   query: string;
   limit: number;
   tags?: string[];
+  /** Only memories whose event happened at or after this time. */
+  from?: Date;
+  /** Only memories whose event happened before this time. */
+  to?: Date;
 }
 
 export interface SearchHit {
@@ -86,17 +90,38 @@ async function retrieveAll(deps: SearchDeps, q: RetrievalQuery) {
   return { lists, degraded };
 }
 
+/** The most candidates a ranged search asks each retriever for. */
+const RANGED_POOL_MAX = 500;
+
+/**
+ * Candidates each retriever is asked for. The retrievers know nothing of
+ * event times, so a time range is applied to the fused candidates: a wider
+ * pool keeps a narrow range from filtering every candidate away.
+ */
+export function candidatePool(input: SearchInput): number {
+  const ranged = input.from !== undefined || input.to !== undefined;
+  return ranged
+    ? Math.min(Math.max(input.limit * 10, 100), RANGED_POOL_MAX)
+    : Math.max(input.limit * 3, 20);
+}
+
+/** True when the memory's event falls in the input's range (`from` inclusive, `to` exclusive). */
+const inRange = (memory: Memory, { from, to }: SearchInput) =>
+  (from === undefined || memory.occurredAt.getTime() >= from.getTime()) &&
+  (to === undefined || memory.occurredAt.getTime() < to.getTime());
+
 /**
  * Finds a user's memories for a query: vector similarity, full-text (BM25)
  * and the entity graph (entities named in the query pull in the memories
  * that mention them or a related entity), run in parallel and fused by
- * reciprocal rank. Only active memories that match the tag filter come back.
- * A retriever that fails or times out leaves a partial result that says so.
+ * reciprocal rank. Only active, unexpired memories that match the tag filter
+ * and the event-time range come back. A retriever that fails or times out
+ * leaves a partial result that says so.
  */
 export function createSearchService(deps: SearchDeps) {
   const { store } = deps;
   const searchWithStatus = async (userId: string, input: SearchInput): Promise<SearchResult> => {
-    const pool = Math.max(input.limit * 3, 20);
+    const pool = candidatePool(input);
     const tags = input.tags && input.tags.length > 0 ? input.tags : undefined;
     const { lists, degraded } = await retrieveAll(deps, {
       userId,
@@ -109,7 +134,12 @@ export function createSearchService(deps: SearchDeps) {
 
     const memories = await store.getMemories(userId, [...byId.keys()]);
     const hits = memories
-      .filter((m) => m.state === 'active' && (!tags || m.tags.some((t) => tags.includes(t))))
+      .filter(
+        (m) =>
+          m.state === 'active' &&
+          (!tags || m.tags.some((t) => tags.includes(t))) &&
+          inRange(m, input),
+      )
       .map((memory) => {
         const entry = byId.get(memory.id)!;
         return { memory, score: entry.score, sources: entry.sources as Retriever[] };

@@ -194,6 +194,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX memories_index_failed ON memories (user_id, id) WHERE index_state = 'failed';
     `,
   },
+  {
+    version: 8,
+    name: 'event-time-and-expiry',
+    // When a memory's event happened (the save time unless the client says,
+    // so existing rows take their created_at) and when it stops existing. The
+    // recent strategy reads a user's latest events by the first index; reads
+    // skip expired rows and consolidation finds them for purging by the second.
+    sql: `
+      ALTER TABLE memories ADD COLUMN occurred_at timestamptz;
+      UPDATE memories SET occurred_at = created_at;
+      ALTER TABLE memories ALTER COLUMN occurred_at SET NOT NULL;
+      ALTER TABLE memories ALTER COLUMN occurred_at SET DEFAULT now();
+      ALTER TABLE memories ADD COLUMN expires_at timestamptz;
+      CREATE INDEX memories_user_occurred ON memories (user_id, occurred_at DESC, id DESC)
+        WHERE state = 'active';
+      CREATE INDEX memories_user_expires ON memories (user_id, expires_at)
+        WHERE expires_at IS NOT NULL;
+    `,
+  },
 ];
 
 // An arbitrary constant: every process migrating the same database takes this lock.

@@ -4,11 +4,12 @@ import type {
   RelationalStore,
 } from '../../core/ports/relational-store.ts';
 import type { SqlDriver } from './sql-driver.ts';
-import { isUuid, MEMORY_COLUMNS, toMemory } from './sql-rows.ts';
+import { leaveTombstones } from './sql-memory-writes.ts';
+import { isUuid, liveSql, MEMORY_COLUMNS, toMemory } from './sql-rows.ts';
 
 type ConsolidationQueries = Pick<
   RelationalStore,
-  'pageUsers' | 'pageActiveMemories' | 'applyConsolidation'
+  'pageUsers' | 'pageActiveMemories' | 'applyConsolidation' | 'purgeExpiredMemories'
 >;
 
 const clamp = (limit: number) => Math.max(1, Math.min(Math.trunc(limit) || 1, 1000));
@@ -28,11 +29,35 @@ export function consolidationQueries(driver: SqlDriver): ConsolidationQueries {
       if (!isUuid(userId)) return [];
       const rows = await driver.query(
         `SELECT ${MEMORY_COLUMNS} FROM memories
-         WHERE user_id = $1 AND state = 'active' AND ($2::uuid IS NULL OR id > $2::uuid)
+         WHERE user_id = $1 AND state = 'active' AND ${liveSql()}
+           AND ($2::uuid IS NULL OR id > $2::uuid)
          ORDER BY id LIMIT $3`,
         [userId, afterId && isUuid(afterId) ? afterId : null, clamp(limit)],
       );
       return rows.map(toMemory);
+    },
+
+    async purgeExpiredMemories(userId, { now, limit }) {
+      if (!isUuid(userId)) return [];
+      return driver.transaction(async (tx) => {
+        const rows = await tx.query<{ id: string }>(
+          `WITH due AS (
+             SELECT id FROM memories WHERE user_id = $1 AND expires_at <= $2::timestamptz
+             ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED
+           )
+           DELETE FROM memories m USING due WHERE m.id = due.id RETURNING m.id`,
+          [userId, now.toISOString(), clamp(limit)],
+        );
+        const ids = rows.map((r) => String(r.id)).sort();
+        await leaveTombstones(tx, userId, ids);
+        // Not activity of the user's: the data version moves, last_active_at does not.
+        if (ids.length > 0) {
+          await tx.query('UPDATE users SET data_version = data_version + 1 WHERE id = $1', [
+            userId,
+          ]);
+        }
+        return ids;
+      });
     },
 
     async applyConsolidation(userId, groups): Promise<ConsolidationOutcome> {

@@ -1,7 +1,7 @@
 import type { IndexTask, RelationalStore } from '../../core/ports/relational-store.ts';
 import { bumpVersion } from './sql-data-version.ts';
 import type { SqlDriver } from './sql-driver.ts';
-import { isUuid } from './sql-rows.ts';
+import { isUuid, liveSql } from './sql-rows.ts';
 
 type IndexStateQueries = Pick<
   RelationalStore,
@@ -27,11 +27,12 @@ const toTask = (r: TaskRow, deleted: boolean): IndexTask => ({
 // Pending memories untouched and unrequested for $1 ms, least recently requested
 // first (never requested before anything), recorded as requested now. One asked
 // for $3 times already at this revision becomes failed instead (RETURNING shows
-// the new state). SKIP LOCKED: two passes at once never take the same memory.
+// the new state). Expired memories are left to consolidation's purge. SKIP LOCKED: two
+// passes at once never take the same memory.
 const STALE_MEMORIES_SQL = `
   WITH due AS (
     SELECT id FROM memories
-    WHERE index_state = 'pending'
+    WHERE index_state = 'pending' AND ${liveSql()}
       AND updated_at < now() - $1 * interval '1 millisecond'
       AND (index_requested_at IS NULL
         OR index_requested_at < now() - $1 * interval '1 millisecond')

@@ -1,80 +1,24 @@
-import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors.ts';
-import type {
-  InsertMemoryResult,
-  Memory,
-  NewMemory,
-  RelationalStore,
-} from '../../core/ports/relational-store.ts';
+import type { NewMemory, RelationalStore } from '../../core/ports/relational-store.ts';
 import { bumpVersion } from './sql-data-version.ts';
-import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
+import type { SqlDriver } from './sql-driver.ts';
+import {
+  dropExpiredContents,
+  insertBatch,
+  leaveTombstones,
+  lockUser,
+} from './sql-memory-writes.ts';
 import {
   contentHash,
   CREATED_CURSOR_SQL,
   decodeCursor,
   encodeCursor,
   isUuid,
+  liveSql,
   MEMORY_COLUMNS,
   toMemory,
 } from './sql-rows.ts';
 import { searchText } from './sql-text-search.ts';
-
-async function lockUser(tx: SqlExecutor, userId: string): Promise<void> {
-  const users = isUuid(userId)
-    ? await tx.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [userId])
-    : [];
-  if (users.length === 0) throw new AppError('not_found', 'user not found');
-}
-
-/** Inserts the user's memories with one statement; content the user already has is not stored twice. */
-async function insertBatch(
-  tx: SqlExecutor,
-  userId: string,
-  memories: readonly NewMemory[],
-): Promise<InsertMemoryResult[]> {
-  const rows = memories.map((memory) => ({
-    id: randomUUID(),
-    hash: contentHash(memory.content),
-    ...memory,
-  }));
-  const inserted = await tx.query(
-    // clock_timestamp, not now(), plus the position in the batch: memories saved together
-    // keep their order even where the clock is coarser than a microsecond (PGlite). In
-    // position order, so of two equal contents the first is stored.
-    `INSERT INTO memories (id, user_id, content, content_hash, tags, metadata, created_at)
-     SELECT t.id, $1, t.content, t.content_hash,
-       ARRAY(SELECT jsonb_array_elements_text(t.tags)), t.metadata,
-       clock_timestamp() + (t.position - 1) * interval '1 microsecond'
-     FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])
-       WITH ORDINALITY AS t(id, content, content_hash, tags, metadata, position)
-     ORDER BY t.position
-     ON CONFLICT (user_id, content_hash) DO NOTHING
-     RETURNING ${MEMORY_COLUMNS}`,
-    [
-      userId,
-      rows.map((r) => r.id),
-      rows.map((r) => r.content),
-      rows.map((r) => r.hash),
-      rows.map((r) => JSON.stringify(r.tags ?? [])),
-      rows.map((r) => JSON.stringify(r.metadata ?? {})),
-    ],
-  );
-  const created = new Map(inserted.map((row) => [String(row.id), toMemory(row)]));
-  const missing = rows.filter((r) => !created.has(r.id)).map((r) => r.hash);
-  const existing = new Map<string, Memory>();
-  if (missing.length > 0) {
-    const found = await tx.query(
-      `SELECT ${MEMORY_COLUMNS}, content_hash FROM memories
-       WHERE user_id = $1 AND content_hash = ANY($2::text[])`,
-      [userId, [...new Set(missing)]],
-    );
-    for (const row of found) existing.set(String(row.content_hash), toMemory(row));
-  }
-  return rows.map((r) => {
-    const memory = created.get(r.id);
-    return memory ? { memory, created: true } : { memory: existing.get(r.hash)!, created: false };
-  });
-}
 
 type MemoryQueries = Pick<
   RelationalStore,
@@ -112,7 +56,7 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
     async getMemory(userId, memoryId) {
       if (!isUuid(userId) || !isUuid(memoryId)) return null;
       const rows = await driver.query(
-        `SELECT ${MEMORY_COLUMNS} FROM memories WHERE id = $1 AND user_id = $2`,
+        `SELECT ${MEMORY_COLUMNS} FROM memories WHERE id = $1 AND user_id = $2 AND ${liveSql()}`,
         [memoryId, userId],
       );
       return rows[0] ? toMemory(rows[0]) : null;
@@ -122,7 +66,8 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
       const valid = ids.filter(isUuid);
       if (!isUuid(userId) || valid.length === 0) return [];
       const rows = await driver.query(
-        `SELECT ${MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND id = ANY($2::uuid[])`,
+        `SELECT ${MEMORY_COLUMNS} FROM memories
+         WHERE user_id = $1 AND id = ANY($2::uuid[]) AND ${liveSql()}`,
         [userId, valid],
       );
       return rows.map(toMemory);
@@ -135,11 +80,11 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
       const after = input.cursor ? decodeCursor(input.cursor) : null;
       const rows = await driver.query(
         `SELECT ${MEMORY_COLUMNS}, ${CREATED_CURSOR_SQL} FROM memories
-         WHERE user_id = $1
+         WHERE user_id = $1 AND ${liveSql()}
            AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
            AND ($4::text IS NULL OR $4::text = ANY(tags))
-           AND ($5::timestamptz IS NULL OR created_at >= $5::timestamptz)
-           AND ($6::timestamptz IS NULL OR created_at < $6::timestamptz)
+           AND ($5::timestamptz IS NULL OR occurred_at >= $5::timestamptz)
+           AND ($6::timestamptz IS NULL OR occurred_at < $6::timestamptz)
            AND ($7::text IS NULL OR state = $7::text)
          ORDER BY created_at DESC, id DESC
          LIMIT $8`,
@@ -168,8 +113,9 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
     async recentMemories(userId, limit) {
       if (!isUuid(userId)) return [];
       const rows = await driver.query(
-        `SELECT ${MEMORY_COLUMNS} FROM memories WHERE user_id = $1 AND state = 'active'
-         ORDER BY created_at DESC, id DESC LIMIT $2`,
+        `SELECT ${MEMORY_COLUMNS} FROM memories
+         WHERE user_id = $1 AND state = 'active' AND ${liveSql()}
+         ORDER BY occurred_at DESC, id DESC LIMIT $2`,
         [userId, limit],
       );
       return rows.map(toMemory);
@@ -179,7 +125,8 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
       if (!isUuid(userId) || !isUuid(memoryId)) return null;
       return driver.transaction(async (tx) => {
         const rows = await tx.query(
-          `SELECT ${MEMORY_COLUMNS} FROM memories WHERE id = $1 AND user_id = $2 FOR UPDATE`,
+          `SELECT ${MEMORY_COLUMNS} FROM memories
+           WHERE id = $1 AND user_id = $2 AND ${liveSql()} FOR UPDATE`,
           [memoryId, userId],
         );
         if (!rows[0]) return null;
@@ -192,6 +139,7 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
           hash !== contentHash(current.content) ||
           tags.join('\u0000') !== current.tags.join('\u0000');
         if (hash !== contentHash(current.content)) {
+          await dropExpiredContents(tx, userId, [hash]);
           const clash = await tx.query(
             'SELECT id FROM memories WHERE user_id = $1 AND content_hash = $2 AND id <> $3',
             [userId, hash, memoryId],
@@ -206,7 +154,9 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
           `UPDATE memories SET content = $3, content_hash = $4, tags = $5, metadata = $6,
              state = $7, updated_at = now(),
              revision = revision + $8::int,
-             index_state = CASE WHEN $8::int = 1 THEN 'pending' ELSE index_state END
+             index_state = CASE WHEN $8::int = 1 THEN 'pending' ELSE index_state END,
+             occurred_at = COALESCE($9::timestamptz, occurred_at),
+             expires_at = CASE WHEN $10::boolean THEN $11::timestamptz ELSE expires_at END
            WHERE id = $1 AND user_id = $2 RETURNING ${MEMORY_COLUMNS}`,
           [
             memoryId,
@@ -217,6 +167,9 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
             JSON.stringify(patch.metadata ?? current.metadata),
             patch.state ?? current.state,
             reindex ? 1 : 0,
+            patch.occurredAt?.toISOString() ?? null,
+            patch.expiresAt !== undefined,
+            patch.expiresAt?.toISOString() ?? null,
           ],
         );
         await bumpVersion(tx, userId);
@@ -227,18 +180,15 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
     async deleteMemory(userId, memoryId) {
       if (!isUuid(userId) || !isUuid(memoryId)) return false;
       return driver.transaction(async (tx) => {
-        const deleted = await tx.query(
-          'DELETE FROM memories WHERE id = $1 AND user_id = $2 RETURNING id',
+        // An expired memory's row goes too, but for the caller there was nothing to delete.
+        const deleted = await tx.query<{ live: boolean }>(
+          `DELETE FROM memories WHERE id = $1 AND user_id = $2 RETURNING ${liveSql()} AS live`,
           [memoryId, userId],
         );
         if (deleted.length === 0) return false;
-        await tx.query(
-          `INSERT INTO memory_tombstones (memory_id, user_id) VALUES ($1, $2)
-           ON CONFLICT (memory_id) DO NOTHING`,
-          [memoryId, userId],
-        );
+        await leaveTombstones(tx, userId, [memoryId]);
         await bumpVersion(tx, userId);
-        return true;
+        return deleted[0]!.live === true;
       });
     },
   };

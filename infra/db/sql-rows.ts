@@ -38,7 +38,18 @@ export const toUser = (r: Row): User => ({
  * `search_tsv` column is as long as the content and costs a parse per row.
  */
 export const MEMORY_COLUMNS =
-  'id, user_id, content, tags, metadata, state, index_state, revision, created_at, updated_at';
+  'id, user_id, content, tags, metadata, state, index_state, revision, created_at, updated_at, ' +
+  'occurred_at, expires_at';
+
+/**
+ * SQL true for a memory that has not expired (`alias` names the memories
+ * table when the query joins): every read of memories adds it, so an expired
+ * memory is gone everywhere at once, by the database's clock.
+ */
+export const liveSql = (alias = ''): string => {
+  const column = alias ? `${alias}.expires_at` : 'expires_at';
+  return `(${column} IS NULL OR ${column} > now())`;
+};
 
 export const toMemory = (r: Row): Memory => ({
   id: String(r.id),
@@ -54,6 +65,8 @@ export const toMemory = (r: Row): Memory => ({
   revision: Number(r.revision),
   createdAt: toDate(r.created_at),
   updatedAt: toDate(r.updated_at),
+  occurredAt: toDate(r.occurred_at),
+  expiresAt: toDateOrNull(r.expires_at),
 });
 
 export const toNarrative = (r: Row): Narrative => ({

@@ -1,6 +1,6 @@
 import type { TextHit, TextQuery } from '../../core/ports/relational-store.ts';
 import type { SqlExecutor } from './sql-driver.ts';
-import { isUuid } from './sql-rows.ts';
+import { isUuid, liveSql } from './sql-rows.ts';
 
 // Okapi BM25's usual constants: term-frequency saturation and length normalisation.
 const K1 = 1.2;
@@ -15,8 +15,8 @@ const MAX_LIMIT = 1000;
  * column and OR-ed into a tsquery (the GIN index finds the candidates). Every
  * memory of the user that contains a term is a candidate, so the candidates
  * alone give each term's document frequency; the user's active memories give
- * N and the average length (in distinct terms). Scores are computed in SQL,
- * so only ids and scores come back.
+ * N and the average length (in distinct terms); expired memories count
+ * nowhere. Scores are computed in SQL, so only ids and scores come back.
  */
 const SEARCH_SQL = `
 WITH req AS (
@@ -32,7 +32,8 @@ SELECT r.i, h.id, h.score FROM req r CROSS JOIN LATERAL (
     WHERE jsonb_typeof($5::jsonb -> r.i) = 'array'
   ), cand AS (
     SELECT m.id, m.search_tsv FROM memories m CROSS JOIN tq
-    WHERE m.user_id = r.user_id AND m.state = 'active' AND m.search_tsv @@ tq.query
+    WHERE m.user_id = r.user_id AND m.state = 'active' AND ${liveSql('m')}
+      AND m.search_tsv @@ tq.query
       AND (NOT EXISTS (SELECT 1 FROM wanted) OR m.tags && (SELECT tags FROM wanted))
   ), terms AS (
     SELECT c.id, u.lexeme, cardinality(u.positions) AS tf, length(c.search_tsv) AS dl
@@ -42,7 +43,7 @@ SELECT r.i, h.id, h.score FROM req r CROSS JOIN LATERAL (
     SELECT lexeme, count(*) AS df FROM terms GROUP BY lexeme
   ), stats AS (
     SELECT count(*) AS n, GREATEST(avg(length(search_tsv)), 1) AS avgdl
-    FROM memories WHERE user_id = r.user_id AND state = 'active'
+    FROM memories WHERE user_id = r.user_id AND state = 'active' AND ${liveSql()}
   )
   SELECT t.id, sum(
       ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5))

@@ -1,7 +1,7 @@
 import { AppError } from '../../core/errors.ts';
 import type { RelationalStore, VectorSpaceRecord } from '../../core/ports/relational-store.ts';
 import type { SqlDriver } from './sql-driver.ts';
-import { isUuid } from './sql-rows.ts';
+import { isUuid, liveSql } from './sql-rows.ts';
 
 type Row = Record<string, unknown>;
 
@@ -88,7 +88,7 @@ export function vectorSpaceQueries(driver: SqlDriver): VectorSpaceQueries {
     async pageMemoriesForEmbedding({ limit, afterId }) {
       const rows = await driver.query(
         `SELECT id, user_id, content, tags FROM memories
-         WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
+         WHERE ($1::uuid IS NULL OR id > $1::uuid) AND ${liveSql()} ORDER BY id LIMIT $2`,
         [afterId && isUuid(afterId) ? afterId : null, Math.max(1, Math.min(limit, 1000))],
       );
       return rows.map((r) => ({

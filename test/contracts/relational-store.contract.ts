@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../core/errors.ts';
 import type { RelationalStore } from '../../core/ports/relational-store.ts';
 import { defineContract } from './define-contract.ts';
+import { lifecycleCases } from './relational-store-lifecycle.cases.ts';
 
 /**
  * The behaviour every relational-store adapter must show. Each adapter's
@@ -656,5 +657,7 @@ export const relationalStoreContract = defineContract(
       });
       assert.equal((await store.getMemory(user.id, d!.id))?.revision, 1);
     });
+
+    lifecycleCases(store);
   },
 );

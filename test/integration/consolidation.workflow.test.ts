@@ -135,6 +135,7 @@ describe('nightly consolidation on the real dev server and worker', () => {
         failures: [],
         merged: 2,
         expired: 1,
+        purged: 0,
         superseded: 2,
         skipped: 0,
         orphanVectors: 1,

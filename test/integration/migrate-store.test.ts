@@ -88,6 +88,9 @@ async function buildSource(dir: string): Promise<SourceView> {
         content,
         tags: i % 2 === 0 ? ['work', `t${i}`] : ['home'],
         metadata: { order: i, source: { kind: 'chat', nested: [1, 2.5, null] } },
+        // Event times and expiries are columns of their own: the copy must carry them.
+        ...(i % 2 === 0 ? { occurredAt: new Date(Date.UTC(1843, 8, i + 1, 12, 30)) } : {}),
+        ...(i === 4 ? { expiresAt: new Date('2999-01-01T00:00:00Z') } : {}),
       })),
     );
     const ids = written.map((w) => w.memory.id);
@@ -239,6 +242,9 @@ it('copies every table into PostgreSQL, where the engine finds the same data', a
     assert.equal(owner?.userId, seen.userIds[0]);
     assert.equal(seen.memories[0]!.length, 4);
     assert.equal(seen.vectorHits.length, 4);
+    // The view compared above carries event times and expiries; make sure it has some.
+    assert.equal(seen.memories[0]!.filter((m) => m.occurredAt.getUTCFullYear() === 1843).length, 3);
+    assert.equal(seen.memories[0]!.filter((m) => m.expiresAt !== null).length, 1);
   } finally {
     await engine.close();
     await targetDir.remove();

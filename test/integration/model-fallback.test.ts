@@ -17,6 +17,8 @@ const memories: Memory[] = [
     revision: 1,
     createdAt: new Date('2026-03-01T00:00:00Z'),
     updatedAt: new Date('2026-03-01T00:00:00Z'),
+    occurredAt: new Date('2026-03-01T00:00:00Z'),
+    expiresAt: null,
   },
 ];
 

@@ -33,6 +33,8 @@ function memory(overrides: Partial<Memory> & { minutesAgo?: number } = {}): Memo
     revision: 1,
     createdAt,
     updatedAt: createdAt,
+    occurredAt: createdAt,
+    expiresAt: null,
     ...rest,
   };
 }

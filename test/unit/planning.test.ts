@@ -16,6 +16,8 @@ const memory = (content: string, day: number, tags: string[] = []): Memory => ({
   revision: 1,
   createdAt: new Date(Date.UTC(2026, 0, day)),
   updatedAt: new Date(Date.UTC(2026, 0, day)),
+  occurredAt: new Date(Date.UTC(2026, 0, day)),
+  expiresAt: null,
 });
 
 describe('heuristic planner', () => {

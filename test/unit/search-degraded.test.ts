@@ -24,6 +24,8 @@ const memory = (id: string): Memory => ({
   revision: 1,
   createdAt: new Date(0),
   updatedAt: new Date(0),
+  occurredAt: new Date(0),
+  expiresAt: null,
 });
 
 type Behaviour = 'answers' | 'fails' | 'hangs';

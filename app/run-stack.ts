@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../infra/config.ts';
 import { createLogger } from '../infra/logger.ts';
+import { withAdminKey } from './admin-key.ts';
 import { announceReady, hasLayoutParent } from './layout-child.ts';
 import { startProcessLayout } from './process-layout.ts';
 import { startStack, type StackRole } from './stack.ts';
@@ -33,9 +34,11 @@ function loadOrExit(): Config {
  */
 async function start(config: Config, logger: Logger, role: StackRole): Promise<Running> {
   try {
-    if (role === 'all' && config.PROCESSES === 'split')
-      return await startProcessLayout(config, logger);
-    return await startStack(config, logger, role);
+    // Before any child starts: the processes of a layout read the key the parent kept.
+    const keyed = await withAdminKey(config, logger, { announce: !hasLayoutParent() });
+    if (role === 'all' && keyed.PROCESSES === 'split')
+      return await startProcessLayout(keyed, logger);
+    return await startStack(keyed, logger, role);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     logger.fatal({ err: error }, 'start-up failed');
@@ -72,7 +75,11 @@ const REPEAT_WINDOW_MS = 2_000;
 
 export async function runStack(role: StackRole): Promise<void> {
   const config = loadOrExit();
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, {
+    format: config.LOG_FORMAT,
+    // The processes of PROCESSES=api,worker share one terminal.
+    showPid: config.PROCESSES === 'split',
+  });
   const running = await start(config, logger, role);
   const child = hasLayoutParent();
   if (child) {

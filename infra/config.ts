@@ -37,6 +37,9 @@ export const configSchema = z.object({
   PORT: port(8080),
   DATA_DIR: z.string().min(1).default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z
+    .enum(['auto', 'pretty', 'json'], { error: 'expected pretty, json or auto' })
+    .default('auto'),
   BODY_LIMIT_KB: positiveInt(256, 10_240),
   READINESS_TIMEOUT_MS: positiveInt(1500, 30_000),
 

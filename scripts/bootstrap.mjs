@@ -54,12 +54,15 @@ if (script === 'start') {
   }
 }
 
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
-const child = spawn(tsx, [path.join(root, 'scripts', `${script}.ts`), ...process.argv.slice(3)], {
-  cwd: process.cwd(),
-  stdio: 'inherit',
-  env,
-});
+// `node --import tsx`, not the `tsx` command: that wrapper relays signals itself and, given
+// a second one (the terminal's Ctrl-C reaches the whole group, and this launcher relays it
+// too), kills the product with SIGKILL mid-shutdown, orphaning PostgreSQL and the dev server.
+const tsxLoader = import.meta.resolve('tsx');
+const child = spawn(
+  process.execPath,
+  ['--import', tsxLoader, path.join(root, 'scripts', `${script}.ts`), ...process.argv.slice(3)],
+  { cwd: process.cwd(), stdio: 'inherit', env },
+);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => child.kill(signal));
 }

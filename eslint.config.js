@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import local from './tools/lint/import-direction.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', '.tools/', 'dist/', 'bench/reports/'] },
+  { ignores: ['node_modules/', '.data/', '.tools/', 'dist/', 'client/dist/', 'bench/reports/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -7,7 +7,7 @@ import path from 'node:path';
 /** Rooms that make up the product: they never import tooling. */
 const PRODUCT = ['api', 'app', 'activities', 'core', 'infra', 'loadtest', 'workers', 'workflows'];
 /** Rooms that only tests, benchmarks and command lines use. */
-const TOOLING = ['bench', 'scripts', 'test', 'tools'];
+const TOOLING = ['bench', 'cli', 'scripts', 'test', 'tools'];
 /** Rooms below `app/`: assembled by it, never importing it. */
 const BELOW_APP = PRODUCT.filter((room) => room !== 'app');
 /** Packages a workflow may import values from (the bundle runs in Temporal's sandbox). */
@@ -34,12 +34,17 @@ export const DIRECTION_RULES = [
   {
     from: PRODUCT,
     forbids: (to) => TOOLING.includes(to.room),
-    why: 'the product never imports bench/, scripts/, test/ or tools/',
+    why: 'the product never imports bench/, cli/, scripts/, test/ or tools/',
   },
   {
     from: BELOW_APP,
     forbids: (to) => to.room === 'app',
     why: 'app/ assembles the product; nothing it assembles imports it back',
+  },
+  {
+    from: ['client'],
+    forbids: (to) => to.room !== 'client',
+    why: 'client/ is published on its own: it imports nothing outside client/',
   },
   {
     from: ['loadtest'],

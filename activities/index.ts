@@ -5,7 +5,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AppError } from '../core/errors.ts';
 import type { EntityExtractor } from '../core/extraction/entity-extractor.ts';
-import { createIndexer, type IndexTarget } from '../core/indexing/indexer.ts';
+import {
+  createIndexer,
+  type BatchOutcome,
+  type BatchTarget,
+  type IndexTarget,
+} from '../core/indexing/indexer.ts';
 import { requeueStaleIndexing, type RequeueStaleInput } from '../core/indexing/requeue.ts';
 import type { GraphStore } from '../core/ports/graph-store.ts';
 import type { IndexingQueue } from '../core/ports/indexing-queue.ts';
@@ -56,7 +61,7 @@ export interface RecordSelfCheckInput {
  */
 const DEFAULT_MAX_INDEX_REQUESTS = 20;
 
-/** Memories whose graphs one batched activity extracts at once. */
+/** Extraction groups (one model call each) one batched activity runs at once. */
 const GRAPH_CONCURRENCY = 8;
 
 // Bad input will fail the same way on every retry: stop retrying at once.
@@ -92,6 +97,20 @@ export function createActivities(deps: ActivityDeps) {
       return store.recordSelfCheck(input);
     },
 
+    /**
+     * Indexes a batch of memories of one or several users in one activity (vectors, graphs,
+     * marks, deletes: each step idempotent); refused content is marked failed inside, so only
+     * outages fail it (and are retried). Returns what changed meanwhile, to take again.
+     */
+    indexBatch: (batch: BatchTarget[]): Promise<BatchOutcome> => {
+      const context = Context.current();
+      return heartbeating(() =>
+        indexer.indexBatch(batch, {
+          graphConcurrency: GRAPH_CONCURRENCY,
+          onProgress: () => context.heartbeat(),
+        }),
+      );
+    },
     indexVector: (target: IndexTarget, force?: boolean) =>
       nonRetryableOnBadInput(() => indexer.indexVector(target, force)),
     /** Embeds and upserts several memories at once; `force`: ids re-embedded even if indexed. */

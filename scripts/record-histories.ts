@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../activities/index.ts';
-import type { IndexPlan } from '../core/indexing/indexer.ts';
+import type { IndexPlan, IndexTarget } from '../core/indexing/indexer.ts';
 import { createLogger } from '../infra/logger.ts';
 import { projectRoot } from '../infra/project-root.ts';
 import { ensureTemporalCli } from '../infra/temporal/temporal-cli.ts';
@@ -83,12 +83,14 @@ type IndexingStubs = Pick<
   | 'indexGraph'
   | 'markIndexed'
   | 'markIndexFailed'
+  | 'indexBatch'
 >;
 
 /**
  * Indexing activities that answer from the memory id: `deleted-` is gone,
  * `current-` already indexed, `stale-` changed while indexed (once), `bad-`
- * refused by the index (a batch holding it fails with BadInput).
+ * refused by the index (a batch holding it fails with BadInput; the batched
+ * activity counts it failed).
  */
 function indexingStubs(): IndexingStubs {
   const staleSeen = new Set<string>();
@@ -118,6 +120,21 @@ function indexingStubs(): IndexingStubs {
     indexGraph: async () => ({ entities: 0 }),
     markIndexed: async () => ({ stale: false }),
     markIndexFailed: async () => {},
+    async indexBatch(batch) {
+      const outcome = { indexed: 0, current: 0, deleted: 0, failed: 0, stale: [] as IndexTarget[] };
+      for (const { userId, memoryId } of batch) {
+        if (memoryId.startsWith('bad-')) outcome.failed++;
+        else if (memoryId.startsWith('stale-') && !staleSeen.has(memoryId)) {
+          staleSeen.add(memoryId);
+          outcome.stale.push({ userId, memoryId });
+        } else {
+          const { kind } = plan(memoryId);
+          if (kind === 'index') outcome.indexed++;
+          else outcome[kind]++;
+        }
+      }
+      return outcome;
+    },
   };
 }
 

@@ -3,15 +3,13 @@ import {
   condition,
   continueAsNew,
   defineSignal,
+  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import {
-  INDEX_BATCH_MAX,
-  indexPass,
-  type IndexPassCounts,
-  type PendingTarget,
-} from './index-pass.ts';
+import type { Activities } from '../activities/index.ts';
+import { indexingActivityOptions } from './index-memory.workflow.ts';
+import { INDEX_BATCH_MAX, type IndexPassCounts, type PendingTarget } from './index-pass.ts';
 import { FairPending } from './index-shard.state.ts';
 
 export type { PendingTarget } from './index-pass.ts';
@@ -49,6 +47,15 @@ export const indexTargetsSignal = defineSignal<[IndexTargetsRequest]>('indexTarg
 export const indexShardWorkflowId = (shard: number, taskQueue: string) =>
   `index-shard-${shard}-${taskQueue}`;
 
+// One activity per batch (vectors, graphs, marks, deletes): a batch costs the run one
+// activity and a workflow task, not four of each. It embeds and extracts up to 32 memories
+// (extraction may wait on the model), so it gets minutes; heartbeats notice a dead worker.
+const { indexBatch } = proxyActivities<Activities>({
+  ...indexingActivityOptions,
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+});
+
 const BATCHES_PER_RUN = 100;
 const DEFAULT_IDLE_MS = 5_000;
 
@@ -56,11 +63,12 @@ const DEFAULT_IDLE_MS = 5_000;
  * Indexes the memories of the users of one shard (workflow id
  * `index-shard-<n>-<task queue>`). Saves, updates, deletes and the
  * reconciler signal-with-start it with (user, memory) pairs; it indexes what
- * is pending in batches of at most 32 taken round-robin across users (so a
- * stream of single saves from many users costs one run's few activities
- * per batch, not a run per user, and one user's flood takes one share of
- * each batch), takes another pass over a memory that changed meanwhile,
- * forgets deleted ones, and marks content an index refuses as failed. It
+ * is pending in batches of at most 32 taken round-robin across users, one
+ * activity per batch (so a stream of single saves from many users costs one
+ * activity per batch, not a run per user, and one user's flood takes one
+ * share of each batch), takes another pass over a memory that changed
+ * meanwhile; the activity forgets deleted ones and marks content an index
+ * refuses as failed. It
  * ends after a few idle seconds; a request that arrives as it ends is still
  * handled, because Temporal refuses the completion and replays the task with
  * the signal.
@@ -80,7 +88,13 @@ export async function indexShardWorkflow(input: IndexShardInput): Promise<IndexS
       await condition(allHandlersFinished);
       return continueAsNew<typeof indexShardWorkflow>({ ...input, pending: pending.drain() });
     }
-    await indexPass(pending.take(INDEX_BATCH_MAX), (again) => pending.add(again), result);
+    const outcome = await indexBatch(pending.take(INDEX_BATCH_MAX));
+    // Changed while they were indexed: another pass, re-embedding the revision they have now.
+    pending.add(outcome.stale.map(({ userId, memoryId }) => ({ userId, memoryId, force: true })));
+    result.indexed += outcome.indexed;
+    result.current += outcome.current;
+    result.deleted += outcome.deleted;
+    result.failed += outcome.failed;
     result.batches++;
   }
 }

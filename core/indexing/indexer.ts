@@ -1,8 +1,15 @@
+import {
+  forgetDeleted,
+  indexBatch,
+  type BatchTarget,
+  type IndexBatchOptions,
+} from './index-batch.ts';
 import { indexGraph, indexGraphs } from './index-graph.ts';
 import { indexVector, indexVectors } from './index-vectors.ts';
 import type { IndexerDeps, IndexTarget } from './indexing-types.ts';
 import { markIndexed, markIndexedMany } from './mark-indexed.ts';
 
+export type { BatchOutcome, BatchTarget } from './index-batch.ts';
 export type { IndexerDeps, IndexPlan, IndexTarget } from './indexing-types.ts';
 
 /**
@@ -25,19 +32,10 @@ export function createIndexer({ store, spaces, graph, extractor }: IndexerDeps) 
     markIndexed: (target: IndexTarget, revision: number) => markIndexed(store, target, revision),
     markIndexedMany: (items: readonly { target: IndexTarget; revision: number }[]) =>
       markIndexedMany(store, items),
-    forget: (target: IndexTarget) => forget(deps, target),
+    forget: (target: IndexTarget) => forgetDeleted(deps, target),
+    indexBatch: (batch: readonly BatchTarget[], options: IndexBatchOptions) =>
+      indexBatch(deps, batch, options),
   };
 }
 
 export type Indexer = ReturnType<typeof createIndexer>;
-
-/** Removes a deleted memory from the vector index and the graph, then its tombstone. */
-async function forget(
-  { store, spaces, graph }: IndexerDeps,
-  { userId, memoryId }: IndexTarget,
-): Promise<void> {
-  if (await store.getMemory(userId, memoryId)) return;
-  for (const index of spaces.indexes()) await index.delete(userId, [memoryId]);
-  await graph.deleteMemory(userId, memoryId);
-  await store.clearTombstone(memoryId);
-}

@@ -144,6 +144,46 @@ describe('indexing runs by shard of users', () => {
     }
   });
 
+  it('marks failed only the memory an index refuses, and indexes the rest of its batch', async () => {
+    // A vector one number short for the refused text: the real index refuses it (bad input).
+    const refusing: Embedder = {
+      id: engine.embedder.id,
+      dimension: engine.embedder.dimension,
+      async embed(texts, options) {
+        const vectors = await engine.embedder.embed(texts, options);
+        return vectors.map((v, i) => (texts[i]!.includes('REFUSED') ? v.slice(1) : v));
+      },
+    };
+    const refusal = await startTestApi(engine, {
+      deps: { spaces: singleSpace(refusing, engine.vectors) },
+    });
+    try {
+      const user = await createUser(refusal.url);
+      const saved = await call(refusal.url, 'POST', '/v1/memories', {
+        key: user.api_key,
+        body: {
+          memories: [
+            { content: 'Lena rows on the river every Sunday' },
+            { content: 'REFUSED: this one the index will not take' },
+            { content: 'Tomas bakes sourdough on Fridays' },
+          ],
+        },
+      });
+      assert.equal(saved.status, 201, JSON.stringify(saved.body));
+      const [first, refused, third] = saved.body.ids as string[];
+      const result: IndexShardResult = await refusal.client.workflow
+        .getHandle(indexRunOfUser(user.user_id, refusal.taskQueue))
+        .result();
+      assert.equal(result.failed, 1, JSON.stringify(result));
+      assert.equal(await stateOf(user.user_id, refused!), 'failed');
+      assert.equal(await stateOf(user.user_id, first!), 'indexed');
+      assert.equal(await stateOf(user.user_id, third!), 'indexed');
+      assert.equal(await engine.vectors.count(user.user_id), 2);
+    } finally {
+      await refusal.stop();
+    }
+  });
+
   it('re-indexes the new revision of a memory edited while it was embedded', async () => {
     const gate = gatedEmbedder(engine.embedder);
     const gated = await startTestApi(engine, {

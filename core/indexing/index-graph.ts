@@ -1,7 +1,7 @@
 import { settleAll } from '../concurrency/limits.ts';
 import { EXTRACT_BATCH_MAX } from '../extraction/entity-extractor.ts';
 import type { Memory } from '../ports/relational-store.ts';
-import { groupByUser, type IndexerDeps, type IndexTarget } from './indexing-types.ts';
+import { forEachUser, groupByUser, type IndexerDeps, type IndexTarget } from './indexing-types.ts';
 import { goneAfterWrite } from './recheck-written.ts';
 
 type Deps = Pick<IndexerDeps, 'store' | 'graph' | 'extractor'>;
@@ -44,9 +44,9 @@ export async function indexGraphs(
     (t) => t.memoryId,
   );
   const memories: Memory[] = [];
-  for (const [userId, ids] of byUser) {
+  await forEachUser(byUser, async (userId, ids) => {
     memories.push(...(await store.getMemories(userId, [...new Set(ids)])));
-  }
+  });
   // Groups of one user's memories, each one batched extraction (one model call), `concurrency`
   // at once. Never two users' memories in one prompt: one user's text must not be able to
   // steer what the model extracts from another's.
@@ -72,11 +72,12 @@ export async function indexGraphs(
   if (failed) throw failed.reason;
   const extracted = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
   let entities = 0;
-  for (const [userId, items] of groupByUser(
+  const extractedByUser = groupByUser(
     extracted,
     (item) => item.userId,
     ({ memoryId, graph: g }) => ({ memoryId, graph: g }),
-  )) {
+  );
+  await forEachUser(extractedByUser, async (userId, items) => {
     await graph.upsertMemoryGraphs(userId, items);
     const gone = new Set(
       await goneAfterWrite(
@@ -89,6 +90,6 @@ export async function indexGraphs(
     entities += items
       .filter((item) => !gone.has(item.memoryId))
       .reduce((sum, item) => sum + item.graph.entities.length, 0);
-  }
+  });
   return { entities };
 }

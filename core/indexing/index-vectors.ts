@@ -1,6 +1,7 @@
 import type { Memory } from '../ports/relational-store.ts';
 import type { VectorSpace } from '../ports/vector-space.ts';
 import {
+  forEachUser,
   groupByUser,
   type IndexerDeps,
   type IndexPlan,
@@ -56,9 +57,9 @@ export async function indexVectors(
     (t) => t.userId,
     (t) => t.memoryId,
   );
-  for (const [userId, ids] of byUser) {
+  await forEachUser(byUser, async (userId, ids) => {
     for (const m of await store.getMemories(userId, ids)) found.set(m.id, m);
-  }
+  });
   const due = [...new Set(targets.map((t) => t.memoryId))]
     .map((id) => found.get(id))
     .filter(
@@ -97,11 +98,11 @@ async function removeGone(
     (m) => m.userId,
     (m) => m.id,
   );
-  for (const [userId, ids] of byUser) {
+  await forEachUser(byUser, async (userId, ids) => {
     const missing = await goneAfterWrite(store, userId, ids);
-    if (missing.length === 0) continue;
+    if (missing.length === 0) return;
     for (const space of written) await space.index.delete(userId, missing);
     for (const id of missing) gone.add(id);
-  }
+  });
   return gone;
 }

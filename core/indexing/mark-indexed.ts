@@ -1,5 +1,5 @@
 import type { RelationalStore } from '../ports/relational-store.ts';
-import { groupByUser, type IndexTarget } from './indexing-types.ts';
+import { forEachUser, groupByUser, type IndexTarget } from './indexing-types.ts';
 
 type Store = Pick<RelationalStore, 'markIndexed' | 'markIndexedMany' | 'getMemory' | 'getMemories'>;
 
@@ -16,7 +16,8 @@ export async function markIndexed(
 }
 
 /**
- * {@link markIndexed} for many memories, one transaction per user; returns
+ * {@link markIndexed} for many memories, one transaction per user (a few users at
+ * once); returns
  * those that changed meanwhile.
  */
 export async function markIndexedMany(
@@ -29,10 +30,10 @@ export async function markIndexedMany(
     (item) => item.target.userId,
     ({ target, revision }) => ({ memoryId: target.memoryId, revision }),
   );
-  for (const [userId, marks] of byUser) {
+  await forEachUser(byUser, async (userId, marks) => {
     const recorded = new Set(await store.markIndexedMany(userId, marks));
     const missed = marks.filter((m) => !recorded.has(m.memoryId));
-    if (missed.length === 0) continue;
+    if (missed.length === 0) return;
     const current = new Map(
       (
         await store.getMemories(
@@ -45,6 +46,6 @@ export async function markIndexedMany(
       const memory = current.get(memoryId);
       if (memory && memory.revision !== revision) stale.push({ userId, memoryId });
     }
-  }
+  });
   return { stale };
 }

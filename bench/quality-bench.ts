@@ -4,15 +4,19 @@
  *
  * It starts the product (`scripts/start.ts`) as a child on free loopback ports
  * with a fresh DATA_DIR (and a Temporal dev server of its own unless given one),
- * creates one user per conversation, saves every turn as a memory
- * (`[<session date>] <speaker>: <text>`, with `dia_id`, session, speaker and date in
- * metadata) in batches of 100, waits until all are indexed, then asks every question
- * of categories 1–4 through `POST /v1/search` (limit 10) and `POST /v1/context`
- * (default depth). A question's evidence recall@k is the fraction of its evidence
- * dia_ids among the first k results; the figures are means over questions, overall
- * and per category, with the context's split by `plan.source`, its model calls and
- * latency percentiles per endpoint. Neither endpoint returns metadata, so result ids
- * are mapped to dia_ids from the save responses.
+ * pinned to core 0 when `taskset` can (its whole process tree, so indexing
+ * throughput is that of one core), creates one user per conversation, saves every
+ * turn as a memory (`[<session date>] <speaker>: <text>`, with `dia_id`, session,
+ * speaker and date in metadata) in batches of 100, waits until all are indexed,
+ * then asks every question of categories 1–4 through `POST /v1/search` (limit 10)
+ * and `POST /v1/context` at its default depth (2), at depth 1 (always the fast
+ * path) and at depth 3 (always planned). A question's evidence recall@k is the
+ * fraction of its evidence dia_ids among the first k results; the figures are
+ * means over questions, overall and per category, with the context's split by
+ * `plan.source` and by path, its model calls and latency percentiles per endpoint,
+ * the query-side embedding time of the configured local model and the fusion
+ * constants in use. Neither endpoint returns metadata, so result ids are mapped to
+ * dia_ids from the save responses.
  *
  * Writes `<out>/quality-<timestamp>.{md,json}` and returns the report.
  */

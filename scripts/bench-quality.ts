@@ -84,6 +84,11 @@ async function main() {
       `search ${search.recall.overall.at5}/${search.recall.overall.at10}, ` +
       `context ${context.recall.overall.at5}/${context.recall.overall.at10}`,
   );
+  const { fast, planned } = context.paths;
+  log(
+    `context recall@5 by path: fast (depth 1) ${fast.recall.overall.at5}, ` +
+      `planned (depth 3) ${planned.recall.overall.at5}`,
+  );
   log(`report: ${report.files.markdown} (and .json)`);
 }
 

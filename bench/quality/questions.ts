@@ -20,16 +20,49 @@ import type { UserCorpus } from './corpus.ts';
 export const SEARCH_LIMIT = 10;
 const PROGRESS_EVERY_MS = 5000;
 
+/**
+ * The context depths asked besides the default (2: simple messages take the
+ * fast path, the others are planned): 1 always takes the fast path (the
+ * classifier's plan, 5 memories), 3 always plans (15 memories).
+ */
+export const PATH_DEPTHS = { fast: 1, planned: 3 } as const;
+
+export interface ContextAnswer {
+  at5: number;
+  at10: number;
+  ms: number;
+  results: number;
+  source: string;
+  modelCalls: number;
+}
+
 export interface QuestionResult extends LocomoQuestion {
   conversation: string;
   search: { at5: number; at10: number; ms: number; results: number };
-  context: {
-    at5: number;
-    at10: number;
-    ms: number;
-    results: number;
-    source: string;
-    modelCalls: number;
+  /** `/v1/context` at its default depth (2). */
+  context: ContextAnswer;
+  /** At depth 1 (the fast path) and 3 (the planned path). */
+  paths: Record<keyof typeof PATH_DEPTHS, ContextAnswer>;
+}
+
+async function askContext(
+  url: string,
+  user: UserCorpus,
+  q: LocomoQuestion,
+  depth?: number,
+): Promise<ContextAnswer> {
+  const context = await postOk(url, '/v1/context', user.key, {
+    message: q.question,
+    ...(depth === undefined ? {} : { depth }),
+  });
+  const hits = (context.body.memories as { id: string }[]).map((m) => user.diaIds.get(m.id) ?? []); // prettier-ignore
+  return {
+    at5: recallAtK(q.evidence, hits, 5),
+    at10: recallAtK(q.evidence, hits, 10),
+    ms: roundTo(context.ms),
+    results: hits.length,
+    source: String((context.body.plan as Json).source),
+    modelCalls: Number(context.body.model_calls ?? 0),
   };
 }
 
@@ -38,14 +71,11 @@ async function askQuestion(
   user: UserCorpus,
   q: LocomoQuestion,
 ): Promise<QuestionResult> {
-  const toDiaIds = (items: { id: string }[]) => items.map((m) => user.diaIds.get(m.id) ?? []);
   const search = await postOk(url, '/v1/search', user.key, {
     query: q.question,
     limit: SEARCH_LIMIT,
   });
-  const searchHits = toDiaIds(search.body.results as { id: string }[]);
-  const context = await postOk(url, '/v1/context', user.key, { message: q.question });
-  const contextHits = toDiaIds(context.body.memories as { id: string }[]);
+  const searchHits = (search.body.results as { id: string }[]).map((m) => user.diaIds.get(m.id) ?? []); // prettier-ignore
   return {
     ...q,
     conversation: user.conversation.id,
@@ -55,13 +85,10 @@ async function askQuestion(
       ms: roundTo(search.ms),
       results: searchHits.length,
     },
-    context: {
-      at5: recallAtK(q.evidence, contextHits, 5),
-      at10: recallAtK(q.evidence, contextHits, 10),
-      ms: roundTo(context.ms),
-      results: contextHits.length,
-      source: String((context.body.plan as Json).source),
-      modelCalls: Number(context.body.model_calls ?? 0),
+    context: await askContext(url, user, q),
+    paths: {
+      fast: await askContext(url, user, q, PATH_DEPTHS.fast),
+      planned: await askContext(url, user, q, PATH_DEPTHS.planned),
     },
   };
 }
@@ -105,6 +132,12 @@ export function analyse(results: QuestionResult[]) {
     };
   }
   const returned = results.map((r) => r.context.results);
+  const path = (which: keyof typeof PATH_DEPTHS) => ({
+    depth: PATH_DEPTHS[which],
+    recall: summarizeRecall(rows((r) => r.paths[which])),
+    latencyMs: summarizeMs(results.map((r) => r.paths[which].ms)),
+    memoriesReturned: roundTo(results.reduce((s, r) => s + r.paths[which].results, 0) / (results.length || 1)), // prettier-ignore
+  });
   return {
     search: {
       recall: summarizeRecall(rows((r) => r.search)),
@@ -115,6 +148,7 @@ export function analyse(results: QuestionResult[]) {
       latencyMs: summarizeMs(results.map((r) => r.context.ms)),
       bySource,
       modelCalls: results.reduce((s, r) => s + r.context.modelCalls, 0),
+      paths: { fast: path('fast'), planned: path('planned') },
       memoriesReturned: {
         mean: roundTo(returned.reduce((s, v) => s + v, 0) / (returned.length || 1)),
         max: Math.max(0, ...returned),

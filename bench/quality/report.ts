@@ -3,6 +3,7 @@
 // the Markdown summary of it.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { FUSION_WEIGHTS, RRF_K, TIME_POOL } from '../../core/retrieval/fusion.ts';
 import { machineInfo, PROJECT_ROOT, roundTo, type Json } from '../bench-kit.ts';
 import { CATEGORY_NAMES, isScored, type LocomoConversation } from '../locomo.ts';
 import type { QualityBenchOptions } from './options.ts';
@@ -39,6 +40,8 @@ export function buildReport(run: QualityRun) {
         env: options.env ?? {},
       },
       product: productVersion(),
+      /** The fusion's constants in this checkout, which the product under test runs from. */
+      fusion: { k: RRF_K, weights: FUSION_WEIGHTS, timePool: TIME_POOL },
       pinned: run.pinned,
       machine: { cpus, cpuModel, memGb, node },
       seconds: 0,
@@ -72,6 +75,7 @@ export function buildReport(run: QualityRun) {
       evidence: r.evidence,
       search: r.search,
       context: r.context,
+      paths: r.paths,
     })),
   };
 }
@@ -108,12 +112,19 @@ export function markdown(report: Json): string {
   const ix = report.indexing;
   out.push(
     `Indexing: ${ix.indexed}/${ix.memories} memories indexed (${ix.failed} failed) in ${ix.seconds} s ` +
-      `from the first save: ${ix.memoriesPerSecond} memories/s. ` +
+      `from the first save: **${ix.memoriesPerSecond} memories/s**` +
+      `${m.pinned ? ' with the product (its whole process tree) pinned to one core' : ' unpinned'}. ` +
       `Questions: ${report.querying.questions} in ${report.querying.seconds} s ` +
       `(concurrency ${m.options.concurrency}).`,
     '',
   );
-  out.push(...recallSection(report), ...latencySections(report));
+  const f = m.fusion;
+  out.push(
+    `Fusion constants in use: RRF k ${f.k}; weights vector ${f.weights.vector}, lexical ${f.weights.lexical}, ` +
+      `graph ${f.weights.graph} (one hop at half), time ${f.weights.time} (candidates ${f.timePool} deep).`,
+    '',
+  );
+  out.push(...recallSection(report), ...pathSection(report), ...latencySections(report));
   out.push(
     `Categories: ${[1, 2, 3, 4].map((n) => `${n} ${CATEGORY_NAMES[n]}`).join(', ')}. ` +
       `Recall@k: the share of a question's evidence turns among the first k results, averaged over questions.`,
@@ -147,6 +158,29 @@ function recallSection(report: Json): string[] {
   return out;
 }
 
+function pathSection(report: Json): string[] {
+  const out = ['## Fast path vs planned path (`/v1/context`)', ''];
+  const rows: [string, Json, number][] = [
+    [`fast path (depth ${report.context.paths.fast.depth}: the classifier's plan)`, report.context.paths.fast.recall, report.context.paths.fast.memoriesReturned], // prettier-ignore
+    ['default (depth 2: simple messages fast, others planned)', report.context.recall, report.context.memoriesReturned.mean], // prettier-ignore
+    [`planned path (depth ${report.context.paths.planned.depth}: every message planned)`, report.context.paths.planned.recall, report.context.paths.planned.memoriesReturned], // prettier-ignore
+  ];
+  const cats = Object.keys(report.search.recall.byCategory as Json);
+  out.push(
+    `| path | memories | ${cats.map((c) => `${c} @5`).join(' | ')} | overall @5 | overall @10 |`,
+    `|---|---|${cats.map(() => '---|').join('')}---|---|`,
+  );
+  for (const [label, r, returned] of rows) {
+    out.push(`| ${label} | ${returned} | ${cats.map((c) => r.byCategory[c]?.at5 ?? '–').join(' | ')} | **${r.overall.at5}** | ${r.overall.at10} |`); // prettier-ignore
+  }
+  out.push(
+    '',
+    'Depth 1 returns 5 memories, so paths compare on @5; @10 counts what each returned.',
+    '',
+  );
+  return out;
+}
+
 function latencySections(report: Json): string[] {
   const out = ['## Context by plan source', ''];
   out.push('| plan.source | questions | recall @5 | recall @10 | p50 ms | p95 ms |');
@@ -160,6 +194,8 @@ function latencySections(report: Json): string[] {
   for (const [label, l] of [
     ['POST /v1/search', report.search.latencyMs],
     ['POST /v1/context', report.context.latencyMs],
+    ['POST /v1/context depth 1', report.context.paths.fast.latencyMs],
+    ['POST /v1/context depth 3', report.context.paths.planned.latencyMs],
   ] as [string, Json][]) {
     out.push(`| ${label} | ${l.count} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.mean} | ${l.max} |`);
   }

@@ -1,8 +1,25 @@
 import { entityMatcher, type EntityMatcher } from '../extraction/entity-extractor.ts';
 import type { Embedder } from '../ports/embedder.ts';
 import type { GraphStore } from '../ports/graph-store.ts';
+import type { RelationalStore } from '../ports/relational-store.ts';
 import type { TextSearcher, VectorSearcher } from './batched-search.ts';
-import { genericMentions, graphLists, ranked, type RankedList } from './fusion.ts';
+import {
+  FUSION_WEIGHTS,
+  genericMentions,
+  graphLists,
+  ranked,
+  RRF_K,
+  TIME_POOL,
+  type FusionWeights,
+  type RankedList,
+} from './fusion.ts';
+import {
+  hasTimeIntent,
+  memoryTime,
+  parseQueryTime,
+  timeListFrom,
+  type MemoryTime,
+} from './time-signal.ts';
 
 /** The retrievers a query can use; vector and text queries go through the batching window. */
 export interface RetrievalDeps {
@@ -19,6 +36,10 @@ export interface RetrievalDeps {
    * the engine); without it, or without a version, every query reads them.
    */
   entities?(userId: string, dataVersion: number): Promise<EntityMatcher>;
+  /** Where the time signal reads its candidates' content and dates; without it there is no time signal. */
+  store?: Pick<RelationalStore, 'getMemories'>;
+  /** The clock "last year" and "yesterday" in a query are read against (default `Date.now`). */
+  now?: () => number;
 }
 
 /** What one query asks of a retriever: the user, the text, how many candidates, the tag filter. */
@@ -31,53 +52,88 @@ export interface RetrievalQuery {
   dataVersion?: number;
 }
 
-/**
- * Weights of the retrievers in reciprocal-rank fusion. Meaning (vector) and
- * words (BM25) count the same: on LoCoMo each finds evidence the other misses.
- */
-export const FUSION_WEIGHTS = { vector: 1, lexical: 1, graph: 1 } as const;
-
 /** How many of a user's entities (most mentioned first) a query is matched against. */
 export const ENTITY_NAMES_LIMIT = 5000;
 
 const tagFilter = (tags: string[] | undefined) => (tags && tags.length > 0 ? { tags } : {});
 
+/**
+ * Answers kept per query object (vector and full-text ids by depth, the
+ * query vector by space, what the query says about time): the time signal
+ * reads the same answers as the search beside it, without asking twice.
+ */
+const perQuery = new WeakMap<object, Map<string, unknown>>();
+function once<T>(q: object, key: string, compute: () => T): T {
+  const kept = perQuery.get(q) ?? new Map<string, unknown>();
+  perQuery.set(q, kept);
+  if (!kept.has(key)) kept.set(key, compute());
+  return kept.get(key) as T;
+}
+
+const askedTime = (deps: RetrievalDeps, q: RetrievalQuery) =>
+  once(q, 'time', () => parseQueryTime(q.query, (deps.now ?? Date.now)()));
+
+/**
+ * How deep vector and full-text search for a query: its pool, or for a
+ * query about time the time signal's deeper pool, so that one search serves
+ * both (a deeper search starts with the shallower one: both order ties by id).
+ */
+function searchDepth(deps: RetrievalDeps, q: RetrievalQuery): number {
+  const timed = FUSION_WEIGHTS.time > 0 && deps.store && hasTimeIntent(askedTime(deps, q));
+  return timed ? Math.max(q.pool, TIME_POOL) : q.pool;
+}
+
+/** The `limit` memories nearest the query by meaning; none while no space is readable. */
+function nearest(deps: RetrievalDeps, q: RetrievalQuery, limit: number): Promise<string[]> {
+  const space = deps.space();
+  if (!space) return Promise.resolve([]);
+  const vector = once(q, `embedding:${space.id}`, () =>
+    space.embedder.embed([q.query], { kind: 'query' }).then(([v]) => v!),
+  );
+  return once(q, `vector:${space.id}:${limit}`, async () => {
+    const hits = await space.vectors.search({
+      userId: q.userId,
+      vector: await vector,
+      limit,
+      ...tagFilter(q.tags),
+    });
+    return hits.map((h) => h.id);
+  });
+}
+
+/** The `limit` memories sharing most of the query's words, by BM25. */
+function matching(deps: RetrievalDeps, q: RetrievalQuery, limit: number): Promise<string[]> {
+  return once(q, `text:${limit}`, async () => {
+    const hits = await deps.text.search({
+      userId: q.userId,
+      query: q.query,
+      limit,
+      ...tagFilter(q.tags),
+    });
+    return hits.map((h) => h.id);
+  });
+}
+
 /** Nearest memories by meaning; none while no embedding space is readable. */
 export async function vectorList(deps: RetrievalDeps, q: RetrievalQuery): Promise<RankedList> {
-  const space = deps.space();
-  if (!space) return { source: 'vector', weight: FUSION_WEIGHTS.vector, items: [] };
-  const [vector] = await space.embedder.embed([q.query], { kind: 'query' });
-  const hits = await space.vectors.search({
-    userId: q.userId,
-    vector: vector!,
-    limit: q.pool,
-    ...tagFilter(q.tags),
-  });
-  return { source: 'vector', weight: FUSION_WEIGHTS.vector, items: ranked(hits.map((h) => h.id)) };
+  const ids = await nearest(deps, q, searchDepth(deps, q));
+  return { source: 'vector', weight: FUSION_WEIGHTS.vector, items: ranked(ids.slice(0, q.pool)) };
 }
 
 /** Memories sharing the query's words, ranked by BM25. */
 export async function lexicalList(deps: RetrievalDeps, q: RetrievalQuery): Promise<RankedList> {
-  const hits = await deps.text.search({
-    userId: q.userId,
-    query: q.query,
-    limit: q.pool,
-    ...tagFilter(q.tags),
-  });
-  return {
-    source: 'lexical',
-    weight: FUSION_WEIGHTS.lexical,
-    items: ranked(hits.map((h) => h.id)),
-  };
+  const ids = await matching(deps, q, searchDepth(deps, q));
+  return { source: 'lexical', weight: FUSION_WEIGHTS.lexical, items: ranked(ids.slice(0, q.pool)) }; // prettier-ignore
 }
 
 /**
  * Memories that mention an entity the text names, or one related to it (one
  * hop). The tag filter is applied by the caller, on the fused result.
  */
-export async function graphRanked(
+export async function entityGraphLists(
   deps: RetrievalDeps,
   q: Omit<RetrievalQuery, 'tags'>,
+  weight: number = FUSION_WEIGHTS.graph,
 ): Promise<RankedList[]> {
   const match =
     deps.entities && q.dataVersion !== undefined
@@ -90,5 +146,59 @@ export async function graphRanked(
     maxHops: 1,
     maxMentions: genericMentions(q.pool),
   });
-  return graphLists(hits, q.pool, FUSION_WEIGHTS.graph);
+  return graphLists(hits, q.pool, weight);
+}
+
+/** What the time signal is fused with: k, the weights, and how deep it looks for candidates. */
+export interface TimeConstants {
+  k: number;
+  weights: FusionWeights;
+  pool: number;
+}
+const TIME_CONSTANTS: TimeConstants = { k: RRF_K, weights: FUSION_WEIGHTS, pool: TIME_POOL };
+
+/**
+ * The time signal of a query that asks about time (see time-signal.ts): of
+ * the `pool` best vector and full-text candidates (deeper than the search's
+ * own, so a memory of the day the query names is found even when its words
+ * rank it low), those whose times answer the query, in candidate order.
+ * None for a query that does not ask about time, and none without a store.
+ */
+export async function timeRanked(
+  deps: RetrievalDeps,
+  q: RetrievalQuery,
+  constants: TimeConstants = TIME_CONSTANTS,
+): Promise<RankedList[]> {
+  const asked = askedTime(deps, q);
+  const store = deps.store;
+  if (!store || constants.weights.time <= 0 || !hasTimeIntent(asked)) return [];
+  const pool = Math.max(q.pool, constants.pool);
+  const [byMeaning, byWords] = await Promise.all([nearest(deps, q, pool), matching(deps, q, pool)]);
+  const found: RankedList[] = [
+    { source: 'vector', weight: constants.weights.vector, items: ranked(byMeaning) },
+    { source: 'lexical', weight: constants.weights.lexical, items: ranked(byWords) },
+  ];
+  const ids = [...new Set(found.flatMap((list) => list.items.map((item) => item.id)))];
+  const times = new Map<string, MemoryTime>();
+  for (const memory of await store.getMemories(q.userId, ids)) {
+    times.set(memory.id, memoryTime(memory));
+  }
+  return [timeListFrom(asked, found, (id) => times.get(id), constants)];
+}
+
+/**
+ * The signals fused beside vector and full-text: the entity graph, and the
+ * time signal for a query about time. The time signal only reorders what
+ * vector and full-text found, so when it cannot be had (they failed, and
+ * their own retrievers say so) the graph's lists come back alone.
+ */
+export async function graphRanked(
+  deps: RetrievalDeps,
+  q: Omit<RetrievalQuery, 'tags'>,
+): Promise<RankedList[]> {
+  const [graph, time] = await Promise.all([
+    entityGraphLists(deps, q),
+    timeRanked(deps, q).catch(() => []),
+  ]);
+  return [...graph, ...time];
 }

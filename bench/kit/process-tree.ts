@@ -40,6 +40,16 @@ function readStat(pid: number): { ppid: number; comm: string; ticks: number } | 
   }
 }
 
+/**
+ * How often a process's PSS is read again. `smaps_rollup` walks every mapping of
+ * the process under its memory-map lock: 25-300 ms for the product's Node
+ * process, time in which the product's own threads wait to fault pages in. So
+ * RSS (`status`, cheap) is read every sample and PSS at most every 5 s (the
+ * last value stands in between).
+ */
+const PSS_EVERY_MS = 5_000;
+const lastPss = new Map<number, { pssKb: number; at: number }>();
+
 function memoryKb(pid: number): { rssKb: number; pssKb: number } {
   const read = (file: string, field: string) => {
     try {
@@ -49,7 +59,13 @@ function memoryKb(pid: number): { rssKb: number; pssKb: number } {
       return 0;
     }
   };
-  return { rssKb: read('status', 'VmRSS'), pssKb: read('smaps_rollup', 'Pss') };
+  const now = performance.now();
+  let pss = lastPss.get(pid);
+  if (!pss || now - pss.at >= PSS_EVERY_MS) {
+    pss = { pssKb: read('smaps_rollup', 'Pss'), at: now };
+    lastPss.set(pid, pss);
+  }
+  return { rssKb: read('status', 'VmRSS'), pssKb: pss.pssKb };
 }
 
 function kindOf(pid: number, comm: string) {

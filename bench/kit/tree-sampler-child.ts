@@ -1,6 +1,6 @@
 // The memory and CPU sampler of the product's process tree, in a process of its own:
 // `node --import tsx bench/kit/tree-sampler-child.ts <root pid> [every ms]`. It reads
-// /proc (stat, status, smaps_rollup of every process in the tree) every 500 ms, which
+// /proc (stat and status every 500 ms, smaps_rollup every 5 s, of every process in the tree), which
 // takes milliseconds of synchronous work per sample that the load generator's event
 // loop must not carry, and answers the benchmark over IPC (tree-sampler.ts).
 import { serveRpc } from './child-rpc.ts';

@@ -28,6 +28,7 @@ function contextLocals(
     planClass: out.plan.class,
     reason: out.plan.reason,
     planSource: out.plan.source,
+    ...(out.plan.fallback ? { planFallback: out.plan.fallback } : {}),
     modelCalls: out.model_calls,
   };
 }

@@ -16,6 +16,8 @@ export interface ContextLocals {
   planClass: string;
   reason: string;
   planSource: string;
+  /** Why the model could not plan, when a heuristic plan stood in for it. */
+  planFallback?: string;
   modelCalls: number;
 }
 
@@ -61,6 +63,7 @@ export function httpMetrics(metrics: Metrics) {
       if (context) {
         metrics.countClassification(context.planClass, context.reason);
         metrics.countContextModelCalls(context.planSource, context.modelCalls);
+        if (context.planFallback) metrics.countPlanFallback(context.planFallback);
       }
       if (res.locals.errorCode === 'overloaded') metrics.countShed(route);
       metrics.observeHttp({

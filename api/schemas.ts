@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_TTL_S } from '../core/memories/memory-service.ts';
+import { planFallbackSchema } from '../core/planning/context-plan.ts';
 
 export interface Limits {
   maxMemoryChars: number;
@@ -252,6 +253,7 @@ function contextSchemas() {
         queries: z.array(z.string()),
         include_narrative: z.boolean(),
         save_worthy: z.boolean(),
+        fallback: planFallbackSchema.describe('why a heuristic plan stands in for the model'),
       }),
       timings: z.record(z.string(), z.number()).describe('milliseconds per stage, and total'),
       cache: z.object({ plan: cacheTier, search: cacheTier }),

@@ -16,6 +16,7 @@ function planView(plan: ContextResult['plan']): ContextOut['plan'] {
     queries: plan.queries,
     include_narrative: plan.includeNarrative,
     save_worthy: plan.saveWorthy,
+    ...(plan.fallback ? { fallback: plan.fallback } : {}),
   };
 }
 

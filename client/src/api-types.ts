@@ -144,6 +144,7 @@ export type ContextResult = {
     queries: string[];
     include_narrative: boolean;
     save_worthy: boolean;
+    fallback?: 'off_schema' | 'timeout' | 'rate_limited' | 'model_error' | undefined;
   };
   timings: Record<string, number>;
   cache: { plan: 'l1' | 'l2' | 'l3' | 'miss' | 'off'; search: 'l1' | 'l2' | 'l3' | 'miss' | 'off' };
@@ -177,6 +178,8 @@ export type LoadTestRun = {
 };
 /** The API's error codes. */
 export type ApiErrorCode =
+  | 'timeout'
+  | 'rate_limited'
   | 'bad_request'
   | 'unauthorized'
   | 'forbidden'
@@ -184,11 +187,9 @@ export type ApiErrorCode =
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
-  | 'rate_limited'
   | 'internal'
   | 'dependency_unavailable'
-  | 'overloaded'
-  | 'timeout';
+  | 'overloaded';
 /** The envelope of every error response. */
 export type ApiErrorBody = {
   error: {

@@ -18,6 +18,16 @@ export const modelPlanSchema = z
 
 export type PlanSource = 'classifier' | 'cache' | 'model' | 'heuristic';
 
+/**
+ * Why a heuristic plan stands in although a model is configured: the model
+ * answered off the schema, did not answer in time, the planning bucket (or
+ * the provider) refused for rate, or the call failed otherwise.
+ */
+export const planFallbacks = ['off_schema', 'timeout', 'rate_limited', 'model_error'] as const;
+export type PlanFallback = (typeof planFallbacks)[number];
+/** The API's `plan.fallback`: absent unless a heuristic plan stood in for the model. */
+export const planFallbackSchema = z.enum(planFallbacks).optional();
+
 /** How the engine will gather context for one message. */
 export interface ContextPlan {
   strategy: (typeof strategies)[number];
@@ -27,4 +37,6 @@ export interface ContextPlan {
   /** The message holds something worth remembering. */
   saveWorthy: boolean;
   source: PlanSource;
+  /** Set on a heuristic plan used because the configured model could not plan (see {@link PlanFallback}). */
+  fallback?: PlanFallback;
 }

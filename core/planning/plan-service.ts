@@ -38,7 +38,11 @@ export function createPlanService(options: {
   const planWithModel = async (message: string): Promise<PlanOutcome> => {
     if (!options.model) return { plan: heuristicPlan(message), modelCalls: 0 };
     if (!(await options.bucket.take(options.maxTokenWaitMs))) {
-      return { plan: heuristicPlan(message), modelCalls: 0, fallbackReason: 'rate_limited' };
+      return {
+        plan: { ...heuristicPlan(message), fallback: 'rate_limited' },
+        modelCalls: 0,
+        fallbackReason: 'rate_limited',
+      };
     }
     return planner.plan(message);
   };

@@ -1,6 +1,11 @@
 import { AppError } from '../errors.ts';
 import type { LanguageModel } from '../ports/language-model.ts';
-import { modelPlanSchema, strategies, type ContextPlan } from './context-plan.ts';
+import {
+  modelPlanSchema,
+  strategies,
+  type ContextPlan,
+  type PlanFallback,
+} from './context-plan.ts';
 import { heuristicPlan } from './heuristic-planner.ts';
 
 export interface PlanOutcome {
@@ -45,7 +50,11 @@ export function createPlanner(options: {
         });
         const parsed = modelPlanSchema.safeParse(safeJson(answer.text));
         if (!parsed.success) {
-          return fallback(message, `model answered off-schema: ${parsed.error.issues[0]?.message}`);
+          return fallback(
+            message,
+            'off_schema',
+            `model answered off-schema: ${parsed.error.issues[0]?.message}`,
+          );
         }
         return {
           plan: {
@@ -58,15 +67,21 @@ export function createPlanner(options: {
           modelCalls: 1,
         };
       } catch (error) {
-        const reason = error instanceof AppError ? error.code : 'model error';
-        return fallback(message, reason);
+        const code = error instanceof AppError ? error.code : 'model error';
+        const why: PlanFallback =
+          code === 'timeout' ? 'timeout' : code === 'rate_limited' ? 'rate_limited' : 'model_error';
+        return fallback(message, why, code);
       }
     },
   };
 }
 
-function fallback(message: string, reason: string): PlanOutcome {
-  return { plan: heuristicPlan(message), modelCalls: 1, fallbackReason: reason };
+function fallback(message: string, why: PlanFallback, detail: string): PlanOutcome {
+  return {
+    plan: { ...heuristicPlan(message), fallback: why },
+    modelCalls: 1,
+    fallbackReason: detail,
+  };
 }
 
 function safeJson(text: string): unknown {

@@ -38,6 +38,8 @@ export interface Metrics {
   countClassification(cls: string, reason: string): void;
   /** Model calls a context request made (from its result), by where its plan came from. */
   countContextModelCalls(planSource: string, calls: number): void;
+  /** A context request planned heuristically because the model could not plan, by why. */
+  countPlanFallback(reason: string): void;
   /** A heavy request refused under memory pressure. */
   countShed(route: string): void;
   /** Wraps a language model so every call is counted and timed, by outcome. */
@@ -83,6 +85,11 @@ export function createMetrics(initial: MetricsSources = {}): Metrics {
     'Model calls made by context requests, by plan source',
     ['plan_source'],
   );
+  const planFallbacks = metric.counter(
+    'context_plan_fallbacks_total',
+    'Context requests planned heuristically although a model is configured, by why the model could not plan',
+    ['reason'],
+  );
   const modelCalls = metric.counter(
     'model_calls_total',
     'Language model calls by model and outcome (ok or the error code)',
@@ -127,6 +134,7 @@ export function createMetrics(initial: MetricsSources = {}): Metrics {
     countContextModelCalls(planSource, calls) {
       if (calls > 0) contextModelCalls.inc({ plan_source: planSource }, calls);
     },
+    countPlanFallback: (reason) => planFallbacks.inc({ reason }),
     countShed: (route) => shed.inc({ route }),
     instrumentModel(model) {
       return {

@@ -51,6 +51,7 @@ describe('a product pointed at the Gemini emulator with its defaults', () => {
     const message = 'How should I adapt my marathon training given how my knee has been lately?';
     const first = await ask(message);
     assert.equal(first.plan.source, 'model', JSON.stringify(first.plan));
+    assert.equal(first.plan.fallback, undefined, 'a model plan names no fallback');
     assert.equal(first.model_calls, 1);
     assert.equal(first.cache.plan, 'miss');
     assert.ok(first.plan.queries.length >= 1 && first.plan.queries.length <= 3);
@@ -67,6 +68,7 @@ describe('a product pointed at the Gemini emulator with its defaults', () => {
     try {
       const res = await ask('Why do I keep skipping my long runs, and what should I change?');
       assert.equal(res.plan.source, 'heuristic');
+      assert.equal(res.plan.fallback, 'off_schema', 'the response says why the model did not plan');
       assert.equal(res.model_calls, 1);
     } finally {
       await emulator.configure({ responder: null });
@@ -81,6 +83,7 @@ describe('a product pointed at the Gemini emulator with its defaults', () => {
     try {
       const res = await ask('Could you help me plan my week around training, work and recovery?');
       assert.equal(res.plan.source, 'heuristic');
+      assert.equal(res.plan.fallback, 'model_error');
     } finally {
       await emulator.configure({ methods: { generateContent: { failures: null } } });
     }

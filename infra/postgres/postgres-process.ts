@@ -16,6 +16,8 @@ export interface PostgresProcessOptions {
   ids: { uid: number; gid: number } | undefined;
   /** Receives the server's output (appended). */
   logFile: string;
+  /** Where the server also listens on a Unix socket (none when undefined: loopback TCP only). */
+  socketDir?: string;
 }
 
 /**
@@ -38,7 +40,10 @@ export async function startPostgresProcess(
     const logStart = (await out.stat()).size;
     const child = spawn(
       path.join(options.binDir, 'postgres'),
-      ['-D', options.dataDir, '-p', String(options.port)],
+      [
+        ...['-D', options.dataDir, '-p', String(options.port)],
+        ...(options.socketDir ? ['-c', `unix_socket_directories=${options.socketDir}`] : []),
+      ],
       {
         cwd: '/',
         detached: true,

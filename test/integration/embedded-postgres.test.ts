@@ -7,6 +7,7 @@ import pino from 'pino';
 import { startStack, type Stack } from '../../app/stack.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { runningPostmaster } from '../../infra/postgres/cluster-files.ts';
+import { withClient } from '../../infra/postgres/pg-connection.ts';
 import { prepareEmbeddedCluster } from '../../infra/postgres/embedded-cluster.ts';
 import { ensurePgserverInstalled } from '../../infra/postgres/pgserver-install.ts';
 import { isAlive } from '../../infra/process/process-tools.ts';
@@ -146,6 +147,30 @@ describe('the local PostgreSQL after a killed product run', () => {
       env: process.env,
       log: () => {},
     });
+
+  it("gives the product a URL over the server's Unix socket, with a password still due", async () => {
+    const prepared = await prepare();
+    const run = await prepared.startRun();
+    try {
+      const url = new URL(prepared.url);
+      const socketDir = url.searchParams.get('host');
+      assert.equal(socketDir, path.join(dataDir.path, 'postgres', 'socket'));
+      assert.equal((await fs.stat(socketDir!)).mode & 0o777, 0o700);
+      // inet_server_addr() is null on a Unix-socket connection.
+      const over = await withClient(prepared.url, (c) =>
+        c.query('SELECT inet_server_addr() AS addr'),
+      );
+      assert.equal(over.rows[0].addr, null);
+      url.password = 'wrong';
+      await assert.rejects(
+        withClient(url.toString(), (c) => c.query('SELECT 1')),
+        /password authentication failed/,
+      );
+    } finally {
+      await run.stop();
+      await prepared.release();
+    }
+  });
 
   it('stops a server left running on its data directory and starts its own', async () => {
     const first = await prepare();

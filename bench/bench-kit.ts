@@ -2,7 +2,7 @@
 // bench/reports. May import anything.
 //
 // What the benchmarks share, in one import: the clean-up registry and its Ctrl-C
-// handling (installed on import), the JSON HTTP client, the run's services and
+// handling (installed on import), the product's API client, the run's services and
 // product child, the helpers that run in processes of their own (the Gemini
 // emulator, the process-tree sampler), the calls around the measured ones, the
 // load generator's own event-loop delay, and the report files.

@@ -23,17 +23,19 @@ import {
   createUser,
   log,
   machineInfo,
-  postOk,
   prepareRun,
   publishReport,
   roundTo,
   runBench,
+  SETUP_CALL,
   startBenchTemporal,
   startProductChild,
+  userClient,
   waitIndexed,
 } from './bench-kit.ts';
 import { seededRandom } from '../core/util/seeded-random.ts';
 import { makeMemories, makePersona } from '../loadtest/context-corpus.ts';
+import { LIMITER_OFF } from './context/options.ts';
 import { makeMessages, openMcpSession, runRounds } from './mcp/measure.ts';
 import { parseArgs, TARGET_MS } from './mcp/options.ts';
 import { markdown, results } from './mcp/report.ts';
@@ -52,15 +54,19 @@ async function main() {
     adminKey,
     logFile: stackLog,
     pin,
+    // One user sends every call, back to back: with the per-user limiter on, the run
+    // measures the limiter (a 429 ends it) rather than what MCP adds.
+    env: LIMITER_OFF,
   });
   log(`stack pid ${stack.pid} on ${stack.url}${pin ? ' (pinned to core 0)' : ''}`);
 
   const { key } = await createUser(stack.url, adminKey);
   const persona = makePersona(random);
   const contents = makeMemories(persona, o.memories, random);
-  await postOk(stack.url, '/v1/memories', key, {
-    memories: contents.map((content) => ({ content })),
-  });
+  await userClient(stack.url, key).memories.saveMany(
+    contents.map((content) => ({ content })),
+    SETUP_CALL,
+  );
   log(`saved ${contents.length} memories; waiting until indexed`);
   const indexStarted = Date.now();
   const indexing = await waitIndexed(stack.url, [{ key, expected: contents.length }], {

@@ -6,6 +6,7 @@ import {
   isJSONRPCResultResponse,
   type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js';
+import { isMemoryEngineError, MemoryEngineClient } from '../../client/src/index.ts';
 
 export const API_KEY_ENV = 'MEMORY_ENGINE_API_KEY';
 export const URL_ENV = 'MEMORY_ENGINE_URL';
@@ -52,6 +53,52 @@ export function parseBridgeArgs(
 }
 
 const log = (message: string) => process.stderr.write(`memory-engine mcp: ${message}\n`);
+
+/** What {@link checkApi} found: fine, worth a warning, or a reason not to start. */
+export type ApiCheck = { ok: true } | { ok: false; fatal: boolean; message: string };
+
+/**
+ * Asks the API for one memory under the key before any MCP message is
+ * forwarded, so that a wrong URL or key is said once, with the API's code and
+ * request id, rather than as a failure of every message the MCP client sends.
+ * A refused key or no memory-engine at the URL is fatal; a 429 or 5xx (the
+ * server busy or a dependency down) is only a warning, as it may pass.
+ */
+export async function checkApi({ url, key }: BridgeOptions, timeoutMs = 10_000): Promise<ApiCheck> {
+  const base = new URL(url);
+  base.pathname = base.pathname.replace(/\/mcp\/*$/, '') || '/';
+  const client = new MemoryEngineClient({
+    baseUrl: base.toString(),
+    apiKey: key,
+    timeoutMs,
+    headers: { 'user-agent': 'memory-engine-mcp-bridge' },
+  });
+  try {
+    await client.memories.list({ limit: 1 });
+    return { ok: true };
+  } catch (error) {
+    if (!isMemoryEngineError(error)) throw error;
+    const status = error.status === null ? '' : `${error.status} `;
+    const said = `${status}${error.code}: ${error.message} (request id ${error.requestId})`;
+    if (error.status === 401 || error.status === 403) {
+      return {
+        ok: false,
+        fatal: true,
+        message: `the API at ${base.origin} refused the key: ${said}`,
+      };
+    }
+    const passing =
+      error.code !== 'invalid_response' && (error.status === 429 || (error.status ?? 0) >= 500);
+    if (passing) {
+      return {
+        ok: false,
+        fatal: false,
+        message: `the API is struggling, forwarding anyway: ${said}`,
+      };
+    }
+    return { ok: false, fatal: true, message: `no memory-engine API answers at ${base}: ${said}` };
+  }
+}
 
 /**
  * Forwards JSON-RPC messages between stdio (the local MCP client) and the
@@ -120,6 +167,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     log(error instanceof Error ? error.message : String(error));
     return 2;
+  }
+  const check = await checkApi(options);
+  if (!check.ok) {
+    log(check.message);
+    if (check.fatal) return 1;
   }
   await runStdioBridge(options);
   return 0;

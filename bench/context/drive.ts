@@ -1,7 +1,14 @@
 // Driving the product with chat sessions: each session picks a user by Zipf
 // activity, sends a new or repeated message of the mix to `POST /v1/context` (or
 // `GET /healthz` for the floor), records what the answer says it cost, and thinks.
-import { http, isInterrupted, log, REQUEST_TIMEOUT_MS, sleep } from '../bench-kit.ts';
+import {
+  failedSample,
+  isInterrupted,
+  log,
+  REQUEST_TIMEOUT_MS,
+  sleep,
+  userClient,
+} from '../bench-kit.ts';
 import type { Random } from '../../core/util/seeded-random.ts';
 import {
   complexMessage,
@@ -129,31 +136,26 @@ export async function askContext(
   at: number,
 ): Promise<Sample> {
   const { message, kind, repeat } = pick;
+  const sample = { at, kind, user: user.id, repeat };
   const t1 = performance.now();
   try {
-    const res = await http(url, 'POST', '/v1/context', {
-      key: user.key,
-      body: { message, is_new_conversation: kind === 'new_conversation' },
+    const b = await userClient(url, user.key).context({
+      message,
+      is_new_conversation: kind === 'new_conversation',
     });
-    const ms = performance.now() - t1;
-    const b = res.body ?? {};
     return {
-      at,
-      kind,
-      user: user.id,
-      repeat,
-      ms,
-      ok: res.status >= 200 && res.status < 300,
-      status: res.status,
-      ...(res.status >= 300 ? { error: String(b.error?.code ?? res.status) } : {}),
-      planClass: b.plan?.class,
-      planSource: b.plan?.source,
-      cachePlan: b.cache?.plan,
-      cacheSearch: b.cache?.search,
-      modelCalls: typeof b.model_calls === 'number' ? b.model_calls : 0,
+      ...sample,
+      ms: performance.now() - t1,
+      ok: true,
+      status: 200,
+      planClass: b.plan.class,
+      planSource: b.plan.source,
+      cachePlan: b.cache.plan,
+      cacheSearch: b.cache.search,
+      modelCalls: b.model_calls,
     };
   } catch (error) {
-    return { at, kind, user: user.id, repeat, ms: performance.now() - t1, ok: false, status: 0, error: (error as Error).name }; // prettier-ignore
+    return { ...sample, ms: performance.now() - t1, ...failedSample(error) };
   }
 }
 

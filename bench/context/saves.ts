@@ -3,12 +3,13 @@
 // stream of saves at a fixed rate, and the check that every acknowledged save
 // exists exactly once and gets indexed.
 import {
-  http,
+  failedSample,
   listMemories,
   log,
   mapLimit,
   roundTo,
   sleep,
+  userClient,
   type ListedMemory,
 } from '../bench-kit.ts';
 import type { Random } from '../../core/util/seeded-random.ts';
@@ -51,16 +52,12 @@ export async function askSave(
   const t1 = performance.now();
   const sample = { at, kind: 'save' as const, user: user.id, repeat: false };
   try {
-    const res = await http(url, 'POST', '/v1/memories', {
-      key: user.key,
-      body: { content, tags: ['chat'] },
-    });
+    const saved = await userClient(url, user.key).memories.save({ content, tags: ['chat'] });
     const ms = performance.now() - t1;
-    const ok = res.status === 200 || res.status === 201;
-    if (ok) ledger.acked.push({ user, id: String(res.body?.id), content, source });
-    return { ...sample, ms, ok, status: res.status, ...(ok ? {} : { error: String(res.body?.error?.code ?? res.status) }) }; // prettier-ignore
+    ledger.acked.push({ user, id: saved.id, content, source });
+    return { ...sample, ms, ok: true, status: saved.created ? 201 : 200 };
   } catch (error) {
-    return { ...sample, ms: performance.now() - t1, ok: false, status: 0, error: (error as Error).name }; // prettier-ignore
+    return { ...sample, ms: performance.now() - t1, ...failedSample(error) };
   }
 }
 

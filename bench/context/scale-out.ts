@@ -4,7 +4,7 @@
 // until the p95 of simple and cached complex queries passes 50 ms; the messages/s
 // at the target, their ratio, and a check that every acknowledged save exists
 // exactly once and is indexed.
-import { checkInterrupted, log, mapLimit, postOk, roundTo, type EmulatorChild, type ProductChild } from '../bench-kit.ts'; // prettier-ignore
+import { checkInterrupted, log, mapLimit, roundTo, SETUP_CALL, userClient, type EmulatorChild, type ProductChild } from '../bench-kit.ts'; // prettier-ignore
 import type { Random } from '../../core/util/seeded-random.ts';
 import { CACHE_HITS, summarize } from './analyze.ts';
 import { askContext, pickMessage, type Recent, type Sample } from './drive.ts';
@@ -127,8 +127,8 @@ async function timeIndexing(
   }));
   await mapLimit(batches, 4, async ({ user, count }) => {
     const contents = Array.from({ length: count }, () => acked.fact(user, random));
-    const { body } = await postOk(url, '/v1/memories', user.key, { memories: contents.map((content) => ({ content, tags: ['batch'] })) }); // prettier-ignore
-    (body.ids as string[]).forEach((id, j) => acked.acked.push({ user, id, content: contents[j]!, source: 'batch' })); // prettier-ignore
+    const saved = await userClient(url, user.key).memories.saveMany(contents.map((content) => ({ content, tags: ['batch'] })), SETUP_CALL); // prettier-ignore
+    saved.ids.forEach((id, j) => acked.acked.push({ user, id, content: contents[j]!, source: 'batch' })); // prettier-ignore
   });
   const savedS = (performance.now() - t0) / 1000;
   const check = await verifySaves(url, acked.acked, 600);

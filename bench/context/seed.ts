@@ -7,9 +7,10 @@ import {
   createUser,
   log,
   mapLimit,
-  postOk,
   roundTo,
+  SETUP_CALL,
   sleep,
+  userClient,
 } from '../bench-kit.ts';
 import type { Random } from '../../core/util/seeded-random.ts';
 import { makeMemories, makePersona, type Persona } from '../../loadtest/context-corpus.ts';
@@ -108,7 +109,7 @@ async function seedUser(
       content,
       tags: [TAGS[(i + j) % TAGS.length]!],
     }));
-    await postOk(url, '/v1/memories', key, { memories: batch });
+    await userClient(url, key).memories.saveMany(batch, SETUP_CALL);
     state.submitted += batch.length;
   }
   return { id, key, persona, memories: contents.length, indexed: false };

@@ -15,7 +15,7 @@ export async function drainNarratives(url: string, budgetS: number) {
   let last = 0;
   while (Date.now() - started < budgetS * 1000) {
     checkInterrupted();
-    // fetch, not the kit's client: that one keeps only the start of a body that is not JSON.
+    // fetch, not the API client: `/metrics` is Prometheus text, a route the client does not cover.
     const res = await fetch(`${url}/metrics`).catch(() => null);
     const text = res?.ok ? await res.text() : '';
     const m = /^\S*narrative_queue_depth\s+(\S+)$/m.exec(text);

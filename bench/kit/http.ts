@@ -1,7 +1,11 @@
-// The benchmarks' JSON HTTP client.
+// The benchmarks' client of the product's API: the typed client of `client/`, over
+// node:http with kept-alive connections, one request per call unless a call says otherwise.
 import nodeHttp from 'node:http';
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  isMemoryEngineError,
+  MemoryEngineClient,
+  type CallOptions,
+} from '../../client/src/index.ts';
 
 export const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -13,26 +17,35 @@ export type Json = Record<string, any>;
 // `--sessions 1000` with background saves on top (each session has one request open).
 const agent = new nodeHttp.Agent({ keepAlive: true, maxSockets: 4096 });
 
-/** One JSON request; the body is parsed when it is JSON, else kept (shortened) as `raw`. */
-export function http(
-  base: string,
-  method: string,
-  route: string,
-  options: { key?: string; body?: unknown; timeoutMs?: number } = {},
-): Promise<{ status: number; body: Json | undefined; retryAfter?: string | undefined }> {
-  const payload = options.body !== undefined ? JSON.stringify(options.body) : undefined;
-  const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
-  return new Promise((resolve, reject) => {
+/** Statuses whose answer has no body (a `Response` refuses one). */
+const NULL_BODY = new Set([204, 205, 304]);
+
+/**
+ * A `fetch` over node:http and the benchmarks' keep-alive agent, for the
+ * client's `fetch` option: it takes a URL, a method, headers, a string body
+ * and a signal, which is all the client sends.
+ */
+export const nodeFetch: typeof fetch = (input, init = {}) => {
+  if (input instanceof Request) throw new TypeError('nodeFetch takes a URL, not a Request');
+  const payload = init.body ?? undefined;
+  if (payload !== undefined && typeof payload !== 'string') {
+    throw new TypeError('nodeFetch sends string bodies only');
+  }
+  const headers =
+    init.headers instanceof Headers || Array.isArray(init.headers)
+      ? Object.fromEntries(new Headers(init.headers))
+      : (init.headers ?? {});
+  const { signal } = init;
+  return new Promise<Response>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
     const req = nodeHttp.request(
-      new URL(route, base),
+      input,
       {
-        method,
+        method: init.method ?? 'GET',
         agent,
         headers: {
-          ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-          ...(payload !== undefined
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-            : {}),
+          ...headers,
+          ...(payload !== undefined ? { 'content-length': Buffer.byteLength(payload) } : {}),
         },
       },
       (res) => {
@@ -40,58 +53,74 @@ export function http(
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', fail);
         res.on('end', () => {
-          clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: Json | undefined;
-          try {
-            body = text ? (JSON.parse(text) as Json) : undefined;
-          } catch {
-            body = { raw: text.slice(0, 200) };
+          signal?.removeEventListener('abort', abort);
+          const status = res.statusCode ?? 0;
+          const answer = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+              answer.append(name, v);
+            }
           }
-          const retryAfter = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, body, retryAfter });
+          const text = NULL_BODY.has(status) ? null : Buffer.concat(chunks).toString('utf8');
+          resolve(new Response(text, { status, headers: answer }));
         });
       },
     );
-    const timer = setTimeout(
-      () => req.destroy(new Error(`${method} ${route}: no answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    function abort() {
+      req.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    }
     function fail(error: Error) {
-      clearTimeout(timer);
+      signal?.removeEventListener('abort', abort);
       reject(error);
     }
+    signal?.addEventListener('abort', abort, { once: true });
     req.on('error', fail);
     req.end(payload);
   });
-}
+};
+
+const clients = new Map<string, MemoryEngineClient>();
 
 /**
- * A POST that must succeed (200 or 201): its body and the client-side wall
- * time; any other status throws with the start of the body.
+ * The client of the API at `base` with `keys`, one per base and keys. Retries
+ * are off, so a measured call is one request and sees every 429 and 503 as it
+ * comes; calls around the measurement pass {@link SETUP_CALL}.
  */
-export async function postOk(
+export function apiClient(
   base: string,
-  route: string,
-  key: string,
-  body: unknown,
-): Promise<{ body: Json; ms: number }> {
-  const t0 = performance.now();
-  let res = await http(base, 'POST', route, { key, body });
-  // Seeding outruns the rate limiter at times: wait as it asks rather than fail the run.
-  for (let retries = 0; res.status === 429 && retries < 30; retries++) {
-    await sleep(retryAfterMs(res.retryAfter));
-    res = await http(base, 'POST', route, { key, body });
+  keys: { apiKey?: string; adminKey?: string },
+): MemoryEngineClient {
+  const id = `${base} ${keys.apiKey ?? ''} ${keys.adminKey ?? ''}`;
+  let client = clients.get(id);
+  if (!client) {
+    client = new MemoryEngineClient({
+      baseUrl: base,
+      ...keys,
+      fetch: nodeFetch,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      retry: { maxAttempts: 1 },
+    });
+    clients.set(id, client);
   }
-  const ms = performance.now() - t0;
-  if (res.status !== 200 && res.status !== 201) {
-    throw new Error(`POST ${route}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-  }
-  return { body: res.body!, ms };
+  return client;
 }
 
-/** How long a 429 asks to wait (its `Retry-After` seconds), 1 s when it does not say. */
-function retryAfterMs(header: string | undefined): number {
-  const seconds = Number(header);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 60) * 1000 : 1000;
+/** The client acting for the user whose API key is `key`. */
+export const userClient = (base: string, key: string) => apiClient(base, { apiKey: key });
+
+/**
+ * For calls around the measurement (creating users, seeding, listing):
+ * seeding outruns the rate limiter at times, so these wait as a 429 asks (and
+ * retry a 503 where safe) rather than fail the run.
+ */
+export const SETUP_CALL: CallOptions = { maxAttempts: 30, timeoutMs: 120_000 };
+
+/**
+ * What a failed measured call goes down as: the API's status (0 when none
+ * came) and its error code, or the client's (`client_timeout`, `network_error`).
+ */
+export function failedSample(error: unknown): { ok: false; status: number; error: string } {
+  if (isMemoryEngineError(error))
+    return { ok: false, status: error.status ?? 0, error: error.code };
+  return { ok: false, status: 0, error: error instanceof Error ? error.name : String(error) };
 }

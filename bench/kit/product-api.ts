@@ -1,12 +1,13 @@
 // What the benchmarks ask of the product's API around the calls they measure:
 // users to save memories for, and whether those memories are indexed yet.
-import { postOk, http } from './http.ts';
+import { apiClient, SETUP_CALL, userClient } from './http.ts';
+import type { CreateUserInput } from '../../client/src/index.ts';
 import { checkInterrupted, sleep } from './lifecycle.ts';
 
 /** A new user (`POST /v1/admin/users`) and its API key. */
-export async function createUser(base: string, adminKey: string, body: object = {}) {
-  const created = await postOk(base, '/v1/admin/users', adminKey, body);
-  return { id: created.body.user_id as string, key: created.body.api_key as string };
+export async function createUser(base: string, adminKey: string, body: CreateUserInput = {}) {
+  const created = await apiClient(base, { adminKey }).admin.createUser(body, SETUP_CALL);
+  return { id: created.user_id, key: created.api_key };
 }
 
 /** A memory as `GET /v1/memories` lists it, the fields the benchmarks check. */
@@ -19,32 +20,20 @@ export interface ListedMemory {
 /** Every memory of a user (`GET /v1/memories`, page by page). */
 export async function listMemories(url: string, key: string): Promise<ListedMemory[]> {
   const items: ListedMemory[] = [];
-  let cursor: string | null = null;
-  do {
-    const route: string = `/v1/memories?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const res = await http(url, 'GET', route, { key });
-    if (res.status !== 200) throw new Error(`GET /v1/memories: ${res.status}`);
-    items.push(...(res.body!.items as ListedMemory[]));
-    cursor = res.body!.next_cursor as string | null;
-  } while (cursor);
+  for await (const memory of userClient(url, key).memories.all({ limit: 200 }, SETUP_CALL)) {
+    items.push(memory);
+  }
   return items;
 }
 
 /** Counts a user's memories by index state (`GET /v1/memories`, page by page). */
 export async function countIndexStates(url: string, key: string) {
-  let cursor: string | null = null;
   let indexed = 0;
   let failed = 0;
-  do {
-    const route: string = `/v1/memories?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const res = await http(url, 'GET', route, { key });
-    if (res.status !== 200) throw new Error(`GET /v1/memories: ${res.status}`);
-    for (const m of res.body!.items as { index_state: string }[]) {
-      if (m.index_state === 'indexed') indexed++;
-      if (m.index_state === 'failed') failed++;
-    }
-    cursor = res.body!.next_cursor as string | null;
-  } while (cursor);
+  for await (const m of userClient(url, key).memories.all({ limit: 200 }, SETUP_CALL)) {
+    if (m.index_state === 'indexed') indexed++;
+    if (m.index_state === 'failed') failed++;
+  }
   return { indexed, failed };
 }
 

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { freePort } from '../../infra/temporal/temporal-dev-server.ts';
-import { http } from './http.ts';
+import { apiClient } from './http.ts';
 import { checkInterrupted, cleanups, forceKill, sleep } from './lifecycle.ts';
 import type { PeakFigures } from './process-tree.ts';
 import { PROJECT_ROOT } from './run-setup.ts';
@@ -153,8 +153,10 @@ async function waitReady(url: string, logFile: string, exited: () => boolean) {
       const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
       throw new Error(`the product exited during start-up; log tail:\n${tail}`);
     }
-    const ready = await http(url, 'GET', '/readyz', { timeoutMs: 3000 }).catch(() => null);
-    if (ready?.status === 200) return;
+    const ready = await apiClient(url, {})
+      .ready({ timeoutMs: 3000 })
+      .catch(() => null);
+    if (ready?.status === 'ready') return;
     if (Date.now() > deadline) throw new Error(`the product was not ready within 180 s (${url})`);
     await sleep(250);
   }

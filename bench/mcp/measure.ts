@@ -8,9 +8,9 @@ import {
   checkInterrupted,
   cleanups,
   log,
-  postOk,
   REQUEST_TIMEOUT_MS,
   summarizeMs,
+  userClient,
   type Json,
 } from '../bench-kit.ts';
 import {
@@ -74,12 +74,14 @@ export async function openMcpSession(url: string, key: string): Promise<Client> 
   return client;
 }
 
+/** One `POST /v1/context`, one request: an error answer (a 429 too) ends the run, as an MCP one does. */
 async function restCall(url: string, key: string, m: BenchMessage) {
-  const res = await postOk(url, '/v1/context', key, {
+  const t0 = performance.now();
+  const res = await userClient(url, key).context({
     message: m.message,
     is_new_conversation: m.isNew,
   });
-  return { ms: res.ms, memories: ((res.body.memories as unknown[]) ?? []).length };
+  return { ms: performance.now() - t0, memories: res.memories.length };
 }
 
 async function mcpCall(client: Client, m: BenchMessage) {

@@ -56,7 +56,7 @@ export function markdown(report: Json): string {
       `in ${report.corpus.indexSeconds} s); no model (local heuristic planner and hashing embedder); ` +
       `${report.corpus.messages} messages (${JSON.stringify(report.corpus.byKind)}); 1 warm-up round + ${m.options.rounds} measured rounds; ` +
       `each message once over REST and once over MCP per round, sequentially, alternating which goes first; ` +
-      `one MCP session (SDK Client + StreamableHTTPClientTransport); client-side wall time.`,
+      `one MCP session (SDK Client + StreamableHTTPClientTransport); per-user rate limiter off; client-side wall time, one request a call.`,
     '',
   );
   out.push('## Result', '');

@@ -1,6 +1,6 @@
 // The quality benchmark's corpus in the product: one user per conversation, every
 // turn saved as a memory, and the way back from a memory id to the turns it holds.
-import { checkInterrupted, createUser, postOk } from '../bench-kit.ts';
+import { checkInterrupted, createUser, SETUP_CALL, userClient } from '../bench-kit.ts';
 import { turnMemory, type LocomoConversation } from '../locomo.ts';
 
 const SAVE_BATCH = 100;
@@ -23,8 +23,7 @@ export async function saveConversation(
   for (let i = 0; i < conversation.turns.length; i += SAVE_BATCH) {
     checkInterrupted();
     const turns = conversation.turns.slice(i, i + SAVE_BATCH);
-    const saved = await postOk(url, '/v1/memories', key, { memories: turns.map(turnMemory) });
-    const ids = saved.body.ids as string[];
+    const { ids } = await userClient(url, key).memories.saveMany(turns.map(turnMemory), SETUP_CALL);
     turns.forEach((turn, j) => {
       const list = diaIds.get(ids[j]!) ?? [];
       diaIds.set(ids[j]!, [...list, turn.diaId]);

@@ -199,7 +199,12 @@ function latencySections(report: Json): string[] {
   ] as [string, Json][]) {
     out.push(`| ${label} | ${l.count} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.mean} | ${l.max} |`);
   }
-  out.push('');
+  out.push(
+    '',
+    `Each time is one request. 429s from the per-user rate limiter: ${report.rateLimited}, ` +
+      'each waited out as its `Retry-After` asked and the call made again; the waits are not in the times.',
+    '',
+  );
   const qe = report.queryEmbedding as Json | null;
   if (qe) {
     out.push(

@@ -8,6 +8,8 @@ import net from 'node:net';
 export interface DelayingProxy {
   url: string;
   delayMs: number;
+  /** Connections the proxy has accepted so far. */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -20,6 +22,7 @@ export async function startDelayingProxy(target: string, delayMs: number): Promi
     socket.on('error', () => socket.destroy());
   };
   const server = net.createServer((client) => {
+    proxy.connections++;
     const upstream = net.connect(Number(port), hostname);
     track(client);
     track(upstream);
@@ -37,6 +40,7 @@ export async function startDelayingProxy(target: string, delayMs: number): Promi
   const proxy: DelayingProxy = {
     url: `http://127.0.0.1:${address.port}`,
     delayMs,
+    connections: 0,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();

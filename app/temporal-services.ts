@@ -36,6 +36,8 @@ export interface TemporalServices {
  * save's indexing starts at most 0.1 s later.
  */
 const SAVE_REQUEST_WINDOW_MS = 100;
+/** The embedded dev server's nice value (see `TemporalDevServerOptions.niceness`). */
+const DEV_SERVER_NICENESS = 5;
 /** Past this many memories gathered, a save waits for the flush (a flood cannot grow the buffer). */
 const SAVE_REQUEST_MAX_PENDING = 5_000;
 
@@ -71,6 +73,8 @@ export async function startEmbeddedTemporal(
         namespace: config.TEMPORAL_NAMESPACE,
         logFile: path.join(config.dataDir, 'temporal', 'dev-server.log'),
         log,
+        // Background work: on a busy 2-core box the API's requests get the CPU first.
+        niceness: DEV_SERVER_NICENESS,
       });
       uiUrl = server.uiUrl;
       return server;

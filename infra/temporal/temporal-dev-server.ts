@@ -36,6 +36,12 @@ export interface TemporalDevServerOptions {
   log?: (msg: string) => void;
   /** How long to wait for the frontend and the UI to answer (default 60 s). */
   readyTimeoutMs?: number;
+  /**
+   * The server's nice value (default 0). A product that runs its own dev
+   * server beside its API gives it a higher one, so on a busy machine the
+   * workflow engine (background work) yields the CPU to requests.
+   */
+  niceness?: number;
 }
 
 /** A running `temporal server start-dev` process that this process started. */
@@ -97,6 +103,13 @@ export async function startTemporalDevServer(
     },
   });
   const lastLines = () => tail(logFile, 20, server.logStart);
+  if (options.niceness && server.child.pid) {
+    try {
+      os.setPriority(server.child.pid, options.niceness);
+    } catch (error) {
+      log(`could not lower the dev server's priority: ${errorMessage(error)}`);
+    }
+  }
 
   await waitForService(server, {
     ready: (signal) =>

@@ -1,13 +1,10 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { IndexTarget } from '../core/indexing/indexer.ts';
+import type { BatchTarget, IndexTarget } from '../core/indexing/indexer.ts';
 import { indexingActivityOptions, isBadInput } from './index-memory.workflow.ts';
 
-/** A memory an indexing run is asked to index, with its user. */
-export interface PendingTarget extends IndexTarget {
-  /** Re-embed even if the memory is marked indexed (its vector may be an older pass's). */
-  force?: boolean;
-}
+/** A memory an indexing run is asked to index, with its user (and whether to re-embed). */
+export type PendingTarget = BatchTarget;
 
 /** What a run's passes did (since its start or last continue-as-new). */
 export interface IndexPassCounts {

@@ -48,8 +48,6 @@ export const indexMemoriesSignal = defineSignal<[IndexMemoriesRequest]>('indexMe
 export const indexUserWorkflowId = (userId: string, taskQueue: string) =>
   `index-user-${userId}-${taskQueue}`;
 
-/** Memories per activity call: bounds how long a batch holds the embedder. */
-export const INDEX_USER_BATCH_MAX = INDEX_BATCH_MAX;
 const BATCHES_PER_RUN = 100;
 const DEFAULT_IDLE_MS = 5_000;
 
@@ -82,7 +80,7 @@ export async function indexUserWorkflow(input: IndexUserInput): Promise<IndexUse
     }
     const { userId } = input;
     await indexPass(
-      pending.take(INDEX_USER_BATCH_MAX).map((m) => ({ ...m, userId })),
+      pending.take(INDEX_BATCH_MAX).map((m) => ({ ...m, userId })),
       (again) => pending.add(again.map(({ memoryId, force }) => ({ memoryId, force }))),
       result,
     );

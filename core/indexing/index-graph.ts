@@ -43,23 +43,16 @@ export async function indexGraphs(
     (t) => t.userId,
     (t) => t.memoryId,
   );
-  const memories: Memory[] = [];
-  await forEachUser(byUser, async (userId, ids) => {
-    memories.push(...(await store.getMemories(userId, [...new Set(ids)])));
-  });
   // Groups of one user's memories, each one batched extraction (one model call), `concurrency`
   // at once. Never two users' memories in one prompt: one user's text must not be able to
   // steer what the model extracts from another's.
   const groups: Memory[][] = [];
-  for (const [, own] of groupByUser(
-    memories,
-    (m) => m.userId,
-    (m) => m,
-  )) {
+  await forEachUser(byUser, async (userId, ids) => {
+    const own = await store.getMemories(userId, [...new Set(ids)]);
     for (let i = 0; i < own.length; i += EXTRACT_BATCH_MAX) {
       groups.push(own.slice(i, i + EXTRACT_BATCH_MAX));
     }
-  }
+  });
   const settled = await settleAll(
     groups.map((group) => async () => {
       const { graphs } = await extractor.extractMany(group.map((m) => m.content));

@@ -6,8 +6,9 @@ import type { Authenticator } from './route-registry.ts';
 
 /**
  * Decides who is calling from `Authorization: Bearer <key>` alone: no route
- * takes a user id from the caller. Keys are looked up on every request, so a
- * revoked key stops working at once, on every API process.
+ * takes a user id from the caller. The store remembers keys it has looked up
+ * and forgets one when it is revoked, here or (announced through PostgreSQL)
+ * on any other API process, so a revoked key stops working at once.
  */
 export function createAuthenticator(
   store: RelationalStore,

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { AppError } from '../../core/errors.ts';
+import { listenPg } from './pg-listener.ts';
 import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
 
 export interface PgDriverOptions {
@@ -136,6 +137,8 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
     async exec(sql) {
       await run(pool, sql);
     },
+    listen: (channel, handlers) =>
+      listenPg({ url: options.url, connectTimeoutMs: options.connectTimeoutMs }, channel, handlers),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,3 +1,5 @@
+import type { ListenHandlers } from './pg-listener.ts';
+
 /** Runs one parameterised SQL statement ($1, $2, ...) and returns its rows. */
 export interface SqlExecutor {
   query<T extends object = Record<string, unknown>>(
@@ -16,5 +18,11 @@ export interface SqlDriver extends SqlExecutor {
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Runs a multi-statement script without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Hears notifications on a channel from every process on the same database
+   * (absent where one process owns the database, as with PGlite). Returns the
+   * closer; see {@link ListenHandlers}.
+   */
+  listen?(channel: string, handlers: ListenHandlers): () => Promise<void>;
   close(): Promise<void>;
 }

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors.ts';
 import type { NewNarrative, RelationalStore } from '../../core/ports/relational-store.ts';
+import { createKeyCache, KEY_REVOKED_CHANNEL } from './api-key-cache.ts';
 import { migrate } from './migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { consolidationQueries } from './sql-consolidation-queries.ts';
 import { indexStateQueries } from './sql-index-state-queries.ts';
 import { memoryQueries } from './sql-memory-queries.ts';
+import { revisionQueries } from './sql-memory-revisions.ts';
 import { planCacheQueries } from './sql-plan-cache-queries.ts';
 import { vectorSpaceQueries } from './sql-vector-space-queries.ts';
 import { userQueries } from './sql-user-queries.ts';
@@ -19,10 +21,18 @@ export { contentHash, isUuid } from './sql-rows.ts';
  */
 export async function createSqlRelationalStore(driver: SqlDriver): Promise<RelationalStore> {
   await migrate(driver);
+  // Where another process may revoke a key, the cache waits until it hears revocations.
+  const keys = createKeyCache(!driver.listen);
+  const stopListening = driver.listen?.(KEY_REVOKED_CHANNEL, {
+    onMessage: (keyId) => keys.revoked(keyId),
+    onReady: () => keys.listening(),
+    onLost: () => keys.deaf(),
+  });
 
   return {
     kind: driver.kind,
     ...memoryQueries(driver),
+    ...revisionQueries(driver),
     ...indexStateQueries(driver),
     ...consolidationQueries(driver),
     ...planCacheQueries(driver),
@@ -33,7 +43,10 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
       await driver.query('SELECT 1');
     },
 
-    close: () => driver.close(),
+    async close() {
+      await stopListening?.();
+      await driver.close();
+    },
 
     async createUser({ name = null }) {
       const rows = await driver.query('INSERT INTO users (id, name) VALUES ($1, $2) RETURNING *', [
@@ -71,20 +84,30 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
     },
 
     async findUserByKeyHash(hash) {
+      const remembered = keys.get(hash);
+      if (remembered !== undefined) return remembered;
+      const startedAt = keys.begin();
       const rows = await driver.query<{ id: string; user_id: string }>(
         'SELECT id, user_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
         [hash],
       );
       const row = rows[0];
-      return row ? { userId: String(row.user_id), keyId: String(row.id) } : null;
+      const owner = row ? { userId: String(row.user_id), keyId: String(row.id) } : null;
+      keys.set(hash, owner, startedAt);
+      return owner;
     },
 
     async revokeApiKey(keyId) {
       if (!isUuid(keyId)) return false;
+      // The notification goes out when the revocation commits, to every process listening.
       const rows = await driver.query(
-        'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id',
-        [keyId],
+        `WITH revoked AS (
+           UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id
+         )
+         SELECT id, pg_notify($2, id::text) FROM revoked`,
+        [keyId, KEY_REVOKED_CHANNEL],
       );
+      keys.revoked(keyId);
       return rows.length > 0;
     },
 

@@ -4,9 +4,9 @@ import { bumpVersion } from './sql-data-version.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import {
   dropExpiredContents,
-  insertBatch,
   leaveTombstones,
   lockUser,
+  saveMemories,
 } from './sql-memory-writes.ts';
 import {
   contentHash,
@@ -35,15 +35,12 @@ type MemoryQueries = Pick<
 
 /** Saving, reading, editing and deleting memories, in SQL shared by PGlite and PostgreSQL. */
 export function memoryQueries(driver: SqlDriver): MemoryQueries {
-  const insertMemories = (userId: string, memories: readonly NewMemory[]) =>
-    driver.transaction(async (tx) => {
-      // The user row lock serialises a user's writes, so duplicates resolve the same way.
-      await lockUser(tx, userId);
-      const results = memories.length > 0 ? await insertBatch(tx, userId, memories) : [];
-      const created = results.filter((r) => r.created).length;
-      if (created > 0) await bumpVersion(tx, userId, created);
-      return results;
-    });
+  const insertMemories = async (userId: string, memories: readonly NewMemory[]) => {
+    if (memories.length > 0) return saveMemories(driver, userId, memories);
+    // Nothing to save still says whether the user exists.
+    await driver.transaction((tx) => lockUser(tx, userId));
+    return [];
+  };
 
   return {
     insertMemories,

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors.ts';
 import type { InsertMemoryResult, Memory, NewMemory } from '../../core/ports/relational-store.ts';
-import type { SqlExecutor } from './sql-driver.ts';
+import { bumpVersion } from './sql-data-version.ts';
+import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
 import { contentHash, isUuid, liveSql, MEMORY_COLUMNS, toMemory } from './sql-rows.ts';
 
 /** Locks the user's row (serialising their writes); `not_found` for an unknown user. */
@@ -76,32 +77,95 @@ const INSERT_SQL = `
   ON CONFLICT (user_id, content_hash) DO NOTHING
   RETURNING ${MEMORY_COLUMNS}`;
 
+interface PreparedMemory extends NewMemory {
+  id: string;
+  hash: string;
+}
+
+const prepare = (memories: readonly NewMemory[]): PreparedMemory[] =>
+  memories.map((memory) => ({ id: randomUUID(), hash: contentHash(memory.content), ...memory }));
+
+const insertParams = (userId: string, rows: readonly PreparedMemory[]) => [
+  userId,
+  rows.map((r) => r.id),
+  rows.map((r) => r.content),
+  rows.map((r) => r.hash),
+  rows.map((r) => JSON.stringify(r.tags ?? [])),
+  rows.map((r) => JSON.stringify(r.metadata ?? {})),
+  rows.map((r) => isoOrNull(r.occurredAt)),
+  rows.map((r) => isoOrNull(r.expiresAt)),
+];
+
+// One statement, so one round trip: lock the user's row (as lockUser does, so writes take the
+// same locks in the same order), insert what is new, and count it in the data version.
+const FAST_INSERT_SQL = `
+  WITH owner AS (SELECT id FROM users WHERE id = $1 FOR UPDATE),
+  inserted AS (${INSERT_SQL.replace(
+    'ORDER BY t.position',
+    'WHERE EXISTS (SELECT 1 FROM owner)\n  ORDER BY t.position',
+  )}),
+  bumped AS (
+    UPDATE users SET data_version = data_version + (SELECT count(*) FROM inserted),
+      last_active_at = now()
+    WHERE id = $1 AND EXISTS (SELECT 1 FROM inserted)
+  )
+  SELECT * FROM inserted`;
+
+/**
+ * Saves the user's memories, each once: in one statement when all are new
+ * (the common case), else the new ones so and the rest through
+ * {@link insertBatch} in a transaction, which finds the memories they repeat,
+ * replaces expired ones and tells an unknown user apart.
+ */
+export async function saveMemories(
+  driver: SqlDriver,
+  userId: string,
+  memories: readonly NewMemory[],
+): Promise<InsertMemoryResult[]> {
+  if (memories.length === 0) return [];
+  const rows = prepare(memories);
+  const inserted = isUuid(userId)
+    ? await driver.query(FAST_INSERT_SQL, insertParams(userId, rows))
+    : [];
+  const created = new Map(inserted.map((row) => [String(row.id), toMemory(row)]));
+  const rest = rows.filter((r) => !created.has(r.id));
+  const others =
+    rest.length === 0
+      ? []
+      : await driver.transaction(async (tx) => {
+          await lockUser(tx, userId);
+          const results = await insertPrepared(tx, userId, rest);
+          const count = results.filter((r) => r.created).length;
+          if (count > 0) await bumpVersion(tx, userId, count);
+          return results;
+        });
+  const byId = new Map(rest.map((r, i) => [r.id, others[i]!]));
+  return rows.map((r) => {
+    const memory = created.get(r.id);
+    return memory ? { memory, created: true } : byId.get(r.id)!;
+  });
+}
+
 /** Inserts the user's memories with one statement; content the user already has is not stored twice. */
-export async function insertBatch(
+export function insertBatch(
   tx: SqlExecutor,
   userId: string,
   memories: readonly NewMemory[],
 ): Promise<InsertMemoryResult[]> {
-  const rows = memories.map((memory) => ({
-    id: randomUUID(),
-    hash: contentHash(memory.content),
-    ...memory,
-  }));
+  return insertPrepared(tx, userId, prepare(memories));
+}
+
+async function insertPrepared(
+  tx: SqlExecutor,
+  userId: string,
+  rows: readonly PreparedMemory[],
+): Promise<InsertMemoryResult[]> {
   await dropExpiredContents(
     tx,
     userId,
     rows.map((r) => r.hash),
   );
-  const inserted = await tx.query(INSERT_SQL, [
-    userId,
-    rows.map((r) => r.id),
-    rows.map((r) => r.content),
-    rows.map((r) => r.hash),
-    rows.map((r) => JSON.stringify(r.tags ?? [])),
-    rows.map((r) => JSON.stringify(r.metadata ?? {})),
-    rows.map((r) => isoOrNull(r.occurredAt)),
-    rows.map((r) => isoOrNull(r.expiresAt)),
-  ]);
+  const inserted = await tx.query(INSERT_SQL, insertParams(userId, rows));
   const created = new Map(inserted.map((row) => [String(row.id), toMemory(row)]));
   const missing = rows.filter((r) => !created.has(r.id)).map((r) => r.hash);
   const existing = new Map<string, Memory>();

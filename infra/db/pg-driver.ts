@@ -98,6 +98,8 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
   };
 
   let closed = false;
+  // Listening connections end with the driver, whoever closes it.
+  const listeners = new Set<() => Promise<void>>();
   return {
     kind: 'postgres',
     query: (sql, params) => run(pool, sql, params),
@@ -137,11 +139,23 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
     async exec(sql) {
       await run(pool, sql);
     },
-    listen: (channel, handlers) =>
-      listenPg({ url: options.url, connectTimeoutMs: options.connectTimeoutMs }, channel, handlers),
+    listen(channel, handlers) {
+      const stop = listenPg(
+        { url: options.url, connectTimeoutMs: options.connectTimeoutMs },
+        channel,
+        handlers,
+      );
+      const close = async () => {
+        listeners.delete(close);
+        await stop();
+      };
+      listeners.add(close);
+      return close;
+    },
     async close() {
       if (closed) return;
       closed = true;
+      await Promise.all([...listeners].map((close) => close()));
       await pool.end();
     },
   };

@@ -18,13 +18,15 @@
  *                           own, so the generator's CPU and memory stay out of the target's
  *                           figures; stack: the stack's worker on TASK_QUEUE_LOADTESTS runs them
  *
- * Needs ADMIN_API_KEY (the target's admin key: the run creates its users) and Temporal at
+ * Needs the target's admin key (the run creates its users): ADMIN_API_KEY, else the key
+ * `npm start` generated in DATA_DIR/admin-key, and Temporal at
  * TEMPORAL_ADDRESS (default 127.0.0.1:$TEMPORAL_PORT, the one `npm start` runs).
  */
 import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createLoadTestActivities } from '../activities/loadtest-activities.ts';
+import { readAdminKey } from '../app/admin-key.ts';
 import type { StoredLoadReport } from '../activities/loadtest-report.ts';
 import {
   loadTestProgressQuery,
@@ -147,7 +149,8 @@ function progressLine(p: LoadTestProgress, s: ReturnType<typeof loadTestSettings
 async function startLocalWorker(config: Config, taskQueue: string) {
   if (!config.ADMIN_API_KEY) {
     throw new Error(
-      "ADMIN_API_KEY is not set: the run needs the target's admin key to create users",
+      "no admin key: the run needs the target's admin key to create users (set ADMIN_API_KEY, " +
+        'or start the product once with `npm start`, which generates one in DATA_DIR/admin-key)',
     );
   }
   const connection = await createWorkerConnection(config);
@@ -238,7 +241,9 @@ function printReport(report: StoredLoadReport) {
 }
 
 async function main() {
-  const config = loadConfig();
+  // ADMIN_API_KEY, else the key `npm start` generated for this checkout's data directory.
+  const loaded = loadConfig();
+  const config = { ...loaded, ADMIN_API_KEY: await readAdminKey(loaded) };
   const { input, worker: workerMode } = parseArgs(process.argv.slice(2), config);
   const settings = loadTestSettings(input);
   // Ctrl-C cancels the run (below): the local worker must keep going to carry that out, so

@@ -39,7 +39,7 @@ it('the reindex script sends the generated admin key when ADMIN_API_KEY is not s
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    const env = { ...process.env, DATA_DIR: dataDir, NODE_ENV: 'development' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, NODE_ENV: 'development' };
     delete env.ADMIN_API_KEY;
     const missing = await runScript('scripts/reindex.ts', ['--url', url], env);
     assert.equal(missing.code, 1);

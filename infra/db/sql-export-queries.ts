@@ -1,0 +1,53 @@
+import type { ExportedMemory, PortabilityStore } from '../../core/ports/portability-store.ts';
+import type { SqlDriver } from './sql-driver.ts';
+import { isUuid, liveSql, type Row } from './sql-rows.ts';
+
+/** A timestamptz column as ISO 8601 text in UTC with microseconds (what an export writes). */
+const isoUs = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+// Keyset paging in save order (the (user_id, created_at, id) index, read backwards), so a
+// page costs the same however far into the user's memories it is.
+const EXPORT_SQL = `
+  SELECT id, external_id, content, tags, metadata, state, index_state, revision,
+    ${isoUs('created_at')} AS created_at, ${isoUs('updated_at')} AS updated_at,
+    ${isoUs('occurred_at')} AS occurred_at, ${isoUs('expires_at')} AS expires_at
+  FROM memories
+  WHERE user_id = $1 AND ${liveSql()}
+    AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+  ORDER BY created_at, id
+  LIMIT $4`;
+
+const toExported = (r: Row): ExportedMemory => ({
+  id: String(r.id),
+  externalId: r.external_id === null ? null : String(r.external_id),
+  content: String(r.content),
+  tags: (r.tags as string[]) ?? [],
+  metadata: (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<
+    string,
+    unknown
+  >,
+  state: r.state as ExportedMemory['state'],
+  indexState: r.index_state as ExportedMemory['indexState'],
+  revision: Number(r.revision),
+  createdAt: String(r.created_at),
+  updatedAt: String(r.updated_at),
+  occurredAt: String(r.occurred_at),
+  expiresAt: r.expires_at === null ? null : String(r.expires_at),
+});
+
+/** Reading a user's memories out, page by page, in SQL shared by PGlite and PostgreSQL. */
+export function exportQueries(driver: SqlDriver): Pick<PortabilityStore, 'exportPage'> {
+  return {
+    async exportPage(userId, { limit, after }) {
+      if (!isUuid(userId)) return [];
+      const rows = await driver.query(EXPORT_SQL, [
+        userId,
+        after?.createdAt ?? null,
+        after?.id ?? null,
+        limit,
+      ]);
+      return rows.map(toExported);
+    },
+  };
+}

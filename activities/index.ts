@@ -16,11 +16,13 @@ import type { GraphStore } from '../core/ports/graph-store.ts';
 import type { IndexingQueue } from '../core/ports/indexing-queue.ts';
 import type { LanguageModel } from '../core/ports/language-model.ts';
 import type { NarrativeQueue } from '../core/ports/narrative-queue.ts';
+import type { PortabilityStore } from '../core/ports/portability-store.ts';
 import type { Narrator } from '../core/narrative/narrator.ts';
 import type { RelationalStore, SelfCheck } from '../core/ports/relational-store.ts';
 import type { VectorSpaces } from '../core/ports/vector-space.ts';
 import { createConsolidationActivities } from './consolidation-activities.ts';
 import { heartbeating } from './heartbeat.ts';
+import { createImportActivities } from './import-activities.ts';
 import { createLoadTestActivities, type LoadTestDeps } from './loadtest-activities.ts';
 import { createReembedActivities } from './reembed-activities.ts';
 import { createNarrativeActivities, type MemoryUsageReader } from './narrative-activities.ts';
@@ -33,6 +35,8 @@ export interface ActivityDeps {
   graph: GraphStore;
   extractor: EntityExtractor;
   indexingQueue: IndexingQueue;
+  /** Imports' memories, for the runs that index them; absent, those runs fail. */
+  portability?: PortabilityStore;
   /** Narratives are written with it when no `narrator` is given; null writes them locally. */
   model?: LanguageModel | null;
   /** Writes narratives; defaults to one over `model` with a 12 s timeout. */
@@ -88,6 +92,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReembedActivities(deps),
     ...createConsolidationActivities(deps),
     ...createLoadTestActivities(deps),
+    ...createImportActivities(deps),
 
     /** Writes one self-check row (idempotent per workflow id) and returns it. */
     async recordSelfCheck(input: RecordSelfCheckInput): Promise<SelfCheck> {

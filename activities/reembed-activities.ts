@@ -3,6 +3,7 @@ import { groupByUser } from '../core/indexing/indexing-types.ts';
 import { goneAfterWrite } from '../core/indexing/recheck-written.ts';
 import type { RelationalStore } from '../core/ports/relational-store.ts';
 import type { VectorSpaces } from '../core/ports/vector-space.ts';
+import { filterPayload } from '../core/retrieval/filters.ts';
 
 export interface ReembedPageInput {
   /** The space being filled; refused when this worker is configured for another. */
@@ -47,7 +48,12 @@ export function createReembedActivities(deps: { store: RelationalStore; spaces: 
       const vectors = await target.embedder.embed(page.map((m) => m.content));
       Context.current().heartbeat({ embedded: page.length });
       await target.index.upsert(
-        page.map((m, i) => ({ id: m.id, userId: m.userId, vector: vectors[i]!, tags: m.tags })),
+        page.map((m, i) => ({
+          id: m.id,
+          userId: m.userId,
+          vector: vectors[i]!,
+          ...filterPayload(m),
+        })),
       );
       // A memory deleted meanwhile: its clean-up may have run before this upsert.
       const byUser = groupByUser(

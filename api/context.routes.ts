@@ -44,7 +44,8 @@ function messageContextRoute(s: ApiSchemas, present: ContextPresenter): RouteSpe
       'Simple messages skip AI planning (`plan.source: classifier`); others use a cached plan, ' +
       'the model, or a heuristic. `cache` says which tier answered the plan and the search; ' +
       '`degraded` lists strategies that failed or timed out, as `name: timeout` or ' +
-      '`name: unavailable` (the context is then partial).',
+      '`name: unavailable` (the context is then partial). `filters` (as on `/v1/search`) and ' +
+      '`from`/`to` narrow which memories it may use.',
     body: s.contextBody,
     responses: { 200: { description: 'the context', schema: s.contextOut } },
     async handler({ body, userId, res }) {

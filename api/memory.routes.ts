@@ -87,8 +87,10 @@ export function memoryRoutes(
       summary: 'Search memories by meaning and by the entities a query names',
       description:
         '`tags` keeps memories with at least one of the tags; `from` and `to` keep memories whose ' +
-        'event happened in that range. `degraded` lists retrievers that failed or timed out ' +
-        '(the results are then partial).',
+        'event happened in that range; `filters` narrows by metadata, tags (all/any), event time ' +
+        'and state (default active), every part at once, and goes with `tags`/`from`/`to` ' +
+        '(giving the same part both ways is a 400). `degraded` lists retrievers that failed or ' +
+        'timed out (the results are then partial).',
       body: s.searchBody,
       responses: { 200: { description: 'ranked results', schema: s.searchOut } },
       handler: ({ body, userId }) => present.search(userId, body),

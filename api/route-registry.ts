@@ -19,6 +19,8 @@ export interface RouteContext<P, Q, B> {
 export interface RouteResult {
   status: number;
   body?: unknown;
+  /** The handler wrote the response itself (a stream): nothing more is sent. */
+  sent?: boolean;
 }
 
 /** One route: its schemas validate requests and document it, so the spec cannot drift. */
@@ -105,6 +107,7 @@ export function mountRoutes(routes: readonly RouteSpec[], auth: Authenticator): 
       const bodySchema = typeof route.body === 'function' ? route.body(rawBody) : route.body;
       const body = bodySchema ? parse(bodySchema, rawBody, 'body') : undefined;
       const result = await route.handler({ params, query, body, userId, req, res });
+      if (result.sent) return;
       if (result.body === undefined) res.status(result.status).end();
       else res.status(result.status).json(result.body);
     };

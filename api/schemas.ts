@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { MAX_TTL_S } from '../core/memories/memory-service.ts';
 import { planFallbackSchema } from '../core/planning/context-plan.ts';
+import { adminSchemas } from './admin.schemas.ts';
+import { scopedBody, type ScopedBody } from './filters.schemas.ts';
+import { conversationSchemas } from './conversation.schemas.ts';
 
 export interface Limits {
   maxMemoryChars: number;
@@ -46,7 +49,7 @@ const futureDate = isoDate.refine((text) => Date.parse(text) > Date.now(), {
 });
 
 /** Both ways to give an expiry at once is ambiguous: the caller must choose. */
-const oneExpiry = {
+export const oneExpiry = {
   check: (v: { expires_at?: unknown; ttl_s?: unknown }) =>
     v.expires_at === undefined || v.ttl_s === undefined,
   message: { message: 'expected either expires_at or ttl_s, not both', path: ['ttl_s'] },
@@ -124,7 +127,7 @@ function memoryFields({ maxMemoryChars, maxTags }: Limits) {
 }
 
 /** What callers send to save, edit, list and search memories. */
-function memoryInputSchemas(fields: ReturnType<typeof memoryFields>) {
+function memoryInputSchemas(fields: ReturnType<typeof memoryFields>, scoped: ScopedBody) {
   const { tag, tags, metadata, content, occurredAt, expiresAt, ttlS } = fields;
   // The fields of one memory, unrefined so other edges can pick from it (`saveOne` validates).
   const newMemory = z.strictObject({
@@ -169,12 +172,10 @@ function memoryInputSchemas(fields: ReturnType<typeof memoryFields>) {
       to: isoDate.optional().describe('only memories whose event happened before this'),
       state: z.enum(['active', 'archived']).optional(),
     }),
-    searchBody: z.strictObject({
+    searchBody: scoped({
       query: boundedText('expected a non-empty query', 2000),
       limit: pageLimit(z.number({ error: 'expected a number' }), 50, 10),
       tags: tags.optional(),
-      from: isoDate.optional().describe('only memories whose event happened at or after this'),
-      to: isoDate.optional().describe('only memories whose event happened before this'),
     }),
   };
 }
@@ -230,10 +231,10 @@ function memoryOutputSchemas() {
 }
 
 /** The context route's body and answer. */
-function contextSchemas() {
+function contextSchemas(scoped: ScopedBody) {
   const cacheTier = z.enum(['l1', 'l2', 'l3', 'miss', 'off']);
   return {
-    contextBody: z.strictObject({
+    contextBody: scoped({
       message: boundedText('expected a non-empty message', 8000),
       is_new_conversation: z.boolean({ error: 'expected true or false' }).default(false),
       depth: z
@@ -275,23 +276,14 @@ function contextSchemas() {
   };
 }
 
-/** Users and keys, for the admin routes. */
-function adminSchemas() {
-  const keyOut = z.object({ user_id: z.uuid(), api_key: z.string(), key_id: z.uuid() });
-  return {
-    createUserBody: z.strictObject({
-      name: z.string().trim().min(1).max(200, 'expected at most 200 characters').optional(),
-    }),
-    createUserOut: keyOut,
-    issueKeyOut: keyOut,
-  };
-}
-
 /** Request and response schemas; they validate requests and generate the OpenAPI document. */
 export function apiSchemas(limits: Limits) {
+  const fields = memoryFields(limits);
+  const scoped = scopedBody({ tag: fields.tag, isoDate });
   return {
-    ...contextSchemas(),
-    ...memoryInputSchemas(memoryFields(limits)),
+    ...contextSchemas(scoped),
+    ...memoryInputSchemas(fields, scoped),
+    ...conversationSchemas(fields),
     ...memoryOutputSchemas(),
     ...adminSchemas(),
   };

@@ -5,8 +5,10 @@ import { adminRoutes, reindexRoutes } from './admin.routes.ts';
 import { loadTestRoutes } from './loadtest.routes.ts';
 import { createAuthenticator } from './auth.ts';
 import { contextRoutes } from './context.routes.ts';
+import { conversationRoutes } from './conversation.routes.ts';
 import { createMcpRoutes, type McpRouter, type McpRoutesOptions } from './mcp/mcp-routes.ts';
 import { memoryRoutes } from './memory.routes.ts';
+import { portabilityRoutes, type PortabilityDeps } from './portability.routes.ts';
 import { rateLimitedAuthenticator, type RateLimitOptions } from './rate-limit.ts';
 import type { Authenticator, RouteSpec } from './route-registry.ts';
 import { apiSchemas, type Limits } from './schemas.ts';
@@ -18,6 +20,8 @@ export interface V1Deps {
   adminApiKey: string | undefined;
   /** Told about tool failures that are not `AppError`s (bugs, not bad input). */
   onUnexpectedError?: (error: unknown, tool: string) => void;
+  /** Export and import of memories (`/v1/export`, `/v1/import`); absent, those routes are not served. */
+  portability?: PortabilityDeps;
   /** Load-test runs (admin routes); absent where no workflow engine is wired. */
   loadTests?: { service: LoadTests; selfUrl: () => string | null };
   /**
@@ -40,6 +44,7 @@ export function createV1({
   adminApiKey,
   onUnexpectedError,
   loadTests,
+  portability,
   rateLimit,
   mcp,
 }: V1Deps): {
@@ -54,9 +59,11 @@ export function createV1({
     routes: [
       ...contextRoutes(schemas, engine.context, engine.narratives),
       ...memoryRoutes(schemas, engine.memories, engine.search),
+      ...conversationRoutes(schemas, engine.conversations),
       ...adminRoutes(schemas, engine.admin),
       ...reindexRoutes(engine.reindexFailed),
       ...(loadTests ? loadTestRoutes(loadTests.service, loadTests.selfUrl) : []),
+      ...(portability ? portabilityRoutes(schemas, store, portability) : []),
     ],
     auth,
     mcp: createMcpRoutes({

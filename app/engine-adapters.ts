@@ -10,6 +10,7 @@ import type { CacheStore } from '../core/ports/cache-store.ts';
 import type { Embedder } from '../core/ports/embedder.ts';
 import type { GraphStore } from '../core/ports/graph-store.ts';
 import type { LanguageModel } from '../core/ports/language-model.ts';
+import type { PortabilityStore } from '../core/ports/portability-store.ts';
 import type { RelationalStore } from '../core/ports/relational-store.ts';
 import type { VectorIndex } from '../core/ports/vector-index.ts';
 import { createRedisCacheStore } from '../infra/cache/redis-cache-store.ts';
@@ -17,6 +18,7 @@ import type { Config } from '../infra/config.ts';
 import { createPgDriver } from '../infra/db/pg-driver.ts';
 import { createPgliteDriver } from '../infra/db/pglite-driver.ts';
 import type { SqlDriver } from '../infra/db/sql-driver.ts';
+import { createSqlPortabilityStore } from '../infra/db/sql-import-queries.ts';
 import { createSqlRelationalStore } from '../infra/db/sql-relational-store.ts';
 import { createNeo4jGraphStore } from '../infra/graph/neo4j-graph-store.ts';
 import { createSqlGraphStore } from '../infra/graph/sql-graph-store.ts';
@@ -32,6 +34,8 @@ import {
 /** Every port the engine runs over, built from the configuration. */
 export interface EngineAdapters {
   store: RelationalStore;
+  /** Export and import of a user's memories, in the relational store's database. */
+  portability: PortabilityStore;
   /** The embedding spaces (see infra/vector/vector-spaces.ts). */
   spaces: ManagedVectorSpaces;
   /** The configured embedder's index (its space may still be building). */
@@ -189,6 +193,7 @@ export async function createEngineAdapters(
     );
     return {
       store,
+      portability: createSqlPortabilityStore(driver),
       spaces,
       vectors,
       graph,

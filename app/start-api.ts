@@ -8,6 +8,7 @@ import type { Config } from '../infra/config.ts';
 import type { Metrics } from '../infra/metrics/metrics.ts';
 import type { Supervisor } from '../infra/process/supervisor.ts';
 import { createTemporalProbe, pingTemporal } from '../infra/temporal/connection.ts';
+import { createTemporalImportRuns } from '../infra/temporal/temporal-import-runs.ts';
 import { createTemporalLoadTests } from '../infra/temporal/temporal-load-tests.ts';
 import type { RunningWorker } from '../workers/worker.ts';
 import type { EngineAdapters } from './engine-adapters.ts';
@@ -67,6 +68,17 @@ export async function startApi(
     limits: { maxMemoryChars: config.MAX_MEMORY_CHARS, maxTags: config.MAX_TAGS },
     adminApiKey: config.ADMIN_API_KEY,
     onUnexpectedError: (error, tool) => logger.error({ err: error, tool }, 'MCP tool failed'),
+    portability: {
+      store: engine.portability,
+      runs: createTemporalImportRuns(temporal.client, config.TASK_QUEUE_INDEXING),
+      onExportError: (error, requestId) =>
+        logger.warn({ err: error, request_id: requestId }, 'export failed after it began'),
+      onImportRunError: (error, importId) =>
+        logger.warn(
+          { err: error, import_id: importId },
+          'import indexing run not started; its memories wait for the reconciler',
+        ),
+    },
     loadTests: {
       service: createTemporalLoadTests(temporal.client, config.TASK_QUEUE_LOADTESTS),
       // Known once the server listens (PORT may be 0).

@@ -12,9 +12,11 @@ import {
 import { UsageError, type Command, type CommandContext } from './command.ts';
 import { adminCommands } from './commands/admin.ts';
 import { consolidateCommands } from './commands/consolidate.ts';
+import { conversationCommands } from './commands/conversations.ts';
 import { loadTestCommands } from './commands/loadtest.ts';
 import { memoryCommands } from './commands/memories.ts';
 import { narrativeCommands } from './commands/narratives.ts';
+import { portabilityCommands } from './commands/portability.ts';
 import { selfCheckCommands } from './commands/selfcheck.ts';
 import { createOutput, type Output, type Streams } from './output.ts';
 import {
@@ -28,6 +30,8 @@ import {
 
 export const COMMANDS: readonly Command[] = [
   ...memoryCommands,
+  ...portabilityCommands,
+  ...conversationCommands,
   ...adminCommands,
   ...loadTestCommands,
   ...narrativeCommands,

@@ -3,10 +3,12 @@
 // narratives, consolidation rules, and the small shared helpers (util/,
 // concurrency/). Imports nothing outside core/; every other room may import it.
 // This file assembles the engine's services from the ports.
+import { createTokenBucket } from './concurrency/token-bucket.ts';
 import { requeueFailedIndexing } from './indexing/requeue.ts';
 import { createAdminService } from './memories/memory-service.ts';
 import { createSearchService } from './retrieval/search-service.ts';
 import { createEngineCaches } from './engine/engine-caches.ts';
+import { createEngineConversations } from './engine/engine-conversations.ts';
 import { createEngineContext, createEnginePlans } from './engine/engine-planning.ts';
 import { createEngineRetrieval } from './engine/engine-retrieval.ts';
 import {
@@ -34,7 +36,18 @@ export function createEngine(
   const memories = createEngineMemories(ports, hooks, requestNarrative);
   const caches = createEngineCaches(ports, settings, hooks);
   const retrieval = createEngineRetrieval(ports, settings, caches.embedding);
-  const plans = createEnginePlans(ports.model, settings.model, caches.plan);
+  // Planning and conversation extraction draw on one model budget.
+  const modelBucket =
+    settings.model.bucket ??
+    createTokenBucket({
+      capacity: settings.model.burst,
+      refillPerSecond: settings.model.ratePerSecond,
+    });
+  const plans = createEnginePlans(
+    ports.model,
+    { ...settings.model, bucket: modelBucket },
+    caches.plan,
+  );
   const context = createEngineContext(
     {
       retrieval: retrieval.deps,
@@ -47,14 +60,22 @@ export function createEngine(
     hooks,
   );
 
+  const search = createSearchService({
+    ...retrieval.deps,
+    retrieverTimeoutMs: settings.strategyTimeoutMs,
+    ...(hooks.onSearchRetrieverError ? { onRetrieverError: hooks.onSearchRetrieverError } : {}),
+  });
+
   return {
     memories,
-    search: createSearchService({
-      ...retrieval.deps,
-      retrieverTimeoutMs: settings.strategyTimeoutMs,
-      ...(hooks.onSearchRetrieverError ? { onRetrieverError: hooks.onSearchRetrieverError } : {}),
-    }),
+    search,
     context,
+    conversations: createEngineConversations(
+      ports,
+      settings,
+      { search, bucket: modelBucket, requestNarrative },
+      hooks,
+    ),
     admin: createAdminService(ports.store),
     /** Puts failed memories (one user's, or everyone's) back to pending and requests their indexing. */
     reindexFailed: (userId?: string) =>

@@ -9,6 +9,7 @@ export * from './index-memory.workflow.ts';
 export * from './index-reconciler.workflow.ts';
 export * from './index-shard.workflow.ts';
 export * from './index-user.workflow.ts';
+export * from './import.workflow.ts';
 export * from './load-test.workflow.ts';
 export * from './narrative-feeder.workflow.ts';
 export * from './narrative-scheduler.workflow.ts';

@@ -3,6 +3,7 @@ import type { CallToolRequest, CallToolResult } from '@modelcontextprotocol/sdk/
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import type { ContextPresenter } from '../presenters/context.presenter.ts';
+import type { ConversationPresenter } from '../presenters/conversation.presenter.ts';
 import type { MemoryPresenter } from '../presenters/memory.presenter.ts';
 import { parseInput } from '../validation.ts';
 
@@ -11,6 +12,7 @@ export interface ToolContext {
   userId: string;
   memories: MemoryPresenter;
   contexts: ContextPresenter;
+  conversations: ConversationPresenter;
 }
 
 /** One MCP tool: what `tools/list` shows of it, and what a call runs once its arguments are valid. */

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type { ContextResult, ContextService } from '../../core/context/context-service.ts';
 import type { Engine } from '../../core/engine.ts';
 import { AppError } from '../../core/errors.ts';
+import { retrievalFilter } from '../filters.schemas.ts';
+import { givenFields } from '../given-fields.ts';
 import type { ApiSchemas } from '../schemas.ts';
 import { narrativeView, rankedView, type Presented } from './views.ts';
 
@@ -39,6 +41,11 @@ export class ContextPresenter {
       message: input.message,
       isNewConversation: input.is_new_conversation,
       depth: input.depth,
+      ...givenFields({
+        filter: retrievalFilter(input.filters),
+        from: input.from === undefined ? undefined : new Date(input.from),
+        to: input.to === undefined ? undefined : new Date(input.to),
+      }),
     });
     return {
       status: 200,

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { MemoryEdit, MemoryInput, MemoryService } from '../../core/memories/memory-service.ts';
 import type { SearchService } from '../../core/retrieval/search-service.ts';
+import { retrievalFilter } from '../filters.schemas.ts';
 import { givenFields } from '../given-fields.ts';
 import type { ApiSchemas } from '../schemas.ts';
 import {
@@ -108,7 +109,12 @@ export class MemoryPresenter {
     const query = {
       query: input.query,
       limit: input.limit,
-      ...givenFields({ tags: input.tags, from: dateOf(input.from), to: dateOf(input.to) }),
+      ...givenFields({
+        tags: input.tags,
+        from: dateOf(input.from),
+        to: dateOf(input.to),
+        filter: retrievalFilter(input.filters),
+      }),
     };
     const { hits, degraded } = await this.searcher.searchWithStatus(userId, query);
     return { status: 200, body: { results: hits.map(rankedView), degraded } };

@@ -53,6 +53,11 @@ const TYPES: { name: string; doc: string; type: string }[] = [
     type: 'Flat<Omit<In<S["searchBody"]>, "limit"> & { limit?: Out<S["searchBody"]>["limit"] }>',
   },
   { name: 'ContextInput', doc: '`POST /v1/context`.', type: 'In<S["contextBody"]>' },
+  {
+    name: 'RememberConversationInput',
+    doc: '`POST /v1/conversations`: the messages (1–200), and tags or metadata for new memories.',
+    type: 'In<S["conversationBody"]>',
+  },
   { name: 'CreateUserInput', doc: '`POST /v1/admin/users`.', type: 'In<S["createUserBody"]>' },
   {
     name: 'ReindexInput',
@@ -80,6 +85,16 @@ const TYPES: { name: string; doc: string; type: string }[] = [
   { name: 'ContextResult', doc: 'The context for a message.', type: 'Out<S["contextOut"]>' },
   { name: 'Narrative', doc: "The user's current narrative.", type: 'Out<S["narrativeOut"]>' },
   {
+    name: 'ConversationResult',
+    doc: 'What a conversation created, updated and skipped, and how its facts were found.',
+    type: 'Out<S["conversationOut"]>',
+  },
+  {
+    name: 'MemoryRevisions',
+    doc: 'What a memory said before its revisions, newest first.',
+    type: 'Out<S["revisionsOut"]>',
+  },
+  {
     name: 'CreateUserResult',
     doc: 'A new user and its first API key (shown once).',
     type: 'Out<S["createUserOut"]>',
@@ -96,6 +111,11 @@ const TYPES: { name: string; doc: string; type: string }[] = [
     type: 'Out<typeof LoadTest.__startOut>',
   },
   { name: 'LoadTestRun', doc: 'A load test run.', type: 'Out<typeof LoadTest.__statusOut>' },
+  {
+    name: 'ImportResult',
+    doc: 'An import: its counts, first refused lines and indexing (`POST /v1/import`).',
+    type: 'Out<P["importOut"]>',
+  },
   { name: 'ApiErrorCode', doc: "The API's error codes.", type: 'ErrorCode' },
   { name: 'ApiErrorBody', doc: 'The envelope of every error response.', type: 'Flat<ErrorBody>' },
 ];
@@ -107,8 +127,10 @@ function probeSource(): string {
     "import type { ErrorBody } from '../../api/errors.ts';",
     "import type { reindexSchemas } from '../../api/reindex.schemas.ts';",
     "import type * as LoadTest from '../../api/loadtest.routes.ts';",
+    "import type { PortabilitySchemas } from '../../api/portability.schemas.ts';",
     "import type { ErrorCode } from '../../core/errors.ts';",
     'type S = ApiSchemas;',
+    'type P = PortabilitySchemas;',
     'type In<T extends z.ZodType> = z.input<T>;',
     'type Out<T extends z.ZodType> = z.output<T>;',
     'type Flat<T> = { [K in keyof T]: T[K] };',

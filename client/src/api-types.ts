@@ -36,11 +36,11 @@ export type UpdateMemoryInput = {
 };
 /** `GET /v1/memories`: page size (1–200, default 50), cursor and filters. */
 export type ListMemoriesInput = {
-  state?: 'active' | 'archived' | undefined;
-  cursor?: string | undefined;
   tag?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
+  state?: 'active' | 'archived' | undefined;
+  cursor?: string | undefined;
   limit?: number | undefined;
 };
 /** `POST /v1/search`: the query, at most `limit` results (1–50, default 10), tags. */
@@ -49,6 +49,17 @@ export type SearchInput = {
   from?: string | undefined;
   to?: string | undefined;
   query: string;
+  filters?:
+    | {
+        metadata?:
+          | Record<string, string | number | boolean | { in: (string | number | boolean)[] }>
+          | undefined;
+        tags?: { all?: string[] | undefined; any?: string[] | undefined } | undefined;
+        from?: string | undefined;
+        to?: string | undefined;
+        state?: 'active' | 'archived' | undefined;
+      }
+    | undefined;
   limit?: number | undefined;
 };
 /** `POST /v1/context`. */
@@ -56,6 +67,25 @@ export type ContextInput = {
   message: string;
   is_new_conversation?: boolean | undefined;
   depth?: 0 | 1 | 2 | 3 | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  filters?:
+    | {
+        metadata?:
+          | Record<string, string | number | boolean | { in: (string | number | boolean)[] }>
+          | undefined;
+        tags?: { all?: string[] | undefined; any?: string[] | undefined } | undefined;
+        from?: string | undefined;
+        to?: string | undefined;
+        state?: 'active' | 'archived' | undefined;
+      }
+    | undefined;
+};
+/** `POST /v1/conversations`: the messages (1–200), and tags or metadata for new memories. */
+export type RememberConversationInput = {
+  messages: { role: 'user' | 'assistant' | 'system'; content: string; at?: string | undefined }[];
+  tags?: string[] | undefined;
+  metadata?: Record<string, JSONType> | undefined;
 };
 /** `POST /v1/admin/users`. */
 export type CreateUserInput = { name?: string | undefined };
@@ -160,6 +190,48 @@ export type Narrative = {
   model: string;
   created_at: string;
 };
+/** What a conversation created, updated and skipped, and how its facts were found. */
+export type ConversationResult = {
+  created: {
+    id: string;
+    content: string;
+    revision: number;
+    index_state: 'pending' | 'indexed' | 'failed';
+    occurred_at: string;
+    message: number;
+  }[];
+  updated: {
+    previous: { revision: number; content: string };
+    id: string;
+    content: string;
+    revision: number;
+    index_state: 'pending' | 'indexed' | 'failed';
+    occurred_at: string;
+    message: number;
+  }[];
+  skipped: {
+    content: string;
+    reason: 'repeat' | 'not_memorable' | 'memory_changed' | 'not_a_user_turn' | 'too_many_facts';
+    message: number;
+    memory_id?: string | undefined;
+  }[];
+  extraction: {
+    source: 'model' | 'local';
+    model_calls: number;
+    fallback?: 'off_schema' | 'timeout' | 'rate_limited' | 'model_error' | undefined;
+  };
+};
+/** What a memory said before its revisions, newest first. */
+export type MemoryRevisions = {
+  items: {
+    revision: number;
+    content: string;
+    tags: string[];
+    metadata: Record<string, unknown>;
+    occurred_at: string;
+    replaced_at: string;
+  }[];
+};
 /** A new user and its first API key (shown once). */
 export type CreateUserResult = { user_id: string; api_key: string; key_id: string };
 /** Another API key for a user. */
@@ -175,6 +247,28 @@ export type LoadTestRun = {
   progress: unknown;
   result: unknown;
   failure: string | null;
+};
+/** An import: its counts, first refused lines and indexing (`POST /v1/import`). */
+export type ImportResult = {
+  errors: { line: number; message: string }[];
+  indexing: {
+    state: 'pending' | 'running' | 'done';
+    indexed: number;
+    failed: number;
+    workflow_id: string | null;
+  };
+  status_url: string;
+  created_at: string;
+  received_at: string | null;
+  indexed_at: string | null;
+  read: number;
+  created: number;
+  duplicates: number;
+  refused: number;
+  ignored: number;
+  import_id: string;
+  state: 'receiving' | 'received' | 'refused' | 'interrupted';
+  all_or_nothing: boolean;
 };
 /** The API's error codes. */
 export type ApiErrorCode =

@@ -1,16 +1,20 @@
 import type {
   ContextInput,
   ContextResult,
+  ConversationResult,
   CreateUserInput,
   CreateUserResult,
+  ImportResult,
   IssueKeyResult,
   ListMemoriesInput,
   LoadTestRun,
   Memory,
   MemoryPage,
+  MemoryRevisions,
   Narrative,
   ReindexInput,
   ReindexResult,
+  RememberConversationInput,
   SaveMemoriesInput,
   SaveMemoriesResult,
   SaveMemoryInput,
@@ -22,6 +26,16 @@ import type {
   UpdateMemoryInput,
 } from './api-types.ts';
 import type { Health, Readiness } from './ops-types.ts';
+import {
+  bodyChunks,
+  jsonLines,
+  openStream,
+  type ExportLine,
+  type ExportOptions,
+  type ImportBody,
+  type ImportOptions,
+  type StreamCallOptions,
+} from './portability.ts';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.ts';
 import {
   send,
@@ -103,6 +117,69 @@ export class MemoryEngineClient {
     return this.send({ ...userCall('POST', '/v1/search'), body: input }, call);
   }
 
+  /**
+   * `POST /v1/conversations`: what is worth remembering from the user's turns, saved
+   * (created, updated with the old content kept, or skipped with a reason). Sending the
+   * same conversation again changes nothing, so it is retried like a save.
+   */
+  rememberConversation(
+    input: RememberConversationInput,
+    call?: CallOptions,
+  ): Promise<ConversationResult> {
+    return this.send({ ...userCall('POST', '/v1/conversations'), body: input }, call);
+  }
+
+  /**
+   * `GET /v1/export`: the user's memories (and with `narrative`, their
+   * narrative first), parsed line by line as the answer streams in, so
+   * memory stays flat however many there are.
+   */
+  exportMemories(
+    options: ExportOptions = {},
+    call?: StreamCallOptions,
+  ): AsyncGenerator<ExportLine> {
+    return jsonLines(this.exportNdjson(options, call));
+  }
+
+  /** `GET /v1/export` as the NDJSON bytes arrive (to write to a file). */
+  exportNdjson(options: ExportOptions = {}, call?: StreamCallOptions): AsyncGenerator<Uint8Array> {
+    return this.stream(userCall('GET', '/v1/export'), options, call);
+  }
+
+  /**
+   * `POST /v1/import`: NDJSON (an export, or lines of its shape) sent as a
+   * stream; answers once every line is read, with the counts and the first
+   * refused lines. Importing the same lines again creates nothing, so a
+   * text or bytes body is retried like a save; a stream is sent once.
+   */
+  async importMemories(
+    body: ImportBody,
+    options: ImportOptions = {},
+    call?: StreamCallOptions,
+  ): Promise<ImportResult> {
+    const query = { all_or_nothing: options.allOrNothing ? 'true' : undefined };
+    const spec = { ...userCall('POST', '/v1/import'), query, stream: body };
+    const { response } = await openStream(this.transport, spec, call);
+    return (await response.json()) as ImportResult;
+  }
+
+  /** The user's imports (`/v1/imports`). */
+  readonly imports = {
+    /** `GET /v1/imports/:id`: counts, refused lines and the indexing run's progress. */
+    get: (importId: string, call?: CallOptions): Promise<ImportResult> =>
+      this.send(userCall('GET', `/v1/imports/${id(importId)}`), call),
+  };
+
+  private async *stream(
+    spec: RequestSpec,
+    options: ExportOptions,
+    call?: StreamCallOptions,
+  ): AsyncGenerator<Uint8Array> {
+    const query = { narrative: options.narrative ? 'true' : undefined };
+    const { response, requestId } = await openStream(this.transport, { ...spec, query }, call);
+    yield* bodyChunks(response, requestId);
+  }
+
   /** `GET /v1/narrative`: the user's portrait; a `not_found` error until the first is written. */
   narrative(call?: CallOptions): Promise<Narrative> {
     return this.send(userCall('GET', '/v1/narrative'), call);
@@ -131,6 +208,9 @@ export class MemoryEngineClient {
     /** `PATCH /v1/memories/:id`: a content or tag change is re-indexed. */
     update: (memoryId: string, input: UpdateMemoryInput, call?: CallOptions): Promise<Memory> =>
       this.send({ ...userCall('PATCH', `/v1/memories/${id(memoryId)}`), body: input }, call),
+    /** `GET /v1/memories/:id/revisions`: what the memory said before, newest first. */
+    revisions: (memoryId: string, call?: CallOptions): Promise<MemoryRevisions> =>
+      this.send(userCall('GET', `/v1/memories/${id(memoryId)}/revisions`), call),
     /** `DELETE /v1/memories/:id`. */
     delete: (memoryId: string, call?: CallOptions): Promise<void> =>
       this.send({ ...userCall('DELETE', `/v1/memories/${id(memoryId)}`), goneIsDone: true }, call),
@@ -168,6 +248,19 @@ export class MemoryEngineClient {
       call?: CallOptions,
     ): Promise<StartLoadTestResult> =>
       this.send({ ...adminCall('POST', '/v1/admin/loadtests', false), body: input }, call),
+    /** `GET /v1/admin/users/:id/export`: one user's memories, streamed as `exportMemories` does. */
+    exportUser: (
+      userId: string,
+      options: ExportOptions = {},
+      call?: StreamCallOptions,
+    ): AsyncGenerator<ExportLine> => jsonLines(this.admin.exportUserNdjson(userId, options, call)),
+    /** `GET /v1/admin/users/:id/export` as the NDJSON bytes arrive. */
+    exportUserNdjson: (
+      userId: string,
+      options: ExportOptions = {},
+      call?: StreamCallOptions,
+    ): AsyncGenerator<Uint8Array> =>
+      this.stream(adminCall('GET', `/v1/admin/users/${id(userId)}/export`, true), options, call),
     /** `GET /v1/admin/loadtests/:id`: progress while it runs, the report summary once done. */
     loadTest: (workflowId: string, call?: CallOptions): Promise<LoadTestRun> =>
       this.send(adminCall('GET', `/v1/admin/loadtests/${id(workflowId)}`, true), call),

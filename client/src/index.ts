@@ -14,6 +14,15 @@ export {
   type MemoryEngineErrorCode,
 } from './errors.ts';
 export type { CallOptions, RetryEvent } from './transport.ts';
+export type {
+  ExportedMemoryLine,
+  ExportedNarrativeLine,
+  ExportLine,
+  ExportOptions,
+  ImportBody,
+  ImportOptions,
+  StreamCallOptions,
+} from './portability.ts';
 export { parseRetryAfter, type RetryOptions } from './retry.ts';
 export type * from './api-types.ts';
 export type * from './ops-types.ts';

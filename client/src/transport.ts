@@ -57,11 +57,15 @@ export interface RequestSpec {
 type Outcome =
   { ok: true; value: unknown } | { ok: false; error: MemoryEngineError; retryable: boolean };
 
-const newRequestId = (): string =>
+export const newRequestId = (): string =>
   globalThis.crypto?.randomUUID?.() ??
   `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 
-function keyFor(options: TransportOptions, spec: RequestSpec, requestId: string): string | null {
+export function keyFor(
+  options: TransportOptions,
+  spec: RequestSpec,
+  requestId: string,
+): string | null {
   if (spec.auth === 'none') return null;
   const key = spec.auth === 'admin' ? options.adminKey : options.apiKey;
   if (key) return key;
@@ -74,7 +78,7 @@ function keyFor(options: TransportOptions, spec: RequestSpec, requestId: string)
   });
 }
 
-function urlOf(baseUrl: string, spec: RequestSpec): string {
+export function urlOf(baseUrl: string, spec: RequestSpec): string {
   const url = new URL(baseUrl);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}${spec.path}`;
   for (const [name, value] of Object.entries(spec.query ?? {})) {
@@ -84,7 +88,7 @@ function urlOf(baseUrl: string, spec: RequestSpec): string {
 }
 
 /** A fetch failure in a line: its message and, where the runtime gives one, the system's code. */
-function describeFailure(cause: unknown): string {
+export function describeFailure(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
   const inner = (cause as { cause?: { code?: unknown; message?: unknown } }).cause;
   const why = typeof inner?.code === 'string' ? inner.code : inner?.message;
@@ -92,7 +96,7 @@ function describeFailure(cause: unknown): string {
 }
 
 /** The API's error envelope, or an `invalid_response` when the body is not one. */
-function errorOfAnswer(
+export function errorOfAnswer(
   status: number,
   text: string,
   requestId: string,

@@ -1,7 +1,8 @@
 import { settleAll, withTimeout } from '../concurrency/limits.ts';
 import type { ContextPlan } from '../planning/context-plan.ts';
 import type { CacheTier } from '../planning/plan-service.ts';
-import type { Narrative } from '../ports/relational-store.ts';
+import type { Narrative, RetrievalFilter } from '../ports/relational-store.ts';
+import { DEFAULT_STATE, filterKey } from '../retrieval/filters.ts';
 import { fuseRankings, type FusedHit, type RankedList } from '../retrieval/fusion.ts';
 import type { ContextServiceDeps } from './context-types.ts';
 import { planStrategies, type StrategyDeps } from './strategies.ts';
@@ -32,8 +33,8 @@ export interface Retrieved {
 
 /**
  * Runs a plan's retrieval through the search cache (keyed with the user's
- * data version). On a miss the strategies run concurrently, each with its own
- * deadline; only a complete result is cached.
+ * data version and the filter). On a miss the strategies run concurrently,
+ * each with its own deadline; only a complete result is cached.
  */
 export async function cachedRetrieval(
   deps: RetrievalStepDeps,
@@ -41,17 +42,19 @@ export async function cachedRetrieval(
   plan: ContextPlan,
   limit: number,
   dataVersion: number,
+  filter: RetrievalFilter = { state: DEFAULT_STATE },
 ): Promise<Retrieved> {
   const searchKey = deps.keys.search(userId, dataVersion, [
     plan.strategy,
     plan.queries,
     plan.includeNarrative,
     limit,
+    filterKey(filter),
   ]);
   const cached = await deps.searchCache.get(searchKey);
   const hits = cached.value?.hits;
   if (!hits) {
-    const retrieved = await retrieve(deps, userId, plan, limit, dataVersion);
+    const retrieved = await retrieve(deps, userId, plan, limit, dataVersion, filter);
     // Partial results are not cached: the next request may get the full picture.
     if (retrieved.degraded.length === 0) deps.searchCache.set(searchKey, { hits: retrieved.hits });
     return { ...retrieved, searchCache: cached.tier };
@@ -67,9 +70,10 @@ async function retrieve(
   plan: ContextPlan,
   limit: number,
   dataVersion: number,
+  filter: RetrievalFilter,
 ) {
   const { options } = deps;
-  const strategies = planStrategies(deps, userId, plan, limit, dataVersion);
+  const strategies = planStrategies(deps, userId, plan, limit, dataVersion, filter);
   const settled = await settleAll(
     strategies.map((s) => () => {
       const run = s.run().catch((error: unknown) => Promise.reject(new Failed(error)));

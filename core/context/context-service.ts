@@ -1,3 +1,4 @@
+import { effectiveFilter } from '../retrieval/filters.ts';
 import { cachedRetrieval } from './cached-retrieval.ts';
 import {
   choosePlan,
@@ -35,6 +36,7 @@ export function createContextService(deps: ContextServiceDeps) {
   return {
     async context(userId: string, request: ContextRequest): Promise<ContextResult> {
       const clock = startStopwatch();
+      const filter = effectiveFilter(request.filter, request);
       // Querying counts as activity (narratives are kept fresh for users active lately).
       const dataVersion = await activity.visit(userId);
       const classified = clock.measure('classify', () =>
@@ -45,7 +47,7 @@ export function createContextService(deps: ContextServiceDeps) {
 
       if (opensConversation(request)) {
         const opening = await clock.measureAsync('retrieve', () =>
-          newConversation(deps, userId, dataVersion, limit),
+          newConversation(deps, userId, dataVersion, limit, filter),
         );
         const plan = newConversationPlan(classified.saveHint);
         rememberIfWorthy(deps, userId, request.message, plan);
@@ -61,10 +63,10 @@ export function createContextService(deps: ContextServiceDeps) {
         choosePlan(deps, userId, dataVersion, request, classified),
       );
       const found = await clock.measureAsync('retrieve', () =>
-        cachedRetrieval(deps, userId, chosen.plan, limit, dataVersion),
+        cachedRetrieval(deps, userId, chosen.plan, limit, dataVersion, filter),
       );
       const assembled = await clock.measureAsync('assemble', () =>
-        hydrateContext(deps.store, userId, found, limit),
+        hydrateContext(deps.store, userId, found, limit, filter),
       );
       rememberIfWorthy(deps, userId, request.message, chosen.plan);
       return clock.finish(

@@ -1,6 +1,6 @@
 import type { ContextPlan } from '../planning/context-plan.ts';
 import type { CacheTier, PlanCache, PlanService } from '../planning/plan-service.ts';
-import type { Memory } from '../ports/relational-store.ts';
+import type { Memory, RetrievalFilter } from '../ports/relational-store.ts';
 import type { FusedHit } from '../retrieval/fusion.ts';
 import type { StrategyDeps } from './strategies.ts';
 
@@ -9,6 +9,12 @@ export interface ContextRequest {
   isNewConversation: boolean;
   /** 0 no context, 1 fast, 2 balanced, 3 deep. */
   depth: 0 | 1 | 2 | 3;
+  /** Which memories the context may use; only active ones when it names no state. */
+  filter?: RetrievalFilter;
+  /** Shorthand for `filter.from`. */
+  from?: Date;
+  /** Shorthand for `filter.to`. */
+  to?: Date;
 }
 
 export interface ContextMemory {

@@ -1,4 +1,6 @@
 import type { ContextPlan } from '../planning/context-plan.ts';
+import type { RetrievalFilter } from '../ports/relational-store.ts';
+import { narrowsBeyondState } from '../retrieval/filters.ts';
 import { assembleContext } from './assemble.ts';
 import type { ContextMemory, ContextServiceDeps } from './context-types.ts';
 
@@ -20,18 +22,19 @@ export function newConversationPlan(saveWorthy: boolean): ContextPlan {
 
 /**
  * The first message of a conversation: the stored narrative and the most
- * recent memories, no search and no model call. A missing or stale
- * narrative is requested at high priority, never waited for.
+ * recent memories that pass the filter, no search and no model call. A
+ * missing or stale narrative is requested at high priority, never waited for.
  */
 export async function newConversation(
   deps: Pick<ContextServiceDeps, 'store' | 'requestNarrative'>,
   userId: string,
   dataVersion: number,
   limit: number,
+  filter?: RetrievalFilter,
 ): Promise<{ context: string; memories: ContextMemory[] }> {
   const [narrative, recent] = await Promise.all([
     deps.store.latestNarrative(userId),
-    deps.store.recentMemories(userId, limit),
+    recentMemories(deps.store, userId, limit, filter),
   ]);
   if (!narrative || narrative.dataVersion < dataVersion) deps.requestNarrative?.(userId);
   const memories = recent.map((memory, i) => ({
@@ -40,4 +43,18 @@ export async function newConversation(
     sources: ['recent'],
   }));
   return { context: assembleContext(narrative, recent), memories };
+}
+
+/**
+ * The user's latest memories that pass the filter; the unfiltered call (and
+ * its index) when the filter asks only for active memories, as it does by default.
+ */
+export function recentMemories(
+  store: Pick<ContextServiceDeps['store'], 'recentMemories'>,
+  userId: string,
+  limit: number,
+  filter: RetrievalFilter | undefined,
+) {
+  const plain = !filter || (filter.state === 'active' && !narrowsBeyondState(filter));
+  return plain ? store.recentMemories(userId, limit) : store.recentMemories(userId, limit, filter);
 }

@@ -1,7 +1,8 @@
-import type { Narrative, RelationalStore } from '../ports/relational-store.ts';
+import type { Narrative, RelationalStore, RetrievalFilter } from '../ports/relational-store.ts';
 import type { ContextPlan } from '../planning/context-plan.ts';
 import { ranked, type RankedList } from '../retrieval/fusion.ts';
 import { graphRanked, lexicalList, vectorList, type RetrievalDeps } from '../retrieval/hybrid.ts';
+import { recentMemories } from './new-conversation.ts';
 
 export interface StrategyDeps extends RetrievalDeps {
   store: RelationalStore;
@@ -16,8 +17,9 @@ export interface Strategy {
 /**
  * The independent retrieval steps a plan asks for: a vector and a full-text
  * search per query, the user's recent memories, the entity graph around the
- * names the queries mention, and the narrative when the plan wants it. They
- * share no state, so they can run concurrently; each fails on its own.
+ * names the queries mention, and the narrative when the plan wants it. Each
+ * returns only memories that pass the filter. They share no state, so they
+ * can run concurrently; each fails on its own.
  */
 export function planStrategies(
   deps: StrategyDeps,
@@ -25,16 +27,18 @@ export function planStrategies(
   plan: ContextPlan,
   limit: number,
   dataVersion?: number,
+  filter?: RetrievalFilter,
 ): Strategy[] {
   const pool = Math.max(limit * 2, 10);
+  const filtered = filter ? { filter } : {};
   const strategies: Strategy[] = plan.queries.flatMap((query, i) => [
     {
       name: `vector:${i + 1}`,
-      run: async () => ({ lists: [await vectorList(deps, { userId, query, pool })] }),
+      run: async () => ({ lists: [await vectorList(deps, { userId, query, pool, ...filtered })] }),
     },
     {
       name: `lexical:${i + 1}`,
-      run: async () => ({ lists: [await lexicalList(deps, { userId, query, pool })] }),
+      run: async () => ({ lists: [await lexicalList(deps, { userId, query, pool, ...filtered })] }),
     },
   ]);
   strategies.push({
@@ -44,6 +48,7 @@ export function planStrategies(
         userId,
         query: plan.queries.join(' \n '),
         pool,
+        ...filtered,
         ...(dataVersion === undefined ? {} : { dataVersion }),
       }),
     }),
@@ -51,7 +56,7 @@ export function planStrategies(
   strategies.push({
     name: 'recent',
     async run() {
-      const recent = await deps.store.recentMemories(userId, Math.min(limit, 5));
+      const recent = await recentMemories(deps.store, userId, Math.min(limit, 5), filter);
       // Recency is a weak signal on its own: it tips the balance between similar candidates.
       return { lists: [{ source: 'recent', weight: 0.3, items: ranked(recent.map((m) => m.id)) }] };
     },

@@ -1,5 +1,6 @@
 import type { Memory } from '../ports/relational-store.ts';
 import type { VectorSpace } from '../ports/vector-space.ts';
+import { filterPayload } from '../retrieval/filters.ts';
 import {
   forEachUser,
   groupByUser,
@@ -30,7 +31,9 @@ export async function indexVector(
   const written = spaces.writing();
   for (const space of written) {
     const [vector] = await space.embedder.embed([memory.content]);
-    await space.index.upsert([{ id: memory.id, userId, vector: vector!, tags: memory.tags }]);
+    await space.index.upsert([
+      { id: memory.id, userId, vector: vector!, ...filterPayload(memory) },
+    ]);
   }
   if ((await goneAfterWrite(store, userId, [memory.id])).length > 0) {
     for (const space of written) await space.index.delete(userId, [memory.id]);
@@ -70,7 +73,7 @@ export async function indexVectors(
     if (due.length === 0) break;
     const vectors = await space.embedder.embed(due.map((m) => m.content));
     await space.index.upsert(
-      due.map((m, i) => ({ id: m.id, userId: m.userId, vector: vectors[i]!, tags: m.tags })),
+      due.map((m, i) => ({ id: m.id, userId: m.userId, vector: vectors[i]!, ...filterPayload(m) })),
     );
   }
   const gone = await removeGone(store, written, due);

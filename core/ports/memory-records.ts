@@ -1,3 +1,5 @@
+import type { RetrievalFilter } from './retrieval-filter.ts';
+
 export type MemoryState = 'active' | 'archived';
 export type IndexState = 'pending' | 'indexed' | 'failed';
 
@@ -61,13 +63,15 @@ export interface InsertMemoryResult {
   created: boolean;
 }
 
-/** One full-text query over a user's active memories. */
+/** One full-text query over a user's memories (active ones unless the filter names a state). */
 export interface TextQuery {
   userId: string;
   query: string;
   limit: number;
-  /** When given, only memories carrying at least one of these tags. */
+  /** Shorthand for `filter.tagsAny`: only memories carrying at least one of these tags. */
   tags?: string[];
+  /** Only memories that pass it (giving `tags` and `filter.tagsAny` is a `bad_request`). */
+  filter?: RetrievalFilter;
 }
 
 export interface TextHit {

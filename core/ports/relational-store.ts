@@ -1,5 +1,10 @@
 import type { ConsolidationChange, ConsolidationOutcome } from './consolidation-records.ts';
 import type {
+  MemoryChanges,
+  MemoryChangesResult,
+  MemoryRevision,
+} from './memory-change-records.ts';
+import type {
   IndexTask,
   InsertMemoryResult,
   ListMemoriesInput,
@@ -11,6 +16,7 @@ import type {
   TextQuery,
 } from './memory-records.ts';
 import type { Narrative, NewNarrative } from './narrative-records.ts';
+import type { RetrievalFilter } from './retrieval-filter.ts';
 import type { SelfCheck } from './self-check-record.ts';
 import type { ApiKeyRecord, User } from './user-records.ts';
 import type { MemoryForEmbedding, VectorSpaceRecord } from './vector-space-records.ts';
@@ -30,7 +36,15 @@ export type {
   TextHit,
   TextQuery,
 } from './memory-records.ts';
+export type {
+  MemoryChanges,
+  MemoryChangesResult,
+  MemoryRevision,
+  MemoryRevisionUpdate,
+  MemoryUpdateOutcome,
+} from './memory-change-records.ts';
 export type { Narrative, NewNarrative } from './narrative-records.ts';
+export type { FilterScalar, RetrievalFilter } from './retrieval-filter.ts';
 export type { SelfCheck } from './self-check-record.ts';
 export type { ApiKeyRecord, User } from './user-records.ts';
 export type { MemoryForEmbedding, VectorSpaceRecord } from './vector-space-records.ts';
@@ -75,8 +89,12 @@ export interface RelationalStore {
   getMemories(userId: string, ids: readonly string[]): Promise<Memory[]>;
   /** Newest saved first, stable under concurrent inserts, filtered (`from`/`to` on the event time). */
   listMemories(userId: string, input: ListMemoriesInput): Promise<MemoryPage>;
-  /** The user's active memories whose events happened last (`occurredAt`), latest first. */
-  recentMemories(userId: string, limit: number): Promise<Memory[]>;
+  /**
+   * The user's memories whose events happened last (`occurredAt`), latest
+   * first: active ones, or those passing `filter` (in its state, `active`
+   * unless it names one).
+   */
+  recentMemories(userId: string, limit: number, filter?: RetrievalFilter): Promise<Memory[]>;
   /**
    * Full-text search, several queries in one round trip (results in query
    * order): stemmed English terms, any term matches, ranked by BM25 over the
@@ -213,6 +231,21 @@ export interface RelationalStore {
     userId: string,
     groups: readonly (readonly ConsolidationChange[])[],
   ): Promise<ConsolidationOutcome>;
+
+  /**
+   * Revises and adds the user's memories in one transaction: every update
+   * first (each checked against the revision it was decided on, its old
+   * content kept as a {@link MemoryRevision}, its new content marked
+   * pending), then the inserts (content the user already has is not stored
+   * twice). Bumps the data version once by how many memories changed.
+   * Unknown user: `not_found`.
+   */
+  applyMemoryChanges(userId: string, changes: MemoryChanges): Promise<MemoryChangesResult>;
+  /**
+   * The contents the user's memory had before its revisions, newest first;
+   * null when the memory is not the user's, was deleted or has expired.
+   */
+  memoryRevisions(userId: string, memoryId: string): Promise<MemoryRevision[] | null>;
 
   recordSelfCheck(input: { workflowId: string; note: string }): Promise<SelfCheck>;
   getSelfCheck(id: string): Promise<SelfCheck | null>;

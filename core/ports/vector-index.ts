@@ -1,18 +1,33 @@
-/** One memory's vector, with the payload filters need. */
+import type { MemoryState } from './memory-records.ts';
+import type { RetrievalFilter } from './retrieval-filter.ts';
+
+/**
+ * One memory's vector, with the payload filters read. The payload is a copy
+ * of the memory's fields as they were when it was indexed; a field left out
+ * reads as no metadata, no event time (outside every `from`/`to` range) and
+ * `active`.
+ */
 export interface VectorRecord {
   /** The memory id (a UUID). */
   id: string;
   userId: string;
   vector: number[];
   tags: string[];
+  /** The memory's metadata: its top-level scalar values are what filters match. */
+  metadata?: Readonly<Record<string, unknown>>;
+  /** When the memory's event happened. */
+  occurredAt?: Date;
+  state?: MemoryState;
 }
 
 export interface VectorQuery {
   userId: string;
   vector: number[];
   limit: number;
-  /** When given, only memories carrying at least one of these tags. */
+  /** Shorthand for `filter.tagsAny`: only memories carrying at least one of these tags. */
   tags?: string[];
+  /** Only memories whose payload passes it (giving `tags` and `filter.tagsAny` is a `bad_request`). */
+  filter?: RetrievalFilter;
 }
 
 export interface VectorHit {
@@ -26,6 +41,11 @@ export interface VectorHit {
  * scoped by user id, so no query reaches another user's vectors. Upserts are
  * idempotent by id. Adapters throw `AppError('dependency_unavailable')` when
  * the index cannot be reached, so indexing retries instead of failing.
+ *
+ * A query's filter is applied to the stored payload inside the index, before
+ * the `limit` nearest are taken, so a selective filter still fills the limit.
+ * The payload is as fresh as the memory's last indexing: callers check hits
+ * against the memories themselves.
  */
 export interface VectorIndex {
   /** `pgvector` or `qdrant`. */

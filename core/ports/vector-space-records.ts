@@ -1,3 +1,5 @@
+import type { Memory } from './memory-records.ts';
+
 /** One embedding space: an embedder id and dimension, stored at `location`. */
 export interface VectorSpaceRecord {
   id: string;
@@ -13,10 +15,8 @@ export interface VectorSpaceRecord {
   droppedAt: Date | null;
 }
 
-/** A memory as the re-embedding workflow pages through them (every user, by id). */
-export interface MemoryForEmbedding {
-  id: string;
-  userId: string;
-  content: string;
-  tags: string[];
-}
+/** A memory as the re-embedding workflow pages through them (every user, by id), with its filter payload. */
+export type MemoryForEmbedding = Pick<
+  Memory,
+  'id' | 'userId' | 'content' | 'tags' | 'metadata' | 'occurredAt' | 'state'
+>;

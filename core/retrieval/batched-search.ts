@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createMicroBatcher } from '../batching/micro-batcher.ts';
 import type { TextHit, TextQuery } from '../ports/relational-store.ts';
+import type { RetrievalFilter } from '../ports/retrieval-filter.ts';
 import type { VectorHit, VectorIndex, VectorQuery } from '../ports/vector-index.ts';
+import { filterKey } from './filters.ts';
 
 export interface BatchingOptions {
   enabled: boolean;
@@ -22,15 +24,19 @@ const digest = (text: string) => createHash('sha1').update(text).digest('base64u
 
 /**
  * The batch key of a query's parts: JSON keeps every string whole (`["a,b"]`
- * and `["a","b"]` differ), and tags are sorted because a tag filter is a set.
+ * and `["a","b"]` differ), tags are sorted because a tag filter is a set, and
+ * the filter is in its canonical form, so queries differing only in their
+ * filters are never answered as one.
  */
 export function queryKey(
   userId: string,
   limit: number,
   tags: readonly string[] | undefined,
   what: unknown,
+  filter?: RetrievalFilter,
 ) {
-  return digest(JSON.stringify([userId, limit, [...(tags ?? [])].sort(), what]));
+  const filtered = filter ? filterKey(filter) : null;
+  return digest(JSON.stringify([userId, limit, [...(tags ?? [])].sort(), what, filtered]));
 }
 
 /**
@@ -81,7 +87,7 @@ function createBatchedSearcher<Q, H>(
 /** Vector queries through the batching window (one `searchBatch` per batch). */
 export function createVectorSearcher(index: VectorIndex, options: BatchingOptions): VectorSearcher {
   return createBatchedSearcher(options, {
-    key: (q) => queryKey(q.userId, q.limit, q.tags, q.vector),
+    key: (q) => queryKey(q.userId, q.limit, q.tags, q.vector, q.filter),
     batch: (queries) => index.searchBatch(queries),
     one: (query) => index.search(query),
   });
@@ -93,7 +99,7 @@ export function createTextSearcher(
   options: BatchingOptions,
 ): TextSearcher {
   return createBatchedSearcher(options, {
-    key: (q) => queryKey(q.userId, q.limit, q.tags, q.query),
+    key: (q) => queryKey(q.userId, q.limit, q.tags, q.query, q.filter),
     batch: (queries) => searchText(queries),
     one: async (query) => (await searchText([query]))[0] ?? [],
   });

@@ -1,8 +1,9 @@
 import { entityMatcher, type EntityMatcher } from '../extraction/entity-extractor.ts';
 import type { Embedder } from '../ports/embedder.ts';
 import type { GraphStore } from '../ports/graph-store.ts';
-import type { RelationalStore } from '../ports/relational-store.ts';
+import type { RelationalStore, RetrievalFilter } from '../ports/relational-store.ts';
 import type { TextSearcher, VectorSearcher } from './batched-search.ts';
+import { matchesFilter, narrowsBeyondState } from './filters.ts';
 import {
   FUSION_WEIGHTS,
   genericMentions,
@@ -42,12 +43,13 @@ export interface RetrievalDeps {
   now?: () => number;
 }
 
-/** What one query asks of a retriever: the user, the text, how many candidates, the tag filter. */
+/** What one query asks of a retriever: the user, the text, how many candidates, the filter. */
 export interface RetrievalQuery {
   userId: string;
   query: string;
   pool: number;
-  tags?: string[] | undefined;
+  /** Every retriever returns only memories that pass it (see {@link RetrievalFilter}). */
+  filter?: RetrievalFilter | undefined;
   /** The user's data version when the caller knows it: lets cached per-user state serve. */
   dataVersion?: number;
 }
@@ -55,7 +57,7 @@ export interface RetrievalQuery {
 /** How many of a user's entities (most mentioned first) a query is matched against. */
 export const ENTITY_NAMES_LIMIT = 5000;
 
-const tagFilter = (tags: string[] | undefined) => (tags && tags.length > 0 ? { tags } : {});
+const filterOf = (filter: RetrievalFilter | undefined) => (filter ? { filter } : {});
 
 /**
  * Answers kept per query object (vector and full-text ids by depth, the
@@ -95,7 +97,7 @@ function nearest(deps: RetrievalDeps, q: RetrievalQuery, limit: number): Promise
       userId: q.userId,
       vector: await vector,
       limit,
-      ...tagFilter(q.tags),
+      ...filterOf(q.filter),
     });
     return hits.map((h) => h.id);
   });
@@ -108,7 +110,7 @@ function matching(deps: RetrievalDeps, q: RetrievalQuery, limit: number): Promis
       userId: q.userId,
       query: q.query,
       limit,
-      ...tagFilter(q.tags),
+      ...filterOf(q.filter),
     });
     return hits.map((h) => h.id);
   });
@@ -128,11 +130,13 @@ export async function lexicalList(deps: RetrievalDeps, q: RetrievalQuery): Promi
 
 /**
  * Memories that mention an entity the text names, or one related to it (one
- * hop). The tag filter is applied by the caller, on the fused result.
+ * hop). The graph holds no memory fields, so a filter that asks for more
+ * than a state is checked against the memories themselves (with a store);
+ * the state alone is left to the caller, which reads every hit's memory.
  */
 export async function entityGraphLists(
   deps: RetrievalDeps,
-  q: Omit<RetrievalQuery, 'tags'>,
+  q: RetrievalQuery,
   weight: number = FUSION_WEIGHTS.graph,
 ): Promise<RankedList[]> {
   const match =
@@ -146,7 +150,22 @@ export async function entityGraphLists(
     maxHops: 1,
     maxMentions: genericMentions(q.pool),
   });
-  return graphLists(hits, q.pool, weight);
+  return graphLists(await passing(deps, q, hits), q.pool, weight);
+}
+
+/** The graph hits whose memories pass the query's filter (see {@link entityGraphLists}). */
+async function passing<H extends { memoryId: string }>(
+  deps: RetrievalDeps,
+  q: RetrievalQuery,
+  hits: readonly H[],
+): Promise<readonly H[]> {
+  const filter = q.filter;
+  if (!filter || !narrowsBeyondState(filter) || hits.length === 0) return hits;
+  // Without a store the filter cannot be checked: nothing is safer than a wrong memory.
+  if (!deps.store) return [];
+  const memories = await deps.store.getMemories(q.userId, [...new Set(hits.map((h) => h.memoryId))]); // prettier-ignore
+  const kept = new Set(memories.filter((m) => matchesFilter(m, filter)).map((m) => m.id));
+  return hits.filter((h) => kept.has(h.memoryId));
 }
 
 /** What the time signal is fused with: k, the weights, and how deep it looks for candidates. */
@@ -181,7 +200,7 @@ export async function timeRanked(
   const ids = [...new Set(found.flatMap((list) => list.items.map((item) => item.id)))];
   const times = new Map<string, MemoryTime>();
   for (const memory of await store.getMemories(q.userId, ids)) {
-    times.set(memory.id, memoryTime(memory));
+    if (!q.filter || matchesFilter(memory, q.filter)) times.set(memory.id, memoryTime(memory));
   }
   return [timeListFrom(asked, found, (id) => times.get(id), constants)];
 }
@@ -192,10 +211,7 @@ export async function timeRanked(
  * vector and full-text found, so when it cannot be had (they failed, and
  * their own retrievers say so) the graph's lists come back alone.
  */
-export async function graphRanked(
-  deps: RetrievalDeps,
-  q: Omit<RetrievalQuery, 'tags'>,
-): Promise<RankedList[]> {
+export async function graphRanked(deps: RetrievalDeps, q: RetrievalQuery): Promise<RankedList[]> {
   const [graph, time] = await Promise.all([
     entityGraphLists(deps, q),
     timeRanked(deps, q).catch(() => []),

@@ -1,6 +1,7 @@
 import { withTimeout } from '../concurrency/limits.ts';
 import { AppError } from '../errors.ts';
-import type { Memory, RelationalStore } from '../ports/relational-store.ts';
+import type { Memory, RelationalStore, RetrievalFilter } from '../ports/relational-store.ts';
+import { effectiveFilter, matchesFilter } from './filters.ts';
 import { fuseRankings, type RankedList } from './fusion.ts';
 import {
   graphRanked,
@@ -13,10 +14,13 @@ import {
 export interface SearchInput {
   query: string;
   limit: number;
+  /** Which memories may come back; only active ones when it names no state. */
+  filter?: RetrievalFilter;
+  /** Shorthand for `filter.tagsAny` (an empty list is no tag filter). */
   tags?: string[];
-  /** Only memories whose event happened at or after this time. */
+  /** Shorthand for `filter.from`: only memories whose event happened at or after this time. */
   from?: Date;
-  /** Only memories whose event happened before this time. */
+  /** Shorthand for `filter.to`: only memories whose event happened before this time. */
   to?: Date;
 }
 
@@ -90,56 +94,39 @@ async function retrieveAll(deps: SearchDeps, q: RetrievalQuery) {
   return { lists, degraded };
 }
 
-/** The most candidates a ranged search asks each retriever for. */
-const RANGED_POOL_MAX = 500;
-
 /**
- * Candidates each retriever is asked for. The retrievers know nothing of
- * event times, so a time range is applied to the fused candidates: a wider
- * pool keeps a narrow range from filtering every candidate away.
+ * Candidates each retriever is asked for. Every retriever applies the
+ * filter itself, so a filtered search needs no deeper pool than any other.
  */
-export function candidatePool(input: SearchInput): number {
-  const ranged = input.from !== undefined || input.to !== undefined;
-  return ranged
-    ? Math.min(Math.max(input.limit * 10, 100), RANGED_POOL_MAX)
-    : Math.max(input.limit * 3, 20);
+export function candidatePool(input: Pick<SearchInput, 'limit'>): number {
+  return Math.max(input.limit * 3, 20);
 }
-
-/** True when the memory's event falls in the input's range (`from` inclusive, `to` exclusive). */
-const inRange = (memory: Memory, { from, to }: SearchInput) =>
-  (from === undefined || memory.occurredAt.getTime() >= from.getTime()) &&
-  (to === undefined || memory.occurredAt.getTime() < to.getTime());
 
 /**
  * Finds a user's memories for a query: vector similarity, full-text (BM25)
  * and the entity graph (entities named in the query pull in the memories
- * that mention them or a related entity), run in parallel and fused by
- * reciprocal rank. Only active, unexpired memories that match the tag filter
- * and the event-time range come back. A retriever that fails or times out
- * leaves a partial result that says so.
+ * that mention them or a related entity), run in parallel, each over the
+ * memories that pass the filter, and fused by reciprocal rank. Only
+ * unexpired memories that pass the filter as they are now come back (a
+ * vector's payload may lag an edit until it is indexed again). A retriever
+ * that fails or times out leaves a partial result that says so.
  */
 export function createSearchService(deps: SearchDeps) {
   const { store } = deps;
   const searchWithStatus = async (userId: string, input: SearchInput): Promise<SearchResult> => {
-    const pool = candidatePool(input);
-    const tags = input.tags && input.tags.length > 0 ? input.tags : undefined;
+    const filter = effectiveFilter(input.filter, input);
     const { lists, degraded } = await retrieveAll(deps, {
       userId,
       query: input.query,
-      pool,
-      tags,
+      pool: candidatePool(input),
+      filter,
     });
     const fused = fuseRankings(lists);
     const byId = new Map(fused.map((f) => [f.id, f]));
 
     const memories = await store.getMemories(userId, [...byId.keys()]);
     const hits = memories
-      .filter(
-        (m) =>
-          m.state === 'active' &&
-          (!tags || m.tags.some((t) => tags.includes(t))) &&
-          inRange(m, input),
-      )
+      .filter((m) => matchesFilter(m, filter))
       .map((memory) => {
         const entry = byId.get(memory.id)!;
         return { memory, score: entry.score, sources: entry.sources as Retriever[] };

@@ -1,3 +1,4 @@
+import { importAndExport } from './migration-import-export.ts';
 import type { SqlDriver } from './sql-driver.ts';
 
 export interface Migration {
@@ -213,6 +214,27 @@ export const migrations: readonly Migration[] = [
         WHERE expires_at IS NOT NULL;
     `,
   },
+  {
+    version: 9,
+    name: 'memory-revisions',
+    // What a memory said before a conversation revised it
+    // (infra/db/sql-memory-revisions.ts): one row per replaced revision, gone
+    // with the memory (deleted, merged or purged once expired).
+    sql: `
+      CREATE TABLE memory_revisions (
+        memory_id uuid NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        user_id uuid NOT NULL,
+        revision integer NOT NULL,
+        content text NOT NULL,
+        tags text[] NOT NULL DEFAULT '{}',
+        metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+        occurred_at timestamptz NOT NULL,
+        replaced_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (memory_id, revision)
+      );
+    `,
+  },
+  importAndExport,
 ];
 
 // An arbitrary constant: every process migrating the same database takes this lock.

@@ -1,5 +1,11 @@
 import { AppError } from '../../core/errors.ts';
-import type { NewMemory, RelationalStore } from '../../core/ports/relational-store.ts';
+import type {
+  Memory,
+  MemoryPatch,
+  NewMemory,
+  RelationalStore,
+} from '../../core/ports/relational-store.ts';
+import { metadataTerms } from '../../core/retrieval/filters.ts';
 import { bumpVersion } from './sql-data-version.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import {
@@ -18,6 +24,7 @@ import {
   MEMORY_COLUMNS,
   toMemory,
 } from './sql-rows.ts';
+import { filterJson, filterSql, filterStateSql } from './sql-filter.ts';
 import { searchText } from './sql-text-search.ts';
 
 type MemoryQueries = Pick<
@@ -107,14 +114,23 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
       };
     },
 
-    async recentMemories(userId, limit) {
+    async recentMemories(userId, limit, filter) {
       if (!isUuid(userId)) return [];
-      const rows = await driver.query(
-        `SELECT ${MEMORY_COLUMNS} FROM memories
-         WHERE user_id = $1 AND state = 'active' AND ${liveSql()}
-         ORDER BY occurred_at DESC, id DESC LIMIT $2`,
-        [userId, limit],
-      );
+      // Without a filter the partial index on active memories' event times serves alone.
+      const rows = filter
+        ? await driver.query(
+            `SELECT ${MEMORY_COLUMNS} FROM memories m
+             WHERE user_id = $1 AND state = ${filterStateSql('$3::jsonb')} AND ${liveSql()}
+               AND ${filterSql('$3::jsonb')}
+             ORDER BY occurred_at DESC, id DESC LIMIT $2`,
+            [userId, limit, JSON.stringify(filterJson(filter))],
+          )
+        : await driver.query(
+            `SELECT ${MEMORY_COLUMNS} FROM memories
+             WHERE user_id = $1 AND state = 'active' AND ${liveSql()}
+             ORDER BY occurred_at DESC, id DESC LIMIT $2`,
+            [userId, limit],
+          );
       return rows.map(toMemory);
     },
 
@@ -131,10 +147,12 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
         const content = patch.content ?? current.content;
         const hash = contentHash(content);
         const tags = patch.tags ?? current.tags;
-        // Content and tags live in the indexes; a change there needs a new index pass.
+        // Content and what filters read (tags, metadata, state, event time) live in the
+        // indexes; a change there needs a new index pass.
         const reindex =
           hash !== contentHash(current.content) ||
-          tags.join('\u0000') !== current.tags.join('\u0000');
+          tags.join('\u0000') !== current.tags.join('\u0000') ||
+          filterPayloadChanged(current, patch);
         if (hash !== contentHash(current.content)) {
           await dropExpiredContents(tx, userId, [hash]);
           const clash = await tx.query(
@@ -189,4 +207,15 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
       });
     },
   };
+}
+
+/** Whether an edit changes the vector payload filters read: metadata terms, state or event time. */
+function filterPayloadChanged(current: Memory, patch: MemoryPatch): boolean {
+  return (
+    (patch.metadata !== undefined &&
+      metadataTerms(patch.metadata).join('\u0000') !==
+        metadataTerms(current.metadata).join('\u0000')) ||
+    (patch.state !== undefined && patch.state !== current.state) ||
+    (patch.occurredAt !== undefined && patch.occurredAt.getTime() !== current.occurredAt.getTime())
+  );
 }

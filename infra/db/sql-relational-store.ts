@@ -7,6 +7,7 @@ import type { SqlDriver } from './sql-driver.ts';
 import { consolidationQueries } from './sql-consolidation-queries.ts';
 import { indexStateQueries } from './sql-index-state-queries.ts';
 import { memoryQueries } from './sql-memory-queries.ts';
+import { revisionQueries } from './sql-memory-revisions.ts';
 import { planCacheQueries } from './sql-plan-cache-queries.ts';
 import { vectorSpaceQueries } from './sql-vector-space-queries.ts';
 import { userQueries } from './sql-user-queries.ts';
@@ -31,6 +32,7 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
   return {
     kind: driver.kind,
     ...memoryQueries(driver),
+    ...revisionQueries(driver),
     ...indexStateQueries(driver),
     ...consolidationQueries(driver),
     ...planCacheQueries(driver),

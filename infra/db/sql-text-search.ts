@@ -1,5 +1,7 @@
+import { AppError } from '../../core/errors.ts';
 import type { TextHit, TextQuery } from '../../core/ports/relational-store.ts';
 import type { SqlExecutor } from './sql-driver.ts';
+import { filterJson, filterSql, filterStateSql } from './sql-filter.ts';
 import { isUuid, liveSql } from './sql-rows.ts';
 
 // Okapi BM25's usual constants: term-frequency saturation and length normalisation.
@@ -8,15 +10,19 @@ const B = 0.75;
 /** Distinct query terms kept: a pasted essay must not become a 500-way OR. */
 const MAX_TERMS = 32;
 const MAX_LIMIT = 1000;
+/** The filter of the request in hand: `$5` holds every query's, by index. */
+const FILTER = '($5::jsonb -> r.i)';
 
 /**
  * BM25 over the `search_tsv` column, for several queries in one statement.
  * Each query's terms are stemmed with the same English configuration as the
  * column and OR-ed into a tsquery (the GIN index finds the candidates). Every
- * memory of the user that contains a term is a candidate, so the candidates
- * alone give each term's document frequency; the user's active memories give
- * N and the average length (in distinct terms); expired memories count
- * nowhere. Scores are computed in SQL, so only ids and scores come back.
+ * memory of the user that contains a term and passes the query's filter
+ * (its tags, metadata, event time and state, `active` unless it names one)
+ * is a candidate, so the candidates alone give each term's document
+ * frequency; the user's memories in that state give N and the average length
+ * (in distinct terms); expired memories count nowhere. Scores are computed in
+ * SQL, so only ids and scores come back.
  */
 const SEARCH_SQL = `
 WITH req AS (
@@ -27,14 +33,11 @@ SELECT r.i, h.id, h.score FROM req r CROSS JOIN LATERAL (
     SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('english', r.query)) u LIMIT ${MAX_TERMS}
   ), tq AS (
     SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS query FROM q
-  ), wanted AS (
-    SELECT ARRAY(SELECT jsonb_array_elements_text($5::jsonb -> r.i)) AS tags
-    WHERE jsonb_typeof($5::jsonb -> r.i) = 'array'
   ), cand AS (
     SELECT m.id, m.search_tsv FROM memories m CROSS JOIN tq
-    WHERE m.user_id = r.user_id AND m.state = 'active' AND ${liveSql('m')}
+    WHERE m.user_id = r.user_id AND m.state = ${filterStateSql(FILTER)} AND ${liveSql('m')}
       AND m.search_tsv @@ tq.query
-      AND (NOT EXISTS (SELECT 1 FROM wanted) OR m.tags && (SELECT tags FROM wanted))
+      AND ${filterSql(FILTER)}
   ), terms AS (
     SELECT c.id, u.lexeme, cardinality(u.positions) AS tf, length(c.search_tsv) AS dl
     FROM cand c CROSS JOIN unnest(c.search_tsv) u
@@ -43,7 +46,7 @@ SELECT r.i, h.id, h.score FROM req r CROSS JOIN LATERAL (
     SELECT lexeme, count(*) AS df FROM terms GROUP BY lexeme
   ), stats AS (
     SELECT count(*) AS n, GREATEST(avg(length(search_tsv)), 1) AS avgdl
-    FROM memories WHERE user_id = r.user_id AND state = 'active' AND ${liveSql()}
+    FROM memories WHERE user_id = r.user_id AND state = ${filterStateSql(FILTER)} AND ${liveSql()}
   )
   SELECT t.id, sum(
       ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5))
@@ -71,10 +74,22 @@ export async function searchText(
     runnable.map((q) => q.userId),
     runnable.map((q) => q.query),
     runnable.map((q) => Math.min(Math.floor(q.limit), MAX_LIMIT)),
-    JSON.stringify(queries.map((q) => (q.tags && q.tags.length > 0 ? q.tags : null))),
+    JSON.stringify(queries.map(textFilter)),
   ]);
   for (const row of rows) {
     results[Number(row.i)]!.push({ id: String(row.id), score: Number(row.score) });
   }
   return results;
+}
+
+/** A query's filter as {@link filterSql} reads it: the `tags` shorthand is `tagsAny`. */
+function textFilter(query: TextQuery): Record<string, unknown> {
+  const filter = filterJson(query.filter);
+  if (!query.tags || query.tags.length === 0) return filter;
+  if (filter.tagsAny !== undefined) {
+    throw new AppError('bad_request', 'give tags or filter.tagsAny, not both', {
+      details: { field: 'tags' },
+    });
+  }
+  return { ...filter, tagsAny: query.tags };
 }

@@ -1,5 +1,9 @@
 import { AppError } from '../../core/errors.ts';
-import type { RelationalStore, VectorSpaceRecord } from '../../core/ports/relational-store.ts';
+import type {
+  MemoryForEmbedding,
+  RelationalStore,
+  VectorSpaceRecord,
+} from '../../core/ports/relational-store.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { isUuid, liveSql } from './sql-rows.ts';
 
@@ -87,7 +91,7 @@ export function vectorSpaceQueries(driver: SqlDriver): VectorSpaceQueries {
 
     async pageMemoriesForEmbedding({ limit, afterId }) {
       const rows = await driver.query(
-        `SELECT id, user_id, content, tags FROM memories
+        `SELECT id, user_id, content, tags, metadata, occurred_at, state FROM memories
          WHERE ($1::uuid IS NULL OR id > $1::uuid) AND ${liveSql()} ORDER BY id LIMIT $2`,
         [afterId && isUuid(afterId) ? afterId : null, Math.max(1, Math.min(limit, 1000))],
       );
@@ -96,6 +100,12 @@ export function vectorSpaceQueries(driver: SqlDriver): VectorSpaceQueries {
         userId: String(r.user_id),
         content: String(r.content),
         tags: (r.tags as string[]) ?? [],
+        metadata: (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<
+          string,
+          unknown
+        >,
+        occurredAt: r.occurred_at instanceof Date ? r.occurred_at : new Date(String(r.occurred_at)),
+        state: r.state as MemoryForEmbedding['state'],
       }));
     },
   };

@@ -20,6 +20,7 @@ export const MEMORY_SEARCH_ATTRIBUTES = [
 /** Every kind of workflow the product starts. */
 export type MemoryWorkflowKind =
   | 'index'
+  | 'import'
   | 'reembed'
   | 'narrative'
   | 'narrative-feeder'

@@ -1,5 +1,6 @@
 import { AppError } from '../../core/errors.ts';
 import type { VectorHit, VectorIndex, VectorQuery } from '../../core/ports/vector-index.ts';
+import { metadataTerms } from '../../core/retrieval/filters.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
 import { createPgvectorSchema } from './pgvector-schema.ts';
 import {
@@ -8,6 +9,7 @@ import {
   assertUuid,
   checkedQuery,
   checkedRecords,
+  type CheckedFilter,
 } from './vector-input.ts';
 
 export interface PgvectorIndexOptions {
@@ -18,7 +20,7 @@ export interface PgvectorIndexOptions {
   /** Table name (a plain lower-case identifier); default `memory_vectors_<dimension>`. */
   table?: string;
   /**
-   * A user whose eligible vectors (after the tag filter) number at most this
+   * A user whose eligible vectors (after the query's filter) number at most this
    * is searched exactly instead of through the HNSW index. Default
    * {@link DEFAULT_EXACT_SCAN_MAX}.
    */
@@ -55,15 +57,18 @@ const UPSERT_CHUNK = 500;
 
 /**
  * A vector index on pgvector over any SQL driver. Creates (idempotently) the
- * extension, a table `memory_vectors_<dimension>` with an HNSW cosine index
- * and a user_id index, and a search function, so `searchBatch` is one
- * statement. Scores are cosine similarity (1 − cosine distance).
+ * extension, a table `memory_vectors_<dimension>` with an HNSW cosine index,
+ * a user_id index and GIN indexes on the filter payload (metadata terms,
+ * tags), and a search function, so `searchBatch` is one statement. Scores
+ * are cosine similarity (1 − cosine distance).
  *
- * Per-user filtering keeps recall by choosing, per query, inside the
- * database: a user with at most `exactScanMax` eligible vectors is scanned
- * exactly; a larger one goes through HNSW with `hnsw.iterative_scan =
- * relaxed_order` (re-sorted), falling back to the exact scan when the
- * iterative scan stops before it found `limit` vectors.
+ * Per-user filtering (the user, then the query's filter) keeps recall by
+ * choosing, per query, inside the database: a user with at most
+ * `exactScanMax` eligible vectors (fewer for a small table, see
+ * pgvector-schema.ts) is scanned exactly; a larger one goes through HNSW
+ * with `hnsw.iterative_scan = relaxed_order` (re-sorted), falling back to
+ * the exact scan when the iterative scan stops before it found `limit`
+ * vectors.
  */
 export async function createPgvectorIndex(options: PgvectorIndexOptions): Promise<VectorIndex> {
   const { driver, dimension, exactScanMax = DEFAULT_EXACT_SCAN_MAX, ownsDriver = false } = options;
@@ -90,23 +95,19 @@ export async function createPgvectorIndex(options: PgvectorIndexOptions): Promis
       (q.item->>'userId')::uuid,
       (q.item->>'vector')::vector,
       (q.item->>'limit')::int,
-      CASE WHEN q.item ? 'tags' THEN ARRAY(SELECT jsonb_array_elements_text(q.item->'tags')) END,
+      q.item->'filter',
       $2::int
     ) AS r
     ORDER BY q.ord, r.hit_distance, r.hit_id`;
 
   const searchBatch = async (queries: readonly VectorQuery[]): Promise<VectorHit[][]> => {
     if (queries.length === 0) return [];
-    const items = queries.map((query, i) => {
-      const tags = checkedQuery(query, dimension, `queries[${i}]`);
-      return {
-        userId: query.userId,
-        vector: vectorLiteral(query.vector),
-        limit: query.limit,
-        // An empty tag list means no tag filter, as in the Qdrant adapter.
-        ...(tags.length > 0 ? { tags } : {}),
-      };
-    });
+    const items = queries.map((query, i) => ({
+      userId: query.userId,
+      vector: vectorLiteral(query.vector),
+      limit: query.limit,
+      filter: filterJson(checkedQuery(query, dimension, `queries[${i}]`)),
+    }));
     const rows = await driver.query<{ ord: number; id: string; distance: number }>(searchSql, [
       JSON.stringify(items),
       exactScanMax,
@@ -128,14 +129,19 @@ export async function createPgvectorIndex(options: PgvectorIndexOptions): Promis
           id: r.id,
           user_id: r.userId,
           tags: r.tags,
+          meta: metadataTerms(r.metadata),
+          occurred_at: r.occurredAt?.toISOString() ?? null,
+          state: r.state ?? 'active',
           embedding: vectorLiteral(r.vector),
         }));
         await driver.query(
-          `INSERT INTO ${table} (id, user_id, tags, embedding, updated_at)
-           SELECT r.id, r.user_id, r.tags, r.embedding::vector, now()
-           FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, user_id uuid, tags text[], embedding text)
+          `INSERT INTO ${table} (id, user_id, tags, meta, occurred_at, state, embedding, updated_at)
+           SELECT r.id, r.user_id, r.tags, r.meta, r.occurred_at, r.state, r.embedding::vector, now()
+           FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, user_id uuid, tags text[],
+             meta text[], occurred_at timestamptz, state text, embedding text)
            ON CONFLICT (id) DO UPDATE SET
-             user_id = EXCLUDED.user_id, tags = EXCLUDED.tags,
+             user_id = EXCLUDED.user_id, tags = EXCLUDED.tags, meta = EXCLUDED.meta,
+             occurred_at = EXCLUDED.occurred_at, state = EXCLUDED.state,
              embedding = EXCLUDED.embedding, updated_at = EXCLUDED.updated_at`,
           [JSON.stringify(chunk)],
         );
@@ -201,6 +207,20 @@ export async function createPgvectorIndex(options: PgvectorIndexOptions): Promis
     async close() {
       if (ownsDriver) await driver.close();
     },
+  };
+}
+
+/** A checked filter as the search function reads it: only the parts that ask for something. */
+function filterJson(filter: CheckedFilter): Record<string, unknown> {
+  const { tagsAll, tagsAny, termsAll, termsAny, fromMs, toMs, state } = filter;
+  return {
+    ...(tagsAll.length > 0 ? { tagsAll } : {}),
+    ...(tagsAny.length > 0 ? { tagsAny } : {}),
+    ...(termsAll.length > 0 ? { termsAll } : {}),
+    ...(termsAny.length > 0 ? { termsAny } : {}),
+    ...(fromMs !== null ? { from: new Date(fromMs).toISOString() } : {}),
+    ...(toMs !== null ? { to: new Date(toMs).toISOString() } : {}),
+    ...(state !== null ? { state } : {}),
   };
 }
 

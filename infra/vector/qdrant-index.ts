@@ -1,6 +1,7 @@
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { AppError } from '../../core/errors.ts';
 import type { VectorHit, VectorIndex, VectorQuery } from '../../core/ports/vector-index.ts';
+import { FILTER_INDEXES, filterPayload, payloadFilter } from './qdrant-filter.ts';
 import {
   assertIdPage,
   assertUserIds,
@@ -72,17 +73,14 @@ export async function createQdrantIndex(options: QdrantIndexOptions): Promise<Ve
     ensureCollection(client, collection, dimension),
   );
 
-  const userFilter = (userId: string, tags?: readonly string[]): Schemas['Filter'] => ({
-    must: [
-      { key: 'user_id', match: { value: userId } },
-      ...(tags && tags.length > 0 ? [{ key: 'tags', match: { any: [...tags] } }] : []),
-    ],
+  const userFilter = (userId: string): Schemas['Filter'] => ({
+    must: [{ key: 'user_id', match: { value: userId } }],
   });
   const toQuery = (query: VectorQuery, at: string): Schemas['QueryRequest'] => {
-    const tags = checkedQuery(query, dimension, at);
+    const filter = checkedQuery(query, dimension, at);
     return {
       query: [...query.vector],
-      filter: userFilter(query.userId.toLowerCase(), tags),
+      filter: payloadFilter(query.userId.toLowerCase(), filter),
       limit: query.limit,
       with_payload: false,
       with_vector: false,
@@ -99,7 +97,7 @@ export async function createQdrantIndex(options: QdrantIndexOptions): Promise<Ve
       const points = checkedRecords(records, dimension).map((r) => ({
         id: r.id.toLowerCase(),
         vector: [...r.vector],
-        payload: { user_id: r.userId.toLowerCase(), tags: [...r.tags] },
+        payload: { user_id: r.userId.toLowerCase(), ...filterPayload(r) },
       }));
       for (let start = 0; start < points.length; start += UPSERT_CHUNK) {
         const chunk = points.slice(start, start + UPSERT_CHUNK);
@@ -225,11 +223,9 @@ async function ensureCollection(
     field_name: 'user_id',
     field_schema: { type: 'keyword', is_tenant: true },
   });
-  await client.createPayloadIndex(collection, {
-    wait: true,
-    field_name: 'tags',
-    field_schema: 'keyword',
-  });
+  for (const [field_name, field_schema] of FILTER_INDEXES) {
+    await client.createPayloadIndex(collection, { wait: true, field_name, field_schema });
+  }
 }
 
 /** Maps client failures: unreachable, timed out or 5xx is `dependency_unavailable`. */

@@ -1,5 +1,8 @@
 import { AppError } from '../../core/errors.ts';
+import type { MemoryState } from '../../core/ports/memory-records.ts';
 import type { VectorQuery, VectorRecord } from '../../core/ports/vector-index.ts';
+import { assertFilter } from '../../core/retrieval/filter-checks.ts';
+import { metadataTerm } from '../../core/retrieval/filters.ts';
 
 // Input checks every vector adapter applies, so a bad call fails the same way on each.
 
@@ -16,17 +19,79 @@ export function checkedRecords(
     assertUuid(record.userId, `records[${i}].userId`);
     assertVector(record.vector, dimension, `records[${i}].vector`);
     assertTags(record.tags, `records[${i}].tags`);
+    assertPayload(record, `records[${i}]`);
     byId.set(record.id.toLowerCase(), record);
   });
   return [...byId.values()];
 }
 
-/** Checks one search query (`at` names it in errors); returns its tags, empty for no tag filter. */
-export function checkedQuery(query: VectorQuery, dimension: number, at: string): string[] {
+/**
+ * A query's filter as the adapters apply it (empty lists and nulls ask for
+ * nothing): metadata keys asked for one value become terms every match
+ * holds, keys asked for several become groups a match holds one term of.
+ */
+export interface CheckedFilter {
+  tagsAll: string[];
+  tagsAny: string[];
+  termsAll: string[];
+  termsAny: string[][];
+  /** Event time bounds in epoch milliseconds: `from` inclusive, `to` exclusive. */
+  fromMs: number | null;
+  toMs: number | null;
+  state: MemoryState | null;
+}
+
+/** Checks one search query (`at` names it in errors); returns its filter as adapters apply it. */
+export function checkedQuery(query: VectorQuery, dimension: number, at: string): CheckedFilter {
   assertUuid(query.userId, `${at}.userId`);
   assertVector(query.vector, dimension, `${at}.vector`);
   assertLimit(query.limit, `${at}.limit`);
-  return query.tags === undefined ? [] : assertTags(query.tags, `${at}.tags`);
+  const tags = query.tags === undefined ? [] : assertTags(query.tags, `${at}.tags`);
+  const filter = query.filter ?? {};
+  assertFilter(filter, `${at}.filter`);
+  if (tags.length > 0 && filter.tagsAny !== undefined) {
+    throw new AppError('bad_request', `${at}: give tags or filter.tagsAny, not both`, {
+      details: { field: `${at}.tags` },
+    });
+  }
+  const keys = Object.entries(filter.metadata ?? {}).map(([key, values]) => [
+    ...new Set(values.map((v) => metadataTerm(key, v))),
+  ]);
+  return {
+    tagsAll: [...new Set(filter.tagsAll ?? [])],
+    tagsAny: [...new Set(filter.tagsAny ?? tags)],
+    termsAll: keys.filter((terms) => terms.length === 1).flat(),
+    termsAny: keys.filter((terms) => terms.length > 1),
+    fromMs: filter.from?.getTime() ?? null,
+    toMs: filter.to?.getTime() ?? null,
+    state: filter.state ?? null,
+  };
+}
+
+/** Checks a record's filter payload: metadata an object, a valid event time, a known state. */
+function assertPayload(record: VectorRecord, at: string): void {
+  const { metadata, occurredAt, state } = record;
+  if (
+    metadata !== undefined &&
+    (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+  ) {
+    throw new AppError('bad_request', `${at}.metadata must be an object`, {
+      details: { field: `${at}.metadata` },
+    });
+  }
+  if (
+    occurredAt !== undefined &&
+    !(occurredAt instanceof Date && Number.isFinite(occurredAt.getTime()))
+  ) {
+    throw new AppError('bad_request', `${at}.occurredAt must be a valid date`, {
+      details: { field: `${at}.occurredAt` },
+    });
+  }
+  if (state !== undefined && state !== 'active' && state !== 'archived') {
+    throw new AppError('bad_request', `${at}.state must be active or archived`, {
+      details: { field: `${at}.state` },
+    });
+  }
 }
 
 /** Checks the user and memory ids a delete or a vector lookup names. */

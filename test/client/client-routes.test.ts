@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { MemoryEngineClient, MemoryEngineError, type Memory } from '../../client/src/index.ts';
+import {
+  MemoryEngineClient,
+  MemoryEngineError,
+  type ExportLine,
+  type Memory,
+} from '../../client/src/index.ts';
 import { ADMIN_KEY, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 
@@ -164,6 +169,49 @@ describe('the typed client against the real API: every route', () => {
     assert.equal(typeof status.failure, 'string');
     const missing = await rejection(admin.admin.loadTest('loadtest-none'));
     assert.equal(missing.code, 'not_found');
+  });
+
+  it('exports and imports memories as streams, and reads an import and an admin export', async () => {
+    const created = await admin.admin.createUser();
+    const user = admin.withApiKey(created.api_key);
+    await user.memories.save({ content: 'Exported by the typed client', tags: ['export'] });
+    const lines: ExportLine[] = [];
+    for await (const line of user.exportMemories({ narrative: true })) lines.push(line);
+    assert.deepEqual(
+      lines.map((l) => [l.type, l.content]),
+      [['memory', 'Exported by the typed client']],
+    );
+    const asAdmin: ExportLine[] = [];
+    for await (const line of admin.admin.exportUser(created.user_id)) asAdmin.push(line);
+    assert.deepEqual(asAdmin, lines);
+
+    const copy = admin.withApiKey((await admin.admin.createUser()).api_key);
+    async function* chunks() {
+      for (const line of lines) yield new TextEncoder().encode(`${JSON.stringify(line)}\n`);
+    }
+    const result = await copy.importMemories(chunks());
+    assert.deepEqual([result.created, result.refused], [1, 0]);
+    const read = await copy.imports.get(result.import_id);
+    assert.equal(read.import_id, result.import_id);
+    const again = await copy.importMemories(lines.map((l) => JSON.stringify(l)).join('\n'), {
+      allOrNothing: true,
+    });
+    assert.deepEqual([again.created, again.duplicates], [0, 1]);
+  });
+
+  it("remembers a conversation and reads a memory's earlier revisions", async () => {
+    const user = admin.withApiKey((await admin.admin.createUser()).api_key);
+    const messages = [
+      { role: 'user' as const, content: 'Remember that my sister Lena lives in Porto.' },
+      { role: 'assistant' as const, content: 'Noted.' },
+    ];
+    const result = await user.rememberConversation({ messages });
+    assert.equal(result.extraction.source, 'local');
+    assert.equal(result.created.length, 1, JSON.stringify(result));
+    const again = await user.rememberConversation({ messages });
+    assert.deepEqual([again.created.length, again.skipped.map((s) => s.reason)], [0, ['repeat']]);
+    const revisions = await user.memories.revisions(result.created[0]!.id);
+    assert.deepEqual(revisions.items, []);
   });
 
   it('has called every operation of /openapi.json', async () => {

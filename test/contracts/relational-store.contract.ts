@@ -5,6 +5,7 @@ import { AppError } from '../../core/errors.ts';
 import type { RelationalStore } from '../../core/ports/relational-store.ts';
 import { defineContract } from './define-contract.ts';
 import { lifecycleCases } from './relational-store-lifecycle.cases.ts';
+import { revisionCases } from './relational-store-revisions.cases.ts';
 
 /**
  * The behaviour every relational-store adapter must show. Each adapter's
@@ -249,8 +250,11 @@ export const relationalStoreContract = defineContract(
       assert.equal(edited?.content, 'final');
       assert.equal(edited?.revision, 2);
       assert.equal(edited?.indexState, 'pending');
+      // Metadata is in the payload the vector index filters on: a change is a new revision.
       const metaOnly = await store.updateMemory(user.id, memory.id, { metadata: { a: 1 } });
-      assert.equal(metaOnly?.revision, 2);
+      assert.equal(metaOnly?.revision, 3);
+      const nested = await store.updateMemory(user.id, memory.id, { metadata: { a: 1, b: {} } });
+      assert.equal(nested?.revision, 3, 'no filter reads a nested value: no new revision');
       await assert.rejects(
         store.updateMemory(user.id, memory.id, { content: 'TAKEN' }),
         (error: unknown) => error instanceof AppError && error.code === 'conflict',
@@ -659,5 +663,6 @@ export const relationalStoreContract = defineContract(
     });
 
     lifecycleCases(store);
+    revisionCases(store);
   },
 );

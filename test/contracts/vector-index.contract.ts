@@ -5,6 +5,7 @@ import { AppError } from '../../core/errors.ts';
 import { seededRandom } from '../../core/util/seeded-random.ts';
 import type { VectorHit, VectorIndex, VectorRecord } from '../../core/ports/vector-index.ts';
 import { defineContract } from './define-contract.ts';
+import { vectorFilterCases } from './vector-filter.cases.ts';
 
 /**
  * The behaviour every vector-index adapter must show. Each adapter's test
@@ -271,6 +272,8 @@ export const vectorIndexContract = defineContract(
       const [batched] = await index.searchBatch([{ userId: target, vector: query, limit: 10 }]);
       assert.deepEqual(ids(batched ?? []), ids(expected));
     });
+
+    vectorFilterCases(index, { randomVector, axis });
 
     it("returns stored vectors by id, only the user's own, leaving unknown ids out", async () => {
       const alice = randomUUID();

@@ -21,6 +21,7 @@ const TOOLS = [
   'get_context',
   'list_memories',
   'remember',
+  'remember_conversation',
   'search_memories',
   'update_memory',
 ];
@@ -102,7 +103,11 @@ describe('MCP over Streamable HTTP against the real API, engine and Temporal ind
     }
     const byName = new Map(tools.map((t) => [t.name, t]));
     const context = byName.get('get_context')!.inputSchema as any;
-    assert.deepEqual(Object.keys(context.properties).sort(), ['is_new_conversation', 'message']);
+    assert.deepEqual(Object.keys(context.properties).sort(), [
+      'filters',
+      'is_new_conversation',
+      'message',
+    ]);
     assert.deepEqual(context.required, ['message']);
     assert.equal(context.properties.message.maxLength, 8000);
     const search = byName.get('search_memories')!.inputSchema as any;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { AppError } from '../../core/errors.ts';
+import type { RetrievalFilter } from '../../core/ports/retrieval-filter.ts';
 import type { VectorIndex } from '../../core/ports/vector-index.ts';
 import { createPgDriver } from '../../infra/db/pg-driver.ts';
 import { createPgliteDriver } from '../../infra/db/pglite-driver.ts';
@@ -82,6 +83,26 @@ describe('pgvector index on PostgreSQL 18', () => {
     assert.equal(hits[0]?.id, vectors[5]!.id);
   });
 
+  it('narrows a large user through HNSW or the exact scan by how many vectors pass the filter', async () => {
+    const index = await largeUserIndex(await driver());
+    const { user, vectors } = await seedLargeUser(index);
+    // 150 of 300 pass (above exactScanMax 50: HNSW), then 20 (exact scan).
+    for (const [filter, keep] of [
+      [{ metadata: { half: [0] } }, (i: number) => i % 2 === 0],
+      [{ tagsAll: ['fifteenth'], state: 'active' }, (i: number) => i % 15 === 0],
+    ] as const) {
+      const target = vectors[30]!;
+      const hits = await index.search({ userId: user, vector: target.vector, limit: 10, filter });
+      assert.equal(hits.length, 10);
+      assert.equal(hits[0]?.id, target.id);
+      const allowed = new Set<string>(vectors.filter((_, i) => keep(i)).map((v) => v.id));
+      assert.ok(
+        hits.every((h) => allowed.has(h.id)),
+        JSON.stringify(filter),
+      );
+    }
+  });
+
   it('reports an unreachable server as dependency_unavailable', async () => {
     const unreachable = await createPgDriver({
       ...pgOptions,
@@ -93,6 +114,50 @@ describe('pgvector index on PostgreSQL 18', () => {
       createPgvectorIndex({ driver: unreachable, dimension: 8 }),
       (error: unknown) => error instanceof AppError && error.code === 'dependency_unavailable',
     );
+  });
+});
+
+describe('pgvector index made before filters', () => {
+  it('gains the filter payload, copied from the memories beside it', async () => {
+    const driver = await createPgliteDriver('memory://');
+    after(() => driver.close());
+    const user = randomUUID();
+    const memory = randomUUID();
+    await driver.exec(`
+      CREATE EXTENSION IF NOT EXISTS vector;
+      CREATE TABLE memories (id uuid PRIMARY KEY, user_id uuid NOT NULL, metadata jsonb NOT NULL,
+        occurred_at timestamptz NOT NULL, state text NOT NULL);
+      CREATE TABLE legacy_vectors (id uuid PRIMARY KEY, user_id uuid NOT NULL,
+        tags text[] NOT NULL DEFAULT '{}', embedding vector(8) NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now());`);
+    const metadata = {
+      project: 'apo"llo ü\\n',
+      'line\nkey': 'tab\there\u0001, 😀',
+      n: 3,
+      ratio: 2.5,
+      on: true,
+      deep: { x: 1 },
+    };
+    await driver.query(
+      `INSERT INTO memories VALUES ($1, $2, $3::jsonb, '2022-02-02T00:00:00Z', 'archived')`,
+      [memory, user, JSON.stringify(metadata)],
+    );
+    await driver.query(
+      `INSERT INTO legacy_vectors (id, user_id, embedding) VALUES ($1, $2, $3::vector)`,
+      [memory, user, JSON.stringify(unit(8, 0))],
+    );
+    const index = await createPgvectorIndex({ driver, dimension: 8, table: 'legacy_vectors' });
+    const search = (filter: RetrievalFilter) =>
+      index
+        .search({ userId: user, vector: unit(8, 0), limit: 5, filter })
+        .then((hits) => hits.map((h) => h.id));
+    for (const [key, value] of Object.entries(metadata).filter(([k]) => k !== 'deep')) {
+      assert.deepEqual(await search({ metadata: { [key]: [value as string] } }), [memory], key);
+    }
+    assert.deepEqual(await search({ from: new Date('2022-02-02T00:00:00Z'), state: 'archived' }), [
+      memory,
+    ]);
+    assert.deepEqual(await search({ state: 'active' }), []);
   });
 });
 
@@ -112,7 +177,8 @@ async function seedLargeUser(index: VectorIndex) {
     id: randomUUID(),
     userId: user,
     vector: unit(16, i % 16, (i * 7919) % 1000),
-    tags: [],
+    tags: i % 15 === 0 ? ['fifteenth'] : [],
+    metadata: { half: i % 2 },
   }));
   const others = Array.from({ length: 300 }, (_, i) => ({
     id: randomUUID(),

@@ -49,6 +49,7 @@ describe('committed workflow histories', () => {
       'indexShardWorkflow',
       'reembedWorkflow',
       'loadTestWorkflow',
+      'importWorkflow',
     ]) {
       assert.ok(historiesOf(type).length > 0, `no history of ${type}`);
     }

@@ -8,12 +8,14 @@ import { createEngine, type Engine, type EngineHooks } from '../../core/engine.t
 import { engineSettings } from '../../app/engine-settings.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { installTemporalRuntime } from '../../infra/temporal/runtime-logger.ts';
+import { createTemporalImportRuns } from '../../infra/temporal/temporal-import-runs.ts';
 import { createTemporalIndexingQueue } from '../../infra/temporal/temporal-indexing-queue.ts';
 import { createTemporalLoadTests } from '../../infra/temporal/temporal-load-tests.ts';
 import { createTemporalNarrativeQueue } from '../../infra/temporal/temporal-narrative-queue.ts';
 import { startWorker, type RunningWorker } from '../../workers/worker.ts';
 import type { VectorSpaces } from '../../core/ports/vector-space.ts';
 import type { TestEngine } from './test-engine.ts';
+import { shortIndexRunIdle } from './index-run-idle.ts';
 import { requireTestEnv } from './test-env.ts';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
@@ -53,6 +55,8 @@ export async function startTestApi(
     loadTestsQueue?: string;
     /** The rate limits of `/v1` and `/mcp` (default: the product's, 20/s and a burst of 60 per user). */
     rateLimit?: V1Deps['rateLimit'];
+    /** How imports read and commit (`POST /v1/import`; default: the product's). */
+    importSettings?: NonNullable<V1Deps['portability']>['settings'];
   } = {},
 ): Promise<TestApi> {
   const logger = createLogger('silent');
@@ -60,7 +64,7 @@ export async function startTestApi(
   const address = requireTestEnv('TEST_TEMPORAL_ADDRESS');
   const taskQueue = options.taskQueue ?? `test-indexing-${randomUUID()}`;
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, interceptors: { workflow: [shortIndexRunIdle()] } });
   const indexingQueue = createTemporalIndexingQueue(client, taskQueue);
   const narrativeTaskQueue = `test-narratives-${randomUUID()}`;
   const narrativeQueue = options.narratives
@@ -87,6 +91,11 @@ export async function startTestApi(
     store: engine.store,
     limits: { maxMemoryChars: 5000, maxTags: 10 },
     adminApiKey: ADMIN_KEY,
+    portability: {
+      store: engine.portability,
+      runs: createTemporalImportRuns(client, taskQueue),
+      ...(options.importSettings ? { settings: options.importSettings } : {}),
+    },
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     ...(options.loadTestsQueue
       ? {

@@ -17,6 +17,7 @@ import {
   type NarrativeSchedulerInput,
   type NarrativeSchedulerStatus,
 } from '../../workflows/index.ts';
+import { importRun } from './import-history.ts';
 import { eventually } from './test-api.ts';
 import type { Recorder } from './workflow-histories.ts';
 
@@ -245,4 +246,5 @@ export const SCENARIOS: Record<string, (r: Recorder) => Promise<Recorded>> = {
   'scheduler-continue': schedulerContinuesAsNew,
   scheduled: scheduledRuns,
   'load-test': loadTestRun,
+  import: importRun,
 };

@@ -13,6 +13,7 @@ import { format, resolveConfig } from 'prettier';
 import type { Activities } from '../../activities/index.ts';
 import type { MemoryUsage } from '../../activities/narrative-activities.ts';
 import { emptyCounts } from '../../core/consolidation/counts.ts';
+import { importStubs } from './import-history.ts';
 
 // Committed workflow histories: recorded from a real Temporal server with stub
 // activities (the replay never runs activities, only the workflow code), then
@@ -220,7 +221,7 @@ export async function startRecorder(
         connection: nativeConnection,
         taskQueue,
         workflowBundle,
-        activities: { ...stubActivities(control), ...loadTestStubs(control) },
+        activities: { ...stubActivities(control), ...loadTestStubs(control), ...importStubs() },
       }),
     ),
   );

@@ -9,20 +9,25 @@
  * - planning (`core/planning/planner.ts`): `{strategy, queries, include_narrative, save_worthy}`;
  * - entity extraction (`core/extraction/entity-extractor.ts`): `{entities, relations}`,
  *   or for a JSON array of memories `[{id, text}]`, `{memories: [{id, entities, relations}]}`;
- * - narrative (`core/narrative/narrator.ts`): 3–4 plain-text paragraphs.
+ * - narrative (`core/narrative/narrator.ts`): 3–4 plain-text paragraphs;
+ * - conversation extraction (`core/conversations/model-facts.ts`): `{facts}` (see
+ *   `emulator-conversation.ts`).
  * Anything else gets the echo answer ({@link echoAnswer}).
  */
 import { classifyMessage } from '../../core/classification/query-classifier.ts';
 import { localExtract } from '../../core/extraction/entity-extractor.ts';
 import { searchQueries } from '../../core/planning/heuristic-planner.ts';
+import { conversationFactsFor } from './emulator-conversation.ts';
 import { writePortrait } from './emulator-portrait.ts';
 import { echoAnswer, type EmulatorGenerateRequest } from './emulator-protocol.ts';
 
 /** Which product prompt a request is, from its system instruction. */
-export type ProductPrompt = 'plan' | 'extraction' | 'batch-extraction' | 'narrative' | undefined;
+export type ProductPrompt =
+  'plan' | 'extraction' | 'batch-extraction' | 'narrative' | 'conversation' | undefined;
 
 export function recognisePrompt(request: EmulatorGenerateRequest): ProductPrompt {
   const system = request.system ?? '';
+  if (/"facts"/.test(system) && /"action"/.test(system)) return 'conversation';
   if (/\bstrategy\b/.test(system) && /\bsave_worthy\b/.test(system)) return 'plan';
   if (/"entities"/.test(system) && /"relations"/.test(system)) {
     return /"memories"/.test(system) && batchOf(request.prompt) ? 'batch-extraction' : 'extraction';
@@ -44,6 +49,8 @@ export function productAnswer(request: EmulatorGenerateRequest): string {
       });
     case 'narrative':
       return writePortrait(request.prompt);
+    case 'conversation':
+      return JSON.stringify(conversationFactsFor(request.prompt));
     default:
       return echoAnswer(request);
   }

@@ -34,8 +34,9 @@ export function getContextTool(s: ApiSchemas): ToolSpec {
       'may depend on their preferences, history, plans or relationships. Set ' +
       'is_new_conversation to true on the first message of a conversation. The result is text ' +
       'to read (empty when nothing is relevant, for example a greeting) and the ids of the ' +
-      'memories it used, which update_memory and forget accept.',
-    input: s.contextBody.pick({ message: true, is_new_conversation: true }),
+      'memories it used, which update_memory and forget accept. filters (optional) keeps only ' +
+      'memories with the given metadata values, tags (all/any), event time (from/to) or state.',
+    input: s.contextBody.pick({ message: true, is_new_conversation: true, filters: true }),
     output: s.contextOut,
     annotations: { readOnlyHint: false },
     async run(args, { userId, contexts }) {

@@ -12,7 +12,9 @@ export function searchMemoriesTool(s: ApiSchemas): ToolSpec {
       'best match first. Use it to look something up on purpose (for example "what did I say ' +
       'about my knee?"); for answering a message in general, get_context is better. query is ' +
       'natural language; limit is 1 to 50 (default 10); tags keeps only memories with at ' +
-      'least one of those tags. Archived memories are left out.',
+      'least one of those tags; filters keeps only memories with the given metadata values ' +
+      '({"project": "apollo", "lang": {"in": ["en", "de"]}}), tags (all/any), event time ' +
+      '(from/to) or state. Archived memories are left out unless filters.state says archived.',
     input: s.searchBody,
     output: s.searchOut,
     annotations: { readOnlyHint: true },

@@ -1,8 +1,8 @@
 import { settleAll } from '../concurrency/limits.ts';
 import { EXTRACT_BATCH_MAX } from '../extraction/entity-extractor.ts';
 import type { Memory } from '../ports/relational-store.ts';
-import { forEachUser, groupByUser, type IndexerDeps, type IndexTarget } from './indexing-types.ts';
-import { goneAfterWrite } from './recheck-written.ts';
+import { groupByUser, type IndexerDeps, type IndexTarget } from './indexing-types.ts';
+import { goneAfterWrite, goneAfterWriteOf } from './recheck-written.ts';
 
 type Deps = Pick<IndexerDeps, 'store' | 'graph' | 'extractor'>;
 
@@ -46,13 +46,21 @@ export async function indexGraphs(
   // Groups of one user's memories, each one batched extraction (one model call), `concurrency`
   // at once. Never two users' memories in one prompt: one user's text must not be able to
   // steer what the model extracts from another's.
+  const memories = await store.getMemoriesOf(
+    [...byUser].flatMap(([userId, ids]) =>
+      [...new Set(ids)].map((memoryId) => ({ userId, memoryId })),
+    ),
+  );
   const groups: Memory[][] = [];
-  await forEachUser(byUser, async (userId, ids) => {
-    const own = await store.getMemories(userId, [...new Set(ids)]);
+  for (const own of groupByUser(
+    memories,
+    (m) => m.userId,
+    (m) => m,
+  ).values()) {
     for (let i = 0; i < own.length; i += EXTRACT_BATCH_MAX) {
       groups.push(own.slice(i, i + EXTRACT_BATCH_MAX));
     }
-  });
+  }
   const settled = await settleAll(
     groups.map((group) => async () => {
       const { graphs } = await extractor.extractMany(group.map((m) => m.content));
@@ -64,25 +72,13 @@ export async function indexGraphs(
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
   const extracted = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-  let entities = 0;
-  const extractedByUser = groupByUser(
-    extracted,
-    (item) => item.userId,
-    ({ memoryId, graph: g }) => ({ memoryId, graph: g }),
-  );
-  await forEachUser(extractedByUser, async (userId, items) => {
-    await graph.upsertMemoryGraphs(userId, items);
-    const gone = new Set(
-      await goneAfterWrite(
-        store,
-        userId,
-        items.map((item) => item.memoryId),
-      ),
-    );
-    for (const memoryId of gone) await graph.deleteMemory(userId, memoryId);
-    entities += items
-      .filter((item) => !gone.has(item.memoryId))
-      .reduce((sum, item) => sum + item.graph.entities.length, 0);
-  });
+  // All users' graphs in one transaction, then one read for those deleted meanwhile.
+  await graph.upsertGraphsAcross(extracted);
+  const gone = await goneAfterWriteOf(store, extracted);
+  for (const { userId, memoryId } of gone) await graph.deleteMemory(userId, memoryId);
+  const goneIds = new Set(gone.map((item) => `${item.userId}/${item.memoryId}`));
+  const entities = extracted
+    .filter((item) => !goneIds.has(`${item.userId}/${item.memoryId}`))
+    .reduce((sum, item) => sum + item.graph.entities.length, 0);
   return { entities };
 }

@@ -2,13 +2,12 @@ import type { Memory } from '../ports/relational-store.ts';
 import type { VectorSpace } from '../ports/vector-space.ts';
 import { filterPayload } from '../retrieval/filters.ts';
 import {
-  forEachUser,
   groupByUser,
   type IndexerDeps,
   type IndexPlan,
   type IndexTarget,
 } from './indexing-types.ts';
-import { goneAfterWrite } from './recheck-written.ts';
+import { goneAfterWrite, goneAfterWriteOf } from './recheck-written.ts';
 
 type Deps = Pick<IndexerDeps, 'store' | 'spaces'>;
 
@@ -54,15 +53,7 @@ export async function indexVectors(
   force: readonly string[] = [],
 ): Promise<IndexPlan[]> {
   const forced = new Set(force);
-  const found = new Map<string, Memory>();
-  const byUser = groupByUser(
-    targets,
-    (t) => t.userId,
-    (t) => t.memoryId,
-  );
-  await forEachUser(byUser, async (userId, ids) => {
-    for (const m of await store.getMemories(userId, ids)) found.set(m.id, m);
-  });
+  const found = new Map((await store.getMemoriesOf(targets)).map((m) => [m.id, m]));
   const due = [...new Set(targets.map((t) => t.memoryId))]
     .map((id) => found.get(id))
     .filter(
@@ -95,17 +86,17 @@ async function removeGone(
   written: readonly VectorSpace[],
   memories: readonly Memory[],
 ): Promise<Set<string>> {
-  const gone = new Set<string>();
-  const byUser = groupByUser(
-    memories,
-    (m) => m.userId,
-    (m) => m.id,
+  const missing = await goneAfterWriteOf(
+    store,
+    memories.map((m) => ({ userId: m.userId, memoryId: m.id })),
   );
-  await forEachUser(byUser, async (userId, ids) => {
-    const missing = await goneAfterWrite(store, userId, ids);
-    if (missing.length === 0) return;
-    for (const space of written) await space.index.delete(userId, missing);
-    for (const id of missing) gone.add(id);
-  });
-  return gone;
+  const byUser = groupByUser(
+    missing,
+    (m) => m.userId,
+    (m) => m.memoryId,
+  );
+  for (const [userId, ids] of byUser) {
+    for (const space of written) await space.index.delete(userId, ids);
+  }
+  return new Set(missing.map((m) => m.memoryId));
 }

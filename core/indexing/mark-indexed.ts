@@ -1,7 +1,10 @@
 import type { RelationalStore } from '../ports/relational-store.ts';
-import { forEachUser, groupByUser, type IndexTarget } from './indexing-types.ts';
+import type { IndexTarget } from './indexing-types.ts';
 
-type Store = Pick<RelationalStore, 'markIndexed' | 'markIndexedMany' | 'getMemory' | 'getMemories'>;
+type Store = Pick<
+  RelationalStore,
+  'markIndexed' | 'markIndexedAcross' | 'getMemory' | 'getMemoriesOf'
+>;
 
 /** Records the revision as indexed; `stale` when the memory changed meanwhile. */
 export async function markIndexed(
@@ -16,36 +19,26 @@ export async function markIndexed(
 }
 
 /**
- * {@link markIndexed} for many memories, one transaction per user (a few users at
- * once); returns
- * those that changed meanwhile.
+ * {@link markIndexed} for many memories, of one user or of several, in one
+ * transaction; returns those that changed meanwhile.
  */
 export async function markIndexedMany(
   store: Store,
   items: readonly { target: IndexTarget; revision: number }[],
 ): Promise<{ stale: IndexTarget[] }> {
-  const stale: IndexTarget[] = [];
-  const byUser = groupByUser(
-    items,
-    (item) => item.target.userId,
-    ({ target, revision }) => ({ memoryId: target.memoryId, revision }),
+  const recorded = new Set(
+    (
+      await store.markIndexedAcross(items.map(({ target, revision }) => ({ ...target, revision })))
+    ).map((ref) => `${ref.userId}/${ref.memoryId}`),
   );
-  await forEachUser(byUser, async (userId, marks) => {
-    const recorded = new Set(await store.markIndexedMany(userId, marks));
-    const missed = marks.filter((m) => !recorded.has(m.memoryId));
-    if (missed.length === 0) return;
-    const current = new Map(
-      (
-        await store.getMemories(
-          userId,
-          missed.map((m) => m.memoryId),
-        )
-      ).map((m) => [m.id, m]),
-    );
-    for (const { memoryId, revision } of missed) {
-      const memory = current.get(memoryId);
-      if (memory && memory.revision !== revision) stale.push({ userId, memoryId });
-    }
+  const missed = items.filter(({ target }) => !recorded.has(`${target.userId}/${target.memoryId}`));
+  if (missed.length === 0) return { stale: [] };
+  const current = new Map(
+    (await store.getMemoriesOf(missed.map(({ target }) => target))).map((m) => [m.id, m]),
+  );
+  const stale = missed.flatMap(({ target, revision }) => {
+    const memory = current.get(target.memoryId);
+    return memory && memory.revision !== revision ? [target] : [];
   });
   return { stale };
 }

@@ -1,6 +1,7 @@
-import type { RelationalStore } from '../ports/relational-store.ts';
+import type { MemoryRef, RelationalStore } from '../ports/relational-store.ts';
 
 type Store = Pick<RelationalStore, 'getMemories'>;
+type StoreOf = Pick<RelationalStore, 'getMemoriesOf'>;
 
 /**
  * The ids among `ids` (memories of one user just written to an index) whose
@@ -17,4 +18,14 @@ export async function goneAfterWrite(
   if (ids.length === 0) return [];
   const present = new Set((await store.getMemories(userId, ids)).map((m) => m.id));
   return ids.filter((id) => !present.has(id));
+}
+
+/** {@link goneAfterWrite} for memories of several users, in one read. */
+export async function goneAfterWriteOf<T extends MemoryRef>(
+  store: StoreOf,
+  refs: readonly T[],
+): Promise<T[]> {
+  if (refs.length === 0) return [];
+  const present = new Set((await store.getMemoriesOf(refs)).map((m) => `${m.userId}/${m.id}`));
+  return refs.filter((r) => !present.has(`${r.userId}/${r.memoryId}`));
 }

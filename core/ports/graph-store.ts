@@ -46,6 +46,13 @@ export interface GraphStore {
     userId: string,
     items: readonly { memoryId: string; graph: MemoryGraph }[],
   ): Promise<void>;
+  /**
+   * {@link upsertMemoryGraphs} for memories of several users at once (one
+   * transaction where the store can); each memory's graph is its user's.
+   */
+  upsertGraphsAcross(
+    items: readonly { userId: string; memoryId: string; graph: MemoryGraph }[],
+  ): Promise<void>;
   /** Removes the memory's links, and entities no memory mentions any more. */
   deleteMemory(userId: string, memoryId: string): Promise<void>;
   /**

@@ -21,6 +21,12 @@ import type { SelfCheck } from './self-check-record.ts';
 import type { ApiKeyRecord, User } from './user-records.ts';
 import type { MemoryForEmbedding, VectorSpaceRecord } from './vector-space-records.ts';
 
+/** A memory named with its user: every cross-user call pairs the two. */
+export interface MemoryRef {
+  userId: string;
+  memoryId: string;
+}
+
 export type { ConsolidationChange, ConsolidationOutcome } from './consolidation-records.ts';
 export type {
   IndexState,
@@ -87,6 +93,11 @@ export interface RelationalStore {
   getMemory(userId: string, memoryId: string): Promise<Memory | null>;
   /** The user's memories among `ids`, in no particular order. */
   getMemories(userId: string, ids: readonly string[]): Promise<Memory[]>;
+  /**
+   * {@link getMemories} for memories of several users in one round trip: each
+   * target's memory if it exists, is live and is that user's.
+   */
+  getMemoriesOf(targets: readonly MemoryRef[]): Promise<Memory[]>;
   /** Newest saved first, stable under concurrent inserts, filtered (`from`/`to` on the event time). */
   listMemories(userId: string, input: ListMemoriesInput): Promise<MemoryPage>;
   /**
@@ -160,6 +171,12 @@ export interface RelationalStore {
     userId: string,
     items: readonly { memoryId: string; revision: number }[],
   ): Promise<string[]>;
+  /**
+   * {@link markIndexedMany} for memories of several users in one transaction,
+   * each user's data version bumped by how many of theirs were recorded;
+   * returns those recorded.
+   */
+  markIndexedAcross(items: readonly (MemoryRef & { revision: number })[]): Promise<MemoryRef[]>;
   /** Marks the memory's pending revision as refused by the indexes (bad input). */
   markIndexFailed(userId: string, memoryId: string): Promise<void>;
   /** Removes the tombstone once the indexes forgot the memory. */

@@ -5,6 +5,7 @@ import { createKeyCache, KEY_REVOKED_CHANNEL } from './api-key-cache.ts';
 import { migrate } from './migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { consolidationQueries } from './sql-consolidation-queries.ts';
+import { crossUserQueries } from './sql-cross-user-queries.ts';
 import { indexStateQueries } from './sql-index-state-queries.ts';
 import { memoryQueries } from './sql-memory-queries.ts';
 import { revisionQueries } from './sql-memory-revisions.ts';
@@ -33,6 +34,7 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
     kind: driver.kind,
     ...memoryQueries(driver),
     ...revisionQueries(driver),
+    ...crossUserQueries(driver),
     ...indexStateQueries(driver),
     ...consolidationQueries(driver),
     ...planCacheQueries(driver),

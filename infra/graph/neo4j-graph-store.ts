@@ -115,6 +115,21 @@ export async function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): Pr
       await write((tx) => writeMemoryGraphs(tx, userId, items));
     },
 
+    async upsertGraphsAcross(items) {
+      // One transaction for the batch, each user's graphs written as theirs.
+      if (items.length === 0) return;
+      const users = [...new Set(items.map((item) => item.userId))];
+      await write(async (tx) => {
+        for (const userId of users) {
+          await writeMemoryGraphs(
+            tx,
+            userId,
+            items.filter((item) => item.userId === userId),
+          );
+        }
+      });
+    },
+
     async deleteMemory(userId, memoryId) {
       await write((tx) => deleteMemoryGraph(tx, userId, memoryId));
     },

@@ -9,7 +9,12 @@ import { migrate } from '../db/migrations.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
 import { isUuid } from '../db/sql-relational-store.ts';
 import { clampLimit, entityKey } from './memory-graph.ts';
-import { deleteMemoryGraph, deleteOrphans, writeGraphs } from './sql-graph-writes.ts';
+import {
+  deleteMemoryGraph,
+  deleteOrphans,
+  writeGraphs,
+  writeGraphsAcross,
+} from './sql-graph-writes.ts';
 
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -85,23 +90,42 @@ export async function createSqlGraphStore(driver: SqlDriver): Promise<GraphStore
     }
   };
 
+  const upsertMemoryGraphs: GraphStore['upsertMemoryGraphs'] = async (userId, items) => {
+    const valid = isUuid(userId) ? items.filter((item) => isUuid(item.memoryId)) : [];
+    if (valid.length === 0) return;
+    try {
+      await driver.transaction((tx) => writeGraphs(tx, userId, valid));
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== FOREIGN_KEY_VIOLATION) throw error;
+      // A memory went meanwhile: write the others one by one and skip the gone ones.
+      for (const { memoryId, graph } of valid) {
+        await upsertMemoryGraph(userId, memoryId, graph).catch((e: unknown) => {
+          if (!(e instanceof AppError && e.code === 'not_found')) throw e;
+        });
+      }
+    }
+  };
+
   return {
     kind: 'sql',
 
     upsertMemoryGraph,
 
-    async upsertMemoryGraphs(userId, items) {
-      const valid = isUuid(userId) ? items.filter((item) => isUuid(item.memoryId)) : [];
+    upsertMemoryGraphs,
+
+    async upsertGraphsAcross(items) {
+      const valid = items.filter((item) => isUuid(item.userId) && isUuid(item.memoryId));
       if (valid.length === 0) return;
       try {
-        await driver.transaction((tx) => writeGraphs(tx, userId, valid));
+        await driver.transaction((tx) => writeGraphsAcross(tx, valid));
       } catch (error) {
         if ((error as { code?: unknown }).code !== FOREIGN_KEY_VIOLATION) throw error;
-        // A memory went meanwhile: write the others one by one and skip the gone ones.
-        for (const { memoryId, graph } of valid) {
-          await upsertMemoryGraph(userId, memoryId, graph).catch((e: unknown) => {
-            if (!(e instanceof AppError && e.code === 'not_found')) throw e;
-          });
+        // A memory went meanwhile: write user by user, which skips the gone ones.
+        for (const userId of new Set(valid.map((item) => item.userId))) {
+          await upsertMemoryGraphs(
+            userId,
+            valid.filter((item) => item.userId === userId),
+          );
         }
       }
     },

@@ -3,6 +3,7 @@ import { it } from 'node:test';
 import type { GraphHit, GraphStore, MemoryGraph } from '../../core/ports/graph-store.ts';
 import { lateBound } from '../support/late-bound.ts';
 import { defineContract } from './define-contract.ts';
+import { crossUserGraphCases } from './graph-store-cross-user.cases.ts';
 
 /** What a graph-store adapter's test file hands the contract. */
 export interface GraphStoreFixture {
@@ -69,6 +70,8 @@ export const graphStoreContract = defineContract(
     it('answers a ping', async () => {
       await store.ping();
     });
+
+    crossUserGraphCases(store, newUser, (userId) => fixture.createMemory(userId));
 
     it('finds a memory by an entity name written in another case and spacing', async () => {
       const user = await newUser();

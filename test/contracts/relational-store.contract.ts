@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../core/errors.ts';
 import type { RelationalStore } from '../../core/ports/relational-store.ts';
 import { defineContract } from './define-contract.ts';
+import { crossUserCases } from './relational-store-cross-user.cases.ts';
 import { lifecycleCases } from './relational-store-lifecycle.cases.ts';
 import { revisionCases } from './relational-store-revisions.cases.ts';
 
@@ -664,5 +665,6 @@ export const relationalStoreContract = defineContract(
 
     lifecycleCases(store);
     revisionCases(store);
+    crossUserCases(store);
   },
 );

@@ -15,11 +15,14 @@ import { freePort, startTemporalDevServer } from '../infra/temporal/temporal-dev
 import { ensureE5Model } from '../infra/local/e5/install.ts';
 import { ensureMiniLmModel } from '../infra/local/minilm/install.ts';
 import { projectRoot } from '../infra/project-root.ts';
+import { testFiles, testLanes } from './test-lanes.ts';
 
-// `npm test [-- files...] [-- --no-checks]`: type check, lint and format check, then
-// start the real services the suite needs (Temporal dev server, PostgreSQL 15, PostgreSQL 18 with pgvector, Redis, Neo4j),
-// install the local sentence models (e5-small-v2 int8, all-MiniLM-L6-v2 as ONNX) and Chromium, run
-// every test file with Node's test runner, and tear the services down again.
+// `npm test [-- files...] [-- --no-checks] [-- --concurrency=<n>]`: type check, lint and format
+// check (at once), then start the real services the suite needs (Temporal dev server, PostgreSQL 15,
+// PostgreSQL 18 with pgvector, Redis, Neo4j), install the local sentence models (e5-small-v2 int8,
+// all-MiniLM-L6-v2 as ONNX) and Chromium, run every test file with Node's test runner, and tear
+// the services down again. Files run two at a time (`--concurrency`, default 2); the few listed
+// in scripts/test-lanes.ts run after them, one at a time.
 
 const log = (msg: string) => console.log(`[test] ${msg}`);
 
@@ -31,31 +34,57 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
   });
 }
 
-async function testFiles(dir: string): Promise<string[]> {
-  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
-    .map((e) => path.relative(projectRoot, path.join(e.parentPath, e.name)))
-    .sort();
+/** Runs a command with its output held back; resolves with its exit code and output. */
+function runQuietly(command: string, args: readonly string[]) {
+  return new Promise<{ code: number; output: string }>((resolve, reject) => {
+    const child = spawn(command, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
+  });
+}
+
+/**
+ * Type check, lint and format check side by side (they share nothing, and
+ * each leaves part of the 2 cores idle); each one's output is printed whole
+ * once it ends. Throws naming every check that failed.
+ */
+async function runChecks(bin: (name: string) => string) {
+  const checks = [
+    ['type check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
+    ['lint', bin('eslint'), ['.']],
+    ['format check', bin('prettier'), ['--check', '.', '--log-level', 'warn']],
+  ] as const;
+  log(`${checks.map(([label]) => label).join(', ')}…`);
+  const failed = await Promise.all(
+    checks.map(async ([label, command, args]) => {
+      const { code, output } = await runQuietly(command, args);
+      if (output.trim()) process.stdout.write(`[test] ${label}:\n${output}`);
+      return code === 0 ? [] : [label];
+    }),
+  );
+  if (failed.flat().length > 0) throw new Error(`${failed.flat().join(', ')} failed`);
+}
+
+/** The value of `--concurrency=<n>`: how many test files run at once (default 2). */
+function concurrencyOf(args: readonly string[]): number {
+  const given = args.find((a) => a.startsWith('--concurrency='))?.slice('--concurrency='.length);
+  if (given === undefined) return 2;
+  if (!/^[1-9][0-9]*$/.test(given))
+    throw new Error(`--concurrency: expected a positive integer, got ${given}`);
+  return Number(given);
 }
 
 async function main() {
   const args = process.argv.slice(2);
   const skipChecks = args.includes('--no-checks');
   const selected = args.filter((a) => !a.startsWith('--'));
+  const concurrency = concurrencyOf(args);
   const bin = (name: string) => path.join(projectRoot, 'node_modules', '.bin', name);
 
-  if (!skipChecks) {
-    for (const [label, command, commandArgs] of [
-      ['type check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
-      ['lint', bin('eslint'), ['.']],
-      ['format check', bin('prettier'), ['--check', '.', '--log-level', 'warn']],
-    ] as const) {
-      log(`${label}…`);
-      const code = await run(command, [...commandArgs]);
-      if (code !== 0) throw new Error(`${label} failed`);
-    }
-  }
+  if (!skipChecks) await runChecks(bin);
 
   const started = Date.now();
   const cliPath = await ensureTemporalCli({ projectRoot, log });
@@ -85,29 +114,40 @@ async function main() {
 
   let code = 1;
   try {
-    const files = selected.length > 0 ? selected : await testFiles(path.join(projectRoot, 'test'));
-    code = await run(
-      process.execPath,
-      ['--import', 'tsx', '--test', '--test-concurrency=1', ...files],
-      {
-        ...process.env,
-        NODE_ENV: 'test',
-        LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-        TEMPORAL_CLI_PATH: cliPath,
-        TEST_DATABASE_URL: databaseUrl,
-        TEST_PG_ADMIN_URL: postgres.adminUrl,
-        TEST_TEMPORAL_ADDRESS: temporal.address,
-        TEST_REDIS_URL: redis.url,
-        TEST_PGVECTOR_URL: pgvectorUrl,
-        TEST_NEO4J_URL: neo4j.url,
-        TEST_NEO4J_USER: neo4j.username,
-        TEST_NEO4J_PASSWORD: neo4j.password,
-        TEST_MINILM_DIR: minilm.dir,
-        TEST_E5_DIR: e5.dir,
-        TEST_CHROMIUM_PATH: chromiumPath,
-        TEST_RUN_DIR: runDir,
-      },
-    );
+    const files =
+      selected.length > 0
+        ? selected.map((f) => path.relative(projectRoot, path.resolve(projectRoot, f)))
+        : await testFiles(projectRoot, path.join(projectRoot, 'test'));
+    const lanes = testLanes(files);
+    const runFiles = (lane: string[], atOnce: number) =>
+      run(
+        process.execPath,
+        ['--import', 'tsx', '--test', `--test-concurrency=${atOnce}`, ...lane],
+        {
+          ...process.env,
+          NODE_ENV: 'test',
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+          TEMPORAL_CLI_PATH: cliPath,
+          TEST_DATABASE_URL: databaseUrl,
+          TEST_PG_ADMIN_URL: postgres.adminUrl,
+          TEST_TEMPORAL_ADDRESS: temporal.address,
+          TEST_REDIS_URL: redis.url,
+          TEST_PGVECTOR_URL: pgvectorUrl,
+          TEST_NEO4J_URL: neo4j.url,
+          TEST_NEO4J_USER: neo4j.username,
+          TEST_NEO4J_PASSWORD: neo4j.password,
+          TEST_MINILM_DIR: minilm.dir,
+          TEST_E5_DIR: e5.dir,
+          TEST_CHROMIUM_PATH: chromiumPath,
+          TEST_RUN_DIR: runDir,
+        },
+      );
+    code = 0;
+    if (lanes.shared.length > 0) code = await runFiles(lanes.shared, concurrency);
+    if (lanes.alone.length > 0) {
+      log(`one at a time (scripts/test-lanes.ts): ${lanes.alone.join(' ')}`);
+      code = Math.max(code, await runFiles(lanes.alone, 1));
+    }
   } finally {
     await neo4j.stop();
     await redis.stop();

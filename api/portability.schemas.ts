@@ -90,6 +90,10 @@ const describe = (issues: readonly InputIssue[]) =>
  */
 export function importLineParser(schema: PortabilitySchemas['importLine']): LineParser {
   return (text, now): ParsedLine => {
+    // Raw control bytes make the line unreadable as JSON; a NUL is named, as on a save.
+    if (text.includes('\u0000')) {
+      return { kind: 'refused', message: 'contains a NUL character (U+0000)' };
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);

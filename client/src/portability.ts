@@ -1,3 +1,4 @@
+import type { Memory } from './api-types.ts';
 import { MemoryEngineError } from './errors.ts';
 import { backoffDelay, parseRetryAfter, retryableStatus } from './retry.ts';
 import {
@@ -11,23 +12,8 @@ import {
   type TransportOptions,
 } from './transport.ts';
 
-/** One memory as an export line: every field of its newest revision. */
-export interface ExportedMemoryLine {
-  type: 'memory';
-  id: string;
-  external_id: string | null;
-  content: string;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  state: 'active' | 'archived';
-  index_state: 'pending' | 'indexed' | 'failed';
-  revision: number;
-  /** ISO 8601 in UTC with microseconds. */
-  created_at: string;
-  updated_at: string;
-  occurred_at: string;
-  expires_at: string | null;
-}
+/** One memory as an export line: every field of its newest revision (times in UTC with microseconds). */
+export type ExportedMemoryLine = { type: 'memory'; external_id: string | null } & Memory;
 
 /** The user's narrative, the first line of an export asked for with `narrative: true`. */
 export interface ExportedNarrativeLine {

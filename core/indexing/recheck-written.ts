@@ -1,7 +1,6 @@
 import type { MemoryRef, RelationalStore } from '../ports/relational-store.ts';
 
-type Store = Pick<RelationalStore, 'getMemories'>;
-type StoreOf = Pick<RelationalStore, 'getMemoriesOf'>;
+type Store = Pick<RelationalStore, 'getMemoriesOf'>;
 
 /**
  * The ids among `ids` (memories of one user just written to an index) whose
@@ -15,14 +14,13 @@ export async function goneAfterWrite(
   userId: string,
   ids: readonly string[],
 ): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const present = new Set((await store.getMemories(userId, ids)).map((m) => m.id));
-  return ids.filter((id) => !present.has(id));
+  const refs = ids.map((memoryId) => ({ userId, memoryId }));
+  return (await goneAfterWriteOf(store, refs)).map((ref) => ref.memoryId);
 }
 
 /** {@link goneAfterWrite} for memories of several users, in one read. */
 export async function goneAfterWriteOf<T extends MemoryRef>(
-  store: StoreOf,
+  store: Store,
   refs: readonly T[],
 ): Promise<T[]> {
   if (refs.length === 0) return [];

@@ -30,6 +30,21 @@ const MARK_ACROSS_SQL = `
   )
   SELECT user_id, id FROM marked`;
 
+/** Records revisions of several users' memories as indexed in one statement; see the port. */
+export async function markIndexedAcross(
+  driver: SqlDriver,
+  items: readonly (MemoryRef & { revision: number })[],
+): Promise<MemoryRef[]> {
+  const valid = validRefs(items);
+  if (valid.length === 0) return [];
+  const rows = await driver.query<{ user_id: string; id: string }>(MARK_ACROSS_SQL, [
+    valid.map((item) => item.userId),
+    valid.map((item) => item.memoryId),
+    valid.map((item) => item.revision),
+  ]);
+  return rows.map((row) => ({ userId: String(row.user_id), memoryId: String(row.id) }));
+}
+
 /** Reads and marks of memories of several users, one statement each (batch indexing). */
 export function crossUserQueries(driver: SqlDriver): CrossUserQueries {
   return {
@@ -44,15 +59,6 @@ export function crossUserQueries(driver: SqlDriver): CrossUserQueries {
       return rows.map(toMemory);
     },
 
-    async markIndexedAcross(items) {
-      const valid = validRefs(items);
-      if (valid.length === 0) return [];
-      const rows = await driver.query<{ user_id: string; id: string }>(MARK_ACROSS_SQL, [
-        valid.map((item) => item.userId),
-        valid.map((item) => item.memoryId),
-        valid.map((item) => item.revision),
-      ]);
-      return rows.map((row) => ({ userId: String(row.user_id), memoryId: String(row.id) }));
-    },
+    markIndexedAcross: (items) => markIndexedAcross(driver, items),
   };
 }

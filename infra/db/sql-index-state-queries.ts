@@ -1,4 +1,5 @@
 import type { IndexTask, RelationalStore } from '../../core/ports/relational-store.ts';
+import { markIndexedAcross } from './sql-cross-user-queries.ts';
 import { bumpVersion } from './sql-data-version.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { isUuid, liveSql } from './sql-rows.ts';
@@ -85,21 +86,13 @@ export function indexStateQueries(driver: SqlDriver): IndexStateQueries {
     },
 
     async markIndexedMany(userId, items) {
-      const valid = isUuid(userId) ? items.filter((item) => isUuid(item.memoryId)) : [];
-      if (valid.length === 0) return [];
-      return driver.transaction(async (tx) => {
-        const rows = await tx.query<{ id: string }>(
-          `UPDATE memories m SET index_state = 'indexed', indexed_revision = t.revision,
-             index_count = m.index_count + 1
-           FROM unnest($2::uuid[], $3::int[]) AS t(id, revision)
-           WHERE m.id = t.id AND m.user_id = $1 AND m.revision = t.revision
-             AND m.indexed_revision < t.revision
-           RETURNING m.id`,
-          [userId, valid.map((item) => item.memoryId), valid.map((item) => item.revision)],
-        );
-        if (rows.length > 0) await bumpVersion(tx, userId, rows.length);
-        return rows.map((row) => row.id);
-      });
+      // One user's marks are the cross-user statement's with that user on each.
+      if (!isUuid(userId)) return [];
+      const marked = await markIndexedAcross(
+        driver,
+        items.map((item) => ({ userId, ...item })),
+      );
+      return marked.map((ref) => ref.memoryId);
     },
 
     async markIndexFailed(userId, memoryId) {

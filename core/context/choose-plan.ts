@@ -51,13 +51,12 @@ export function classifierPlan(request: ContextRequest, classified: MessageClass
 export async function choosePlan(
   deps: PlanChoiceDeps,
   userId: string,
-  dataVersion: number,
   request: ContextRequest,
   classified: MessageClass,
 ): Promise<ChosenPlan> {
   const fast = request.depth === 1 || (request.depth === 2 && classified.kind === 'simple');
   if (fast) return { plan: classifierPlan(request, classified), cache: 'off', modelCalls: 0 };
-  const planKey = deps.keys.plan(userId, dataVersion, request.message);
+  const planKey = deps.keys.plan(userId, request.message);
   const { admitHeavy } = deps.options;
   const planned =
     admitHeavy && !admitHeavy()

@@ -60,7 +60,7 @@ export function createContextService(deps: ContextServiceDeps) {
       }
 
       const chosen = await clock.measureAsync('plan', () =>
-        choosePlan(deps, userId, dataVersion, request, classified),
+        choosePlan(deps, userId, request, classified),
       );
       const found = await clock.measureAsync('retrieve', () =>
         cachedRetrieval(deps, userId, chosen.plan, limit, dataVersion, filter),

@@ -46,7 +46,11 @@ export interface ContextServiceDeps extends StrategyDeps {
   planCache?: PlanCache;
   searchCache: SearchCache;
   keys: {
-    plan(userId: string, dataVersion: number, message: string): string;
+    /**
+     * A plan depends on the message alone (the planner sees nothing else), so
+     * its key carries no data version: saves do not make a user's plans stale.
+     */
+    plan(userId: string, message: string): string;
     search(userId: string, dataVersion: number, parts: unknown[]): string;
   };
   /** Asks for the user's narrative to be (re)built; never rejects. */

@@ -8,9 +8,14 @@ import type { EngineCaches } from './engine-caches.ts';
 import type { RequestNarrative } from './engine-services.ts';
 import type { EngineHooks, EngineSettings } from './engine-types.ts';
 
-/** Plan and search cache keys carry the user's data version, so a save invalidates both. */
+/**
+ * Search keys carry the user's data version, so a save invalidates the
+ * user's cached results. Plan keys do not: the planner is given the message
+ * alone, so a plan stays right however the user's memories change (version 0
+ * keeps the key's one shape).
+ */
 const CONTEXT_KEYS: ContextServiceDeps['keys'] = {
-  plan: (userId, version, message) => cacheKey('plan', userId, version, normalizeMessage(message)),
+  plan: (userId, message) => cacheKey('plan', userId, 0, normalizeMessage(message)),
   search: (userId, version, parts) => cacheKey('search', userId, version, parts),
 };
 

@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   defineSignal,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -23,6 +24,13 @@ export interface IndexShardInput {
   idleMs?: number;
   /** Batches after which the run continues as new (default 100). */
   batchesPerRun?: number;
+  /**
+   * A batch that is not full starts at most this long after the previous
+   * one started (default 1 s), so a steady trickle of saves is indexed in
+   * batches of many memories, not one batch per save. A full batch, and the
+   * first after an idle period, start at once.
+   */
+  gatherMs?: number;
 }
 
 /** What this run (since its start or last continue-as-new) did. */
@@ -58,6 +66,7 @@ const { indexBatch } = proxyActivities<Activities>({
 
 const BATCHES_PER_RUN = 100;
 const DEFAULT_IDLE_MS = 5_000;
+const DEFAULT_GATHER_MS = 1_000;
 
 /**
  * Indexes the memories of the users of one shard (workflow id
@@ -66,7 +75,8 @@ const DEFAULT_IDLE_MS = 5_000;
  * is pending in batches of at most 32 taken round-robin across users, one
  * activity per batch (so a stream of single saves from many users costs one
  * activity per batch, not a run per user, and one user's flood takes one
- * share of each batch), takes another pass over a memory that changed
+ * share of each batch; a batch that is not full waits until `gatherMs` after
+ * the previous one, so a steady stream makes few large batches), takes another pass over a memory that changed
  * meanwhile; the activity forgets deleted ones and marks content an index
  * refuses as failed. It
  * ends after a few idle seconds; a request that arrives as it ends is still
@@ -77,6 +87,7 @@ export async function indexShardWorkflow(input: IndexShardInput): Promise<IndexS
   const pending = new FairPending(input.pending);
   setHandler(indexTargetsSignal, ({ memories }) => pending.add(memories));
   const result: IndexShardResult = { batches: 0, indexed: 0, current: 0, deleted: 0, failed: 0 };
+  let lastBatchAt = Number.NEGATIVE_INFINITY;
   for (;;) {
     if (pending.isEmpty()) {
       await condition(() => !pending.isEmpty(), input.idleMs ?? DEFAULT_IDLE_MS);
@@ -87,6 +98,14 @@ export async function indexShardWorkflow(input: IndexShardInput): Promise<IndexS
     if (result.batches >= batchesPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof indexShardWorkflow>({ ...input, pending: pending.drain() });
+    }
+    // Runs recorded before batches gathered replay without the wait.
+    if (patched('index-shard-gather')) {
+      const wait = lastBatchAt + (input.gatherMs ?? DEFAULT_GATHER_MS) - Date.now();
+      if (wait > 0 && pending.size < INDEX_BATCH_MAX) {
+        await condition(() => pending.size >= INDEX_BATCH_MAX, wait);
+      }
+      lastBatchAt = Date.now();
     }
     const outcome = await indexBatch(pending.take(INDEX_BATCH_MAX));
     // Changed while they were indexed: another pass, re-embedding the revision they have now.

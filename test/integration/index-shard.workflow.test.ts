@@ -144,6 +144,44 @@ describe('indexing runs by shard of users', () => {
     }
   });
 
+  it('gathers a trickle of single saves into a few batches, not one batch per save', async () => {
+    const queue = `test-index-trickle-${randomUUID()}`;
+    const trickle = await startTestApi(engine, { taskQueue: queue });
+    try {
+      const user = await engine.store.createUser({});
+      const ids = (
+        await engine.store.insertMemories(
+          user.id,
+          Array.from({ length: 10 }, (_, i) => ({
+            content: `Trickled note ${i} about topic ${i * 7}`,
+          })),
+        )
+      ).map((r) => r.memory.id);
+      const shard = shardOfUser(user.id);
+      let runId = '';
+      // One memory per request, 100 ms apart: without gathering, each would be a batch of its own.
+      for (const memoryId of ids) {
+        const started = await trickle.client.workflow.signalWithStart(indexShardWorkflow, {
+          workflowId: indexShardWorkflowId(shard, queue),
+          taskQueue: queue,
+          args: [{ shard, idleMs: 1_000, gatherMs: 5_000 }],
+          signal: indexTargetsSignal,
+          signalArgs: [{ memories: [{ userId: user.id, memoryId }] }],
+        });
+        runId ||= started.signaledRunId;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const handle = trickle.client.workflow.getHandle(indexShardWorkflowId(shard, queue), runId);
+      const result: IndexShardResult = await handle.result();
+      for (const id of ids) assert.equal(await stateOf(user.id, id), 'indexed', id);
+      assert.equal(result.indexed, 10);
+      // The first batch goes at once; the rest wait for the gather window.
+      assert.ok(result.batches <= 3, `10 trickled saves in ${result.batches} batches`);
+    } finally {
+      await trickle.stop();
+    }
+  });
+
   it('marks failed only the memory an index refuses, and indexes the rest of its batch', async () => {
     // A vector one number short for the refused text: the real index refuses it (bad input).
     const refusing: Embedder = {

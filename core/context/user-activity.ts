@@ -8,7 +8,7 @@ const TOUCH_MEMO_MAX = 100_000;
  * (narratives follow users active in the last 48 h), so this process writes
  * at most once a minute per user, not once per query.
  */
-export function createUserActivity(store: Pick<RelationalStore, 'getUser' | 'touchUser'>) {
+export function createUserActivity(store: Pick<RelationalStore, 'dataVersionOf' | 'touchUser'>) {
   const touchedAt = new Map<string, number>();
 
   function touch(userId: string) {
@@ -24,9 +24,9 @@ export function createUserActivity(store: Pick<RelationalStore, 'getUser' | 'tou
   return {
     /** Reads the user's data version (0 for an unknown user) and marks the user active. */
     async visit(userId: string): Promise<number> {
-      const user = await store.getUser(userId);
+      const version = await store.dataVersionOf(userId);
       touch(userId);
-      return user?.dataVersion ?? 0;
+      return version ?? 0;
     },
   };
 }

@@ -75,6 +75,12 @@ export interface RelationalStore {
 
   createUser(input: { name?: string | null }): Promise<User>;
   getUser(userId: string): Promise<User | null>;
+  /**
+   * The user's data version (null: no such user). May be answered from
+   * memory, so it can lag a change made a moment ago; use it where a version
+   * just before a write does no harm (cache keys whose hits are read again).
+   */
+  dataVersionOf(userId: string): Promise<number | null>;
 
   /** Marks the user active now (saved or queried); feeds narrative scheduling. */
   touchUser(userId: string): Promise<void>;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors.ts';
 import type { NewNarrative, RelationalStore } from '../../core/ports/relational-store.ts';
 import { createKeyCache, KEY_REVOKED_CHANNEL } from './api-key-cache.ts';
+import { createVersionCache, DATA_VERSION_CHANNEL } from './data-version-cache.ts';
 import { migrate } from './migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { consolidationQueries } from './sql-consolidation-queries.ts';
@@ -29,6 +30,13 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
     onReady: () => keys.listening(),
     onLost: () => keys.deaf(),
   });
+  // Without LISTEN (PGlite) it never becomes usable: versions are read every time.
+  const versions = createVersionCache();
+  const stopHearingVersions = driver.listen?.(DATA_VERSION_CHANNEL, {
+    onMessage: (payload) => versions.heard(payload),
+    onReady: () => versions.listening(),
+    onLost: () => versions.deaf(),
+  });
 
   return {
     kind: driver.kind,
@@ -46,7 +54,7 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
     },
 
     async close() {
-      await stopListening?.();
+      await Promise.all([stopListening?.(), stopHearingVersions?.()]);
       await driver.close();
     },
 
@@ -62,6 +70,21 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
       if (!isUuid(userId)) return null;
       const rows = await driver.query('SELECT * FROM users WHERE id = $1', [userId]);
       return rows[0] ? toUser(rows[0]) : null;
+    },
+
+    async dataVersionOf(userId) {
+      if (!isUuid(userId)) return null;
+      const remembered = versions.get(userId);
+      if (remembered !== undefined) return remembered;
+      const startedAt = versions.begin();
+      const rows = await driver.query<{ data_version: string | number }>(
+        'SELECT data_version FROM users WHERE id = $1',
+        [userId],
+      );
+      if (!rows[0]) return null;
+      const version = Number(rows[0].data_version);
+      versions.set(userId, version, startedAt);
+      return version;
     },
 
     async touchUser(userId) {

@@ -30,6 +30,21 @@ export const relationalStoreContract = defineContract(
     it('returns null for an unknown or malformed user id instead of failing', async () => {
       assert.equal(await store.getUser('00000000-0000-4000-8000-000000000000'), null);
       assert.equal(await store.getUser('not-a-uuid'), null);
+      assert.equal(await store.dataVersionOf('00000000-0000-4000-8000-000000000000'), null);
+      assert.equal(await store.dataVersionOf('not-a-uuid'), null);
+    });
+
+    it("answers a user's data version, which follows the saves made through it", async () => {
+      const user = await store.createUser({});
+      assert.equal(await store.dataVersionOf(user.id), 0);
+      await store.insertMemory(user.id, { content: 'Plays the cello' });
+      // A change made here is heard a moment after it commits (or read at once without LISTEN).
+      const deadline = Date.now() + 30_000;
+      while ((await store.dataVersionOf(user.id)) !== 1) {
+        assert.ok(Date.now() < deadline, 'the version after one save is 1');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal((await store.getUser(user.id))?.dataVersion, 1);
     });
 
     it('stores a memory with tags and metadata and bumps the data version', async () => {

@@ -213,6 +213,10 @@ export interface RelationalStore {
 
   /** Adds the next version of the user's narrative. */
   saveNarrative(userId: string, narrative: NewNarrative): Promise<Narrative>;
+  /**
+   * The user's newest narrative (null: none yet). May be answered from
+   * memory, so it can lag one saved a moment ago by another process.
+   */
   latestNarrative(userId: string): Promise<Narrative | null>;
   /**
    * Ids of users active (saved or queried, see `touchUser`) at or after

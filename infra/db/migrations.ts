@@ -1,5 +1,6 @@
 import { DATA_VERSION_CHANNEL } from './data-version-cache.ts';
 import { importAndExport } from './migration-import-export.ts';
+import { NARRATIVE_CHANNEL } from './narrative-cache.ts';
 import type { SqlDriver } from './sql-driver.ts';
 
 export interface Migration {
@@ -249,6 +250,18 @@ export const migrations: readonly Migration[] = [
       CREATE TRIGGER users_data_version_notify AFTER UPDATE OF data_version ON users
         FOR EACH ROW WHEN (NEW.data_version IS DISTINCT FROM OLD.data_version)
         EXECUTE FUNCTION memory_engine_data_version_notify();
+    `,
+  },
+  {
+    version: 12,
+    name: 'narrative-notify',
+    // Every narrative saved or deleted (a user's deletion included: the
+    // cascade fires row triggers) is announced when it commits, with the
+    // user's id, on the channel infra/db/narrative-cache.ts listens to.
+    sql: `
+      CREATE FUNCTION memory_engine_narrative_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('${NARRATIVE_CHANNEL}', COALESCE(NEW.user_id, OLD.user_id)::text); RETURN NULL; END $$;
+      CREATE TRIGGER narratives_notify AFTER INSERT OR UPDATE OR DELETE ON narratives
+        FOR EACH ROW EXECUTE FUNCTION memory_engine_narrative_notify();
     `,
   },
 ];

@@ -3,6 +3,7 @@ import { AppError } from '../../core/errors.ts';
 import type { NewNarrative, RelationalStore } from '../../core/ports/relational-store.ts';
 import { createKeyCache, KEY_REVOKED_CHANNEL } from './api-key-cache.ts';
 import { createVersionCache, DATA_VERSION_CHANNEL } from './data-version-cache.ts';
+import { createNarrativeCache, NARRATIVE_CHANNEL } from './narrative-cache.ts';
 import { migrate } from './migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { consolidationQueries } from './sql-consolidation-queries.ts';
@@ -37,6 +38,12 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
     onReady: () => versions.listening(),
     onLost: () => versions.deaf(),
   });
+  const narratives = createNarrativeCache();
+  const stopHearingNarratives = driver.listen?.(NARRATIVE_CHANNEL, {
+    onMessage: (userId) => narratives.heard(userId),
+    onReady: () => narratives.listening(),
+    onLost: () => narratives.deaf(),
+  });
 
   return {
     kind: driver.kind,
@@ -54,7 +61,7 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
     },
 
     async close() {
-      await Promise.all([stopListening?.(), stopHearingVersions?.()]);
+      await Promise.all([stopListening?.(), stopHearingVersions?.(), stopHearingNarratives?.()]);
       await driver.close();
     },
 
@@ -161,11 +168,16 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
 
     async latestNarrative(userId) {
       if (!isUuid(userId)) return null;
+      const remembered = narratives.get(userId);
+      if (remembered !== undefined) return remembered;
+      const startedAt = narratives.begin();
       const rows = await driver.query(
         'SELECT * FROM narratives WHERE user_id = $1 ORDER BY version DESC LIMIT 1',
         [userId],
       );
-      return rows[0] ? toNarrative(rows[0]) : null;
+      const narrative = rows[0] ? toNarrative(rows[0]) : null;
+      narratives.set(userId, narrative, startedAt);
+      return narrative;
     },
 
     async recordSelfCheck({ workflowId, note }) {

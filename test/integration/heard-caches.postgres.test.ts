@@ -86,3 +86,39 @@ it('while a process cannot hear changes it reads the version every time', async 
   // and emptied its cache, the change it never heard is read.
   await eventually(async () => (await a.store.dataVersionOf(user.id)) === 3, 'a reads version 3');
 });
+
+it('answers the latest narrative from memory, and hears narratives saved and users deleted', async () => {
+  const a = await openStore();
+  const b = await openStore();
+  const user = await a.store.createUser({});
+  const portrait = { content: 'Ada keeps bees and reads Borges.', dataVersion: 0, model: 'test' };
+  assert.equal(await b.store.latestNarrative(user.id), null);
+  await eventually(async () => {
+    await b.store.latestNarrative(user.id);
+    const before = b.statements();
+    await b.store.latestNarrative(user.id);
+    return b.statements() === before;
+  }, 'b answers "no narrative yet" from memory');
+
+  const saved = await a.store.saveNarrative(user.id, portrait);
+  await eventually(
+    async () => (await b.store.latestNarrative(user.id))?.version === saved.version,
+    'b hears the narrative saved through a',
+  );
+  const next = await a.store.saveNarrative(user.id, { ...portrait, dataVersion: 1 });
+  await eventually(
+    async () => (await b.store.latestNarrative(user.id))?.version === next.version,
+    'b hears the next one',
+  );
+
+  const admin = await createPgDriver(driverOptions);
+  try {
+    await admin.query('DELETE FROM users WHERE id = $1', [user.id]);
+  } finally {
+    await admin.close();
+  }
+  await eventually(
+    async () => (await b.store.latestNarrative(user.id)) === null,
+    "b forgets a deleted user's narrative",
+  );
+});

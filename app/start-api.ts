@@ -51,6 +51,7 @@ export async function startApi(
   metrics?.addSources({
     caches: [apiEngine.caches.plan, apiEngine.caches.search, apiEngine.caches.embedding],
     memory: observed.monitor,
+    planBackfill: apiEngine.planBackfill,
   });
   const limits = rateLimits(config, shared);
   let selfUrl: string | null = null;

@@ -83,6 +83,8 @@ export function createEngine(
     narratives: createNarratives(ports, requestNarrative),
     caches,
     stats: () => ({ ...retrieval.stats(), sharedPlanCalls: plans.sharedCalls() }),
+    /** The background planning of messages whose plan fell back (null: off, or no model). */
+    planBackfill: () => plans.backfillStats(),
   };
 }
 

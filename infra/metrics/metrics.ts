@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { TieredCacheStats } from '../../core/cache/tiered-cache.ts';
+import type { PlanBackfillStats } from '../../core/planning/plan-backfill.ts';
 import type { GenerateInput, LanguageModel } from '../../core/ports/language-model.ts';
 import type { MemoryMonitorStats, MemorySample } from '../monitoring/memory-monitor.ts';
 import { metricFactory } from './metric-factory.ts';
@@ -11,6 +12,8 @@ export interface MetricsSources {
   caches?: readonly { stats(): TieredCacheStats }[];
   /** The memory monitor's latest sample and counters. */
   memory?: { latest(): MemorySample; stats(): MemoryMonitorStats };
+  /** The background planning of messages whose plan fell back (null: off, or no model). */
+  planBackfill?: () => PlanBackfillStats | null;
   /** Narratives waiting to be generated; null when unknown (exported as NaN). */
   narrativeQueueDepth?: () => Promise<number | null>;
   /** The Temporal Core runtime's Prometheus endpoint, appended to every scrape. */

@@ -12,6 +12,7 @@ type CacheSeries = Series<'cache' | 'tier'>;
 export function registerSourceMetrics(metrics: MetricFactory, current: () => MetricsSources): void {
   registerCacheMetrics(metrics, current);
   registerMemoryMetrics(metrics, current);
+  registerBackfillMetrics(metrics, current);
   metrics.readGauge(
     'narrative_queue_depth',
     'Narratives waiting to be generated (NaN when unknown)',
@@ -86,11 +87,6 @@ function registerMemoryMetrics(metrics: MetricFactory, current: () => MetricsSou
 
   // The monitor's counts by level or cache, each a record of totals.
   const stats = () => current().memory?.stats();
-  const countsBy = <L extends string>(label: L, counts: Record<string, number> | undefined) =>
-    Object.entries(counts ?? {}).map(([key, n]): Series<L> => [
-      { [label]: key } as Partial<Record<L, string>>,
-      n,
-    ]);
   metrics.readCounter(
     'memory_alerts_total',
     'Memory alerts fired, by level (percent of budget)',
@@ -109,4 +105,42 @@ function registerMemoryMetrics(metrics: MetricFactory, current: () => MetricsSou
     ['cache'],
     () => countsBy('cache', stats()?.bytesFreed),
   );
+}
+
+/** A record of totals as series under one label. */
+function countsBy<L extends string>(label: L, counts: Record<string, number> | undefined) {
+  return Object.entries(counts ?? {}).map(([key, n]): Series<L> => [
+    { [label]: key } as Partial<Record<L, string>>,
+    n,
+  ]);
+}
+
+function registerBackfillMetrics(metrics: MetricFactory, current: () => MetricsSources): void {
+  const stats = () => current().planBackfill?.() ?? null;
+  metrics.readCounter(
+    'plan_backfill_total',
+    'Messages whose plan fell back, planned again in the background, by outcome',
+    ['outcome'],
+    function* () {
+      const s = stats();
+      if (!s) return;
+      for (const outcome of ['enqueued', 'deduplicated', 'dropped', 'filled', 'skipped'] as const) {
+        yield [{ outcome }, s[outcome]];
+      }
+    },
+  );
+  metrics.readCounter(
+    'plan_backfill_failures_total',
+    'Background plans that fell back again, by why (nothing cached for them)',
+    ['reason'],
+    () => countsBy('reason', stats()?.failed),
+  );
+  metrics.readGauge('plan_backfill_queued', 'Messages waiting for a background plan', [], () => {
+    const s = stats();
+    return s ? [[{}, s.queued]] : [];
+  });
+  metrics.readGauge('plan_backfill_in_flight', 'Background plan calls in flight', [], () => {
+    const s = stats();
+    return s ? [[{}, s.inFlight]] : [];
+  });
 }

@@ -53,3 +53,31 @@ describe('why a plan fell back', () => {
     assert.match(text, /context_plan_fallbacks_total\{reason="off_schema"\} 1/);
   });
 });
+
+describe('the background planning of fallen-back messages on /metrics', () => {
+  it('exports its counts by outcome, its failures by reason and its queue', async () => {
+    const metrics = createMetrics({
+      planBackfill: () => ({
+        queued: 3,
+        inFlight: 1,
+        enqueued: 9,
+        deduplicated: 2,
+        dropped: 1,
+        filled: 4,
+        skipped: 1,
+        failed: { rate_limited: 2 },
+      }),
+    });
+    const text = await metrics.render();
+    assert.match(text, /plan_backfill_total\{outcome="filled"\} 4/);
+    assert.match(text, /plan_backfill_total\{outcome="enqueued"\} 9/);
+    assert.match(text, /plan_backfill_failures_total\{reason="rate_limited"\} 2/);
+    assert.match(text, /plan_backfill_queued 3/);
+    assert.match(text, /plan_backfill_in_flight 1/);
+  });
+
+  it('exports nothing of it while it is off', async () => {
+    const text = await createMetrics({ planBackfill: () => null }).render();
+    assert.doesNotMatch(text, /plan_backfill_total\{/);
+  });
+});

@@ -16,7 +16,12 @@
  * no-op floor (`GET /healthz`), drives chat sessions against the optimized
  * stack, restarts it on the same DATA_DIR with the naive switches and drives
  * them again, then writes `bench/reports/context-<timestamp>.{json,md}` with
- * issue #19's targets table.
+ * issue #19's targets table. A chat session speaks for one user at a time: it
+ * takes one when it starts and again whenever it opens a new conversation, drawn
+ * by Zipf activity among the users no other session holds (so `--sessions` may
+ * not exceed `--users`). Each pipeline's section counts plan sources, the
+ * heuristic plans by why the model did not plan (`plan.fallback`), and how many
+ * repeated complex messages found their plan in the plan cache.
  *
  * Run: npm run bench -- [--users 1000] [--memories 100] [--sessions 100]
  *        [--think-ms 500] [--duration-s 60] [--floor-s 10] [--seed-budget-s 300]

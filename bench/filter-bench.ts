@@ -13,7 +13,6 @@
  *
  * Writes `<out>/filters-<timestamp>.{md,json}`.
  */
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,7 +26,6 @@ import {
   roundTo,
   SETUP_CALL,
   startBenchPostgres,
-  startProductChild,
   summarizeMs,
   userClient,
   apiClient,
@@ -36,6 +34,7 @@ import {
   type LatencySummary,
 } from './bench-kit.ts';
 import { benchQueries, SCENARIOS, seedMemories } from './filters/corpus.ts';
+import { startOwnStackProduct } from './kit/own-stack-product.ts';
 import { seedUser } from './filters/seed.ts';
 
 export interface FilterBenchOptions {
@@ -79,22 +78,11 @@ export async function runFilterBench(options: FilterBenchOptions = {}) {
     const seedSeconds = roundTo((performance.now() - seedStarted) / 1000, 1);
     log(`seeded and indexed ${memories} memories in ${seedSeconds} s`);
 
-    const adminKey = randomBytes(24).toString('hex');
-    const product = await startProductChild({
-      dataDir,
-      temporalAddress: undefined,
-      adminKey,
-      logFile: stackLog,
-      pin: false,
-      env: {
-        ...layout,
-        RATE_LIMIT_ENABLED: 'false',
-        QDRANT_URL: '',
-        NEO4J_URL: '',
-        REDIS_URL: '',
-      },
-    });
-    log(`product pid ${product.pid} on ${product.url}`);
+    const { product, adminKey } = await startOwnStackProduct(
+      { dataDir, stackLog },
+      { ...layout, RATE_LIMIT_ENABLED: 'false' },
+      log,
+    );
     const key = (await apiClient(product.url, { adminKey }).admin.issueKey(userId, SETUP_CALL))
       .api_key;
     const scenarios = await measure(product.url, key, { rounds, warmup, log });

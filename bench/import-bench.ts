@@ -17,7 +17,6 @@
  *
  * Writes `<out>/import-<timestamp>.{md,json}`.
  */
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,12 +31,12 @@ import {
   REPORTS_DIR,
   roundTo,
   sleep,
-  startProductChild,
   summarizeMs,
   writeReport,
   type ProductChild,
 } from './bench-kit.ts';
 import { startBystander } from './import/bystander.ts';
+import { startOwnStackProduct } from './kit/own-stack-product.ts';
 import { writeCorpus } from './import/corpus.ts';
 import { startMemorySampler } from './import/memory-sampler.ts';
 import { importMarkdown, type ImportReport } from './import/report.ts';
@@ -144,25 +143,17 @@ export async function runImportBench(
     const file = path.join(runDir, 'import.ndjson');
     const bytes = await writeCorpus(file, options.memories);
     log(`wrote ${options.memories} lines (${(bytes / 2 ** 20).toFixed(1)} MB)`);
-    const adminKey = randomBytes(24).toString('hex');
-    const product = await startProductChild({
-      dataDir,
-      temporalAddress: undefined,
-      adminKey,
-      logFile: stackLog,
-      pin: false,
-      env: {
+    const { product, adminKey } = await startOwnStackProduct(
+      { dataDir, stackLog },
+      {
         DATABASE_URL: '',
-        QDRANT_URL: '',
-        NEO4J_URL: '',
-        REDIS_URL: '',
         // The V8 heap limit `npm start` gives the product (NODE_HEAP_MB): it also sets how far
         // the heap may grow between collections.
         NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=1024`.trim(),
         ...options.env,
       },
-    });
-    log(`product pid ${product.pid} on ${product.url}`);
+      log,
+    );
     await warmUp(product.url, adminKey);
     const run = await measureImport(product, adminKey, file, log);
     const exportFile = path.join(runDir, 'export.ndjson');

@@ -1,62 +1,29 @@
-// `npm run bench:filters`: what a filter costs a search, through the API, on one user
-// with 10,000 memories (bench/filter-bench.ts). Never part of `npm test`.
-import fs from 'node:fs';
-import { log, runBench, UsageError } from '../bench/bench-kit.ts';
-import { runFilterBench, TARGET_RATIO, type FilterBenchOptions } from '../bench/filter-bench.ts';
+/*
+usage: npm run bench:filters -- [options]
 
-const USAGE = `usage: npm run bench:filters -- [options]
+What a filter costs a search, through the API, on one user with 10,000 memories
+(bench/filter-bench.ts). Never part of `npm test`.
 
   --memories <n>     the user's memories (default 10000)
   --rounds <n>       measured rounds, each asking every filter once (default 200)
   --warmup <n>       unmeasured rounds first (default 20)
   --env KEY=VALUE    passed to the seeding and the product; repeatable (e.g. EMBEDDER=hashing)
-  --out <dir>        where the reports go (default bench/reports)`;
+  --out <dir>        where the reports go (default bench/reports)
+*/
+import fs from 'node:fs';
+import { log, runBench, UsageError } from '../bench/bench-kit.ts';
+import { runFilterBench, TARGET_RATIO, type FilterBenchOptions } from '../bench/filter-bench.ts';
+import { addEnvPair, benchOptions, wholeNumber } from '../bench/kit/bench-cli.ts';
 
-function parseArgs(argv: string[]): FilterBenchOptions {
+function parseArgs(argv: readonly string[]): FilterBenchOptions {
   const o: FilterBenchOptions & { env: Record<string, string> } = { env: {} };
-  const positive = (flag: string, value: string | undefined) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} expects a positive integer`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${flag} expects a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--help':
-      case '-h':
-        console.log(USAGE);
-        process.exit(0);
-        break;
-      case '--memories':
-        o.memories = positive(flag, value());
-        break;
-      case '--rounds':
-        o.rounds = positive(flag, value());
-        break;
-      case '--warmup':
-        o.warmup = Number(value());
-        if (!Number.isInteger(o.warmup) || o.warmup < 0) {
-          throw new UsageError('--warmup expects a whole number');
-        }
-        break;
-      case '--out':
-        o.outDir = value();
-        break;
-      case '--env': {
-        const pair = value();
-        const at = pair.indexOf('=');
-        if (at < 1) throw new UsageError(`--env expects KEY=VALUE, got ${pair}`);
-        o.env[pair.slice(0, at)] = pair.slice(at + 1);
-        break;
-      }
-      default:
-        throw new UsageError(`unknown option ${flag}\n${USAGE}`);
-    }
+  for (const { flag, value } of benchOptions(argv, import.meta.url)) {
+    if (flag === '--memories') o.memories = wholeNumber(flag, value(), 1);
+    else if (flag === '--rounds') o.rounds = wholeNumber(flag, value(), 1);
+    else if (flag === '--warmup') o.warmup = wholeNumber(flag, value(), 0);
+    else if (flag === '--out') o.outDir = value();
+    else if (flag === '--env') addEnvPair(o.env, flag, value());
+    else throw new UsageError(`unknown option ${flag} (see --help)`);
   }
   return o;
 }

@@ -1,42 +1,25 @@
-// `npm run bench:import -- [--memories N]`: issue #17's import and export figures
-// (bench/import-bench.ts) on a fresh product started for the run. Never part of `npm test`.
-import fs from 'node:fs';
-import { log, runBench, UsageError } from '../bench/bench-kit.ts';
-import { runImportBench, type ImportBenchOptions } from '../bench/import-bench.ts';
+/*
+usage: npm run bench:import -- [options]
 
-const USAGE = `usage: npm run bench:import -- [options]
+Issue #17's import and export figures (bench/import-bench.ts) on a fresh product
+started for the run. Never part of `npm test`.
 
   --memories <n>      lines in the imported file (default 100000)
   --out <dir>         where the reports go (default bench/reports)
-  --env KEY=VALUE     passed to the product; repeatable (e.g. EMBEDDER=hashing)`;
+  --env KEY=VALUE     passed to the product; repeatable (e.g. EMBEDDER=hashing)
+*/
+import fs from 'node:fs';
+import { log, runBench, UsageError } from '../bench/bench-kit.ts';
+import { runImportBench, type ImportBenchOptions } from '../bench/import-bench.ts';
+import { addEnvPair, benchOptions, wholeNumber } from '../bench/kit/bench-cli.ts';
 
-function parseArgs(argv: string[]): ImportBenchOptions {
-  const o: ImportBenchOptions = { memories: 100_000, env: {} };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${arg} expects a value`);
-      return v;
-    };
-    if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else if (arg === '--memories') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1)
-        throw new UsageError('--memories expects a positive integer');
-      o.memories = n;
-    } else if (arg === '--out') {
-      o.outDir = value();
-    } else if (arg === '--env') {
-      const pair = value();
-      const at = pair.indexOf('=');
-      if (at < 1) throw new UsageError(`--env expects KEY=VALUE, got ${pair}`);
-      o.env![pair.slice(0, at)] = pair.slice(at + 1);
-    } else {
-      throw new UsageError(`unknown option ${arg}\n${USAGE}`);
-    }
+function parseArgs(argv: readonly string[]): ImportBenchOptions {
+  const o: ImportBenchOptions & { env: Record<string, string> } = { memories: 100_000, env: {} };
+  for (const { flag, value } of benchOptions(argv, import.meta.url)) {
+    if (flag === '--memories') o.memories = wholeNumber(flag, value(), 1);
+    else if (flag === '--out') o.outDir = value();
+    else if (flag === '--env') addEnvPair(o.env, flag, value());
+    else throw new UsageError(`unknown option ${flag} (see --help)`);
   }
   return o;
 }

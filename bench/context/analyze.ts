@@ -1,6 +1,7 @@
 // What a driven run's samples add up to: latency per message class, throughput,
-// model calls per message, cache hit rates per tier, and the complex messages split
-// by whether their plan came from a cache.
+// model calls per message, cache hit rates per tier, why plans fell back, the
+// complex messages split by whether their plan came from a cache, and how often
+// a repeated complex message found its plan cached.
 import { roundTo, summarizeMs } from '../bench-kit.ts';
 import type { Sample } from './drive.ts';
 
@@ -54,6 +55,7 @@ export function analyse(all: Sample[], seconds: number) {
       ),
       modelCallsPerMessage: ratio(sum(ok.map((s) => s.modelCalls ?? 0)), ok.length),
       planSources: countBy(ok, (s) => s.planSource),
+      planFallbacks: fallbackReasons(ok),
     },
     classes: Object.fromEntries(
       (['simple', 'complex', 'new_conversation', 'save'] as const).map((kind) => [
@@ -70,7 +72,53 @@ export function analyse(all: Sample[], seconds: number) {
     uncachedComplexWithModelCall: summarize(
       uncachedComplex.filter((s) => (s.modelCalls ?? 0) > 0).map((s) => s.ms),
     ),
+    complexRepeats: repeatFigures(complexOk),
     seconds: roundTo(seconds, 1),
+  };
+}
+
+/**
+ * Heuristic plans by why the model did not plan (`plan.fallback`: rate_limited,
+ * timeout, off_schema, model_error); `no_model` when none is configured.
+ */
+export function fallbackReasons(ok: Sample[]) {
+  return countBy(
+    ok.filter((s) => s.planSource === 'heuristic'),
+    (s) => s.planFallback ?? 'no_model',
+  );
+}
+
+const servedFromCache = (s: Sample) => CACHE_HITS.includes(s.cachePlan ?? '');
+
+/**
+ * Repeated complex messages: how many found their plan in the plan cache, and
+ * the same over those whose first occurrence got a model plan (the only plans
+ * a request caches) and over those whose first occurrence was planned
+ * heuristically (cached only if the model planned it since, in the background
+ * or for another occurrence), with what the first occurrences got.
+ */
+export function repeatFigures(complexOk: Sample[]) {
+  const repeats = complexOk.filter((s) => s.repeat);
+  const afterModel = repeats.filter((s) => s.firstSource === 'model');
+  const afterHeuristic = repeats.filter((s) => s.firstSource === 'heuristic');
+  const hits = repeats.filter(servedFromCache).length;
+  const hitsAfterModel = afterModel.filter(servedFromCache).length;
+  return {
+    count: repeats.length,
+    fromCache: hits,
+    hitRate: ratio(hits, repeats.length),
+    firstSources: countBy(repeats, (s) => s.firstSource),
+    afterModel: afterModel.length,
+    afterModelFromCache: hitsAfterModel,
+    afterModelHitRate: ratio(hitsAfterModel, afterModel.length),
+    /** Repeats whose first occurrence was planned heuristically: cached only by a later model plan (the background one). */
+    afterHeuristic: afterHeuristic.length,
+    afterHeuristicFromCache: afterHeuristic.filter(servedFromCache).length,
+    /** What the repeats that missed the cache got instead. */
+    missedServedAs: countBy(
+      repeats.filter((s) => !servedFromCache(s)),
+      (s) => (s.planFallback ? `${s.planSource} (${s.planFallback})` : s.planSource),
+    ),
   };
 }
 

@@ -1,6 +1,8 @@
-// Driving the product with chat sessions: each session picks a user by Zipf
-// activity, sends a new or repeated message of the mix to `POST /v1/context` (or
-// `GET /healthz` for the floor), records what the answer says it cost, and thinks.
+// Driving the product with chat sessions: each session speaks for one user at a
+// time (drawn by Zipf activity among the users no other session holds, at its start
+// and whenever it opens a new conversation), sends a new or repeated message of the
+// mix to `POST /v1/context` (or `GET /healthz` for the floor), records what the
+// answer says it cost, and thinks.
 import {
   failedSample,
   isInterrupted,
@@ -14,13 +16,13 @@ import {
   complexMessage,
   newConversationMessage,
   simpleMessage,
-  zipfSampler,
   type MessageKind,
 } from '../../loadtest/context-corpus.ts';
 import { summarize } from './analyze.ts';
 import { askSave, type SaveLedger } from './saves.ts';
 import { MIX, PROGRESS_EVERY_MS, RECENT_PER_USER, REPEAT_SHARE, ZIPF_S } from './options.ts';
 import type { SeededUser } from './seed.ts';
+import { SessionUsers } from './session-users.ts';
 
 export interface Sample {
   /** ms since the run started, when the request was sent. */
@@ -35,6 +37,10 @@ export interface Sample {
   error?: string;
   planClass?: string;
   planSource?: string;
+  /** Why a heuristic plan stood in for the model (`plan.fallback`). */
+  planFallback?: string;
+  /** A repeat's: the plan source its message's first occurrence got (`unanswered` if none yet). */
+  firstSource?: string;
   cachePlan?: string;
   cacheSearch?: string;
   modelCalls?: number;
@@ -57,41 +63,61 @@ export interface DriveOptions {
   saves?: { share: number; ledger: SaveLedger };
 }
 
+/** One of a user's recent messages. */
+export interface RecentMessage {
+  message: string;
+  kind: MessageKind;
+  /** The plan source its first occurrence got, once answered. */
+  firstSource?: string;
+}
+
 /** Each user's recent messages, which repeats are drawn from. */
-export type Recent = Map<string, { message: string; kind: MessageKind }[]>;
+export type Recent = Map<string, RecentMessage[]>;
+
+/** A message to send: one of the user's recent ones again (`repeat`), or a new one. */
+export interface Pick {
+  entry: RecentMessage;
+  repeat: boolean;
+}
 
 /** Runs `sessions` sessions for warm-up plus duration; returns the samples after the warm-up. */
 export async function drive(
   opts: DriveOptions,
 ): Promise<{ samples: Sample[]; warmup: number; seconds: number }> {
   const { random } = opts;
-  const zipf = zipfSampler(opts.users.length, ZIPF_S, random);
-  // Rank order is shuffled so the most active users are not simply the first seeded.
-  const order = opts.users.map((_, i) => i).sort(() => random() - 0.5);
+  const users = new SessionUsers(opts.users, ZIPF_S, random);
   const recent: Recent = new Map();
   const samples: Sample[] = [];
   const started = performance.now();
   const endAt = started + (opts.warmupS + opts.durationS) * 1000;
   const progress = logProgress(opts, samples, started);
+  if (!opts.healthz && opts.sessions > opts.users.length) {
+    log(`note: ${opts.sessions} sessions for ${opts.users.length} users: a session waits while every user is held`); // prettier-ignore
+  }
 
   const session = async () => {
     // Stagger the starts over one think time so sessions do not move in lockstep.
     await sleep(random() * opts.thinkMs);
+    let user = opts.healthz ? undefined : users.take(random);
     while (performance.now() < endAt && !isInterrupted()) {
-      const user = opts.users[order[zipf()]!]!;
-      const t0 = performance.now();
-      const at = t0 - started;
+      const at = performance.now() - started;
       if (opts.healthz) {
         samples.push(await askHealthz(opts.url, at));
+      } else if (!user) {
+        user = users.take(random);
       } else if (opts.saves && random() < opts.saves.share) {
         const { ledger } = opts.saves;
         samples.push(await askSave(opts.url, user, ledger.fact(user, random), at, ledger, 'mix'));
       } else {
-        const pick = pickMessage(user, recent, random);
+        const draw = drawMessage(recent.get(user.id), random);
+        // A new conversation is a person starting to chat: the session hands its user back first.
+        if (draw.kind === 'new_conversation' && !draw.repeat) user = users.switch(user, random)!;
+        const pick = draw.repeat ? draw.repeat : newMessage(user, draw.kind, recent, random);
         samples.push(await askContext(opts.url, user, pick, at));
       }
       await sleep(opts.thinkMs * (0.5 + random()));
     }
+    users.release(user);
   };
 
   try {
@@ -107,42 +133,78 @@ export async function drive(
   };
 }
 
-/** A repeat of one of the user's recent messages, or a new one of the mix (then remembered). */
-export function pickMessage(user: SeededUser, recent: Recent, random: Random) {
-  const history = recent.get(user.id) ?? [];
-  if (history.length > 0 && random() < REPEAT_SHARE) {
-    return { ...history[Math.floor(random() * history.length)]!, repeat: true };
+/**
+ * What the next message is: a repeat of one of `history` (the user's recent
+ * messages), or the kind of a new one, drawn from the mix.
+ */
+export function drawMessage(
+  history: readonly RecentMessage[] | undefined,
+  random: Random,
+): { repeat: Pick; kind: MessageKind } | { repeat: null; kind: MessageKind } {
+  if (history && history.length > 0 && random() < REPEAT_SHARE) {
+    const entry = history[Math.floor(random() * history.length)]!;
+    return { repeat: { entry, repeat: true }, kind: entry.kind };
   }
   const u = random();
   const kind: MessageKind =
     u < MIX.simple ? 'simple' : u < MIX.simple + MIX.complex ? 'complex' : 'new_conversation';
+  return { repeat: null, kind };
+}
+
+/** A new message of `kind` from `user`'s persona, remembered among their recent ones. */
+export function newMessage(
+  user: SeededUser,
+  kind: MessageKind,
+  recent: Recent,
+  random: Random,
+): Pick {
+  // prettier-ignore
   const message =
     kind === 'simple'
       ? simpleMessage(user.persona, random)
       : kind === 'complex'
         ? complexMessage(user.persona, random)
         : newConversationMessage(user.persona, random);
-  history.push({ message, kind });
+  const history = recent.get(user.id) ?? [];
+  const entry: RecentMessage = { message, kind };
+  history.push(entry);
   if (history.length > RECENT_PER_USER) history.shift();
   recent.set(user.id, history);
-  return { message, kind, repeat: false };
+  return { entry, repeat: false };
 }
 
-/** One `POST /v1/context` of `pick` as `user`, sent `at` ms into the run. */
+/** A repeat of one of the user's recent messages, or a new one of the mix (then remembered). */
+export function pickMessage(user: SeededUser, recent: Recent, random: Random): Pick {
+  const draw = drawMessage(recent.get(user.id), random);
+  return draw.repeat ?? newMessage(user, draw.kind, recent, random);
+}
+
+/**
+ * One `POST /v1/context` of `pick` as `user`, sent `at` ms into the run. A new
+ * message's answer records its plan source on the message, for its repeats.
+ */
 export async function askContext(
   url: string,
   user: SeededUser,
-  pick: { message: string; kind: MessageKind; repeat: boolean },
+  pick: Pick,
   at: number,
 ): Promise<Sample> {
-  const { message, kind, repeat } = pick;
-  const sample = { at, kind, user: user.id, repeat };
+  const { entry, repeat } = pick;
+  const { message, kind } = entry;
+  const sample = {
+    at,
+    kind,
+    user: user.id,
+    repeat,
+    ...(repeat ? { firstSource: entry.firstSource ?? 'unanswered' } : {}),
+  };
   const t1 = performance.now();
   try {
     const b = await userClient(url, user.key).context({
       message,
       is_new_conversation: kind === 'new_conversation',
     });
+    if (!repeat) entry.firstSource ??= b.plan.source;
     return {
       ...sample,
       ms: performance.now() - t1,
@@ -150,6 +212,7 @@ export async function askContext(
       status: 200,
       planClass: b.plan.class,
       planSource: b.plan.source,
+      ...(b.plan.fallback ? { planFallback: b.plan.fallback } : {}),
       cachePlan: b.cache.plan,
       cacheSearch: b.cache.search,
       modelCalls: b.model_calls,

@@ -7,7 +7,7 @@ import { roundTo, summarizeMs, type Json } from '../bench-kit.ts';
 import type { ValidationFigures } from '../validation/measure.ts';
 import { CACHE_HITS } from './analyze.ts';
 import type { Sample } from './drive.ts';
-import { ZIPF_S, type Options } from './options.ts';
+import type { Options } from './options.ts';
 
 /** What the limiter and validation may add at p95 to a cached context query. */
 export const LIMITER_BUDGET_MS = 0.3;
@@ -30,14 +30,13 @@ export function userRatePolicy(env = process.env): RatePolicy {
 }
 
 /**
- * The busiest user's request rate if every answer were instant: the driver
- * picks a user per message by Zipf activity, so the top rank's share of all
- * sessions' messages (a session is not one user).
+ * The busiest user's request rate if every answer were instant: a user is
+ * held by one chat session at a time (see SessionUsers), so one session's
+ * messages (one per think time on average), plus their share of the
+ * background saves, which are spread uniformly over all users.
  */
 export function busiestUserBound(o: Options, users: number): number {
-  let harmonic = 0;
-  for (let k = 1; k <= users; k++) harmonic += 1 / Math.pow(k, ZIPF_S);
-  return roundTo(((o.sessions * 1000) / o.thinkMs) * (1 / harmonic), 1);
+  return roundTo(1000 / o.thinkMs + o.saveRate / Math.max(1, users), 1);
 }
 
 /** One driven run of a pipeline: its samples after the warm-up and how long they took. */
@@ -151,10 +150,10 @@ export function limiterSection(report: Json): string[] {
   const hit = l.rateLimited.on > 0;
   out.push(
     `Load against the limit: the busiest user sent ${l.busiestUserPerS.on} req/s on average (${l.busiestUserPeakSecond.on} in its busiest second) with the limiter on; ` +
-      `at most about ${l.busiestUserBoundPerS} req/s if every answer were instant (the driver picks a user per message by Zipf activity). ` +
+      `at most about ${l.busiestUserBoundPerS} req/s on average if every answer were instant (a user is held by one chat session at a time, plus their share of the background saves). ` +
       `429s: ${l.rateLimited.on} with the limiter on, ${l.rateLimited.off} off.` +
       (hit
-        ? ' **The benchmark load itself met the limit**: those requests are errors, left out of the latencies above; use more users (a flatter share per user) or fewer sessions.'
+        ? ' **The benchmark load itself met the limit**: those requests are errors, left out of the latencies above; use a longer --think-ms or a lower --save-rate.'
         : l.busiestUserBoundPerS > l.policy.perSecond
           ? ` None were refused, but the instant-answer bound exceeds ${l.policy.perSecond}/s: a faster stack could meet the limit with this load.`
           : ' The load stays under the limit.'),

@@ -159,6 +159,9 @@ export function parseArgs(argv: string[]): Options {
   if (o.users < 1 || o.memories < 1 || o.sessions < 1 || o.durationS <= 0) {
     throw new UsageError('--users, --memories, --sessions and --duration-s must be at least 1');
   }
+  if (o.sessions > o.users && !o.scaleOut) {
+    throw new UsageError('--sessions must not exceed --users: a chat session speaks for one user at a time'); // prettier-ignore
+  }
   if (o.limiterCompare && o.only === 'naive') {
     throw new UsageError('--limiter-compare measures the optimized pipeline: drop --only naive');
   }

@@ -18,6 +18,11 @@ type Measured = Analysis & { peakRssMb: number; tree: { totalMb: number } };
 
 const fmt = (v: number | null | undefined, unit = ' ms') => (v == null ? 'n/a' : `${v}${unit}`);
 
+/** How the driver gives chat sessions their users, as the report states it. */
+export const SESSION_RULE =
+  'A chat session speaks for one user at a time, as a person does: it takes a user when it starts and again whenever it opens a new conversation, ' +
+  "drawn by that activity among the users no other session holds, so no user sends more than one session's messages.";
+
 export function buildReport(run: {
   o: Options;
   startedAt: Date;
@@ -175,6 +180,7 @@ function header(report: Json): string[] {
       `${m.options.saveShare * 100} % of messages save a short fact (\`POST /v1/memories\`), the rest ` +
       `mix ${MIX.simple * 100} % simple / ${MIX.complex * 100} % complex / ${MIX.new_conversation * 100} % new conversation, ` +
       `${REPEAT_SHARE * 100} % repeats of a user's recent questions, Zipf(s=${ZIPF_S}) user activity. ` +
+      `${SESSION_RULE} ` +
       `Emulated planning latency median ${PLAN_LATENCY.medianMs} ms, p95 ${PLAN_LATENCY.p95Ms} ms; embedding latency ${m.options.embedMs} ms.`,
     '',
     `The Gemini emulator${m.options.model === 'none' ? ' (started, but not given to the product: `--model none`)' : ''} and the sampler of the product's process tree (/proc every 500 ms) run as processes of their own, so this load generator only sends requests and records timings; its own event-loop delay is measured in every run and flagged above ${LOOP_DELAY_FLAG_MS} ms at p99.`, // prettier-ignore
@@ -233,6 +239,8 @@ function pipelineSection(report: Json, name: string): string[] {
   for (const [kind, r] of Object.entries(a.classes)) row(kind, r as Json);
   out.push('');
   out.push(`Plan sources: ${JSON.stringify(a.overall.planSources)}. Errors: ${JSON.stringify(a.overall.errorKinds)}.`); // prettier-ignore
+  if (a.overall.planFallbacks) out.push(`Heuristic plans by why the model did not plan (\`plan.fallback\`): ${JSON.stringify(a.overall.planFallbacks)}.`); // prettier-ignore
+  out.push(...repeatLines(a.complexRepeats));
   out.push(
     `Plan cache: hit rate ${a.cache.plan.hitRate ?? 'n/a'} of ${a.cache.plan.consulted} consulted, per tier ${JSON.stringify(a.cache.plan.tierRates)}, counts ${JSON.stringify(a.cache.plan.counts)}. ` +
       `Search cache: hit rate ${a.cache.search.hitRate ?? 'n/a'} of ${a.cache.search.consulted}, per tier ${JSON.stringify(a.cache.search.tierRates)}, counts ${JSON.stringify(a.cache.search.counts)}.`,
@@ -245,4 +253,16 @@ function pipelineSection(report: Json, name: string): string[] {
   out.push(`Emulator generateContent calls during the run: ${a.emulator.generateContent.calls} (peak in flight ${a.emulator.generateContent.peakInFlight}).`, ''); // prettier-ignore
   if (a.treeSampler) out.push(`Tree sampler (its own process): ${a.treeSampler.samples} samples of the product's tree, ${a.treeSampler.meanMs} ms of synchronous /proc reads each on average, ${a.treeSampler.maxMs} ms at most, none of it on the load generator's event loop.`, ''); // prettier-ignore
   return out;
+}
+
+/** Repeated complex messages against the plan cache (absent from reports before they were counted). */
+function repeatLines(r: Json | undefined): string[] {
+  if (!r) return [];
+  const rate = (v: number | null) => (v == null ? 'n/a' : `${Math.round(v * 1000) / 10} %`);
+  return [
+    `Repeated complex messages: ${r.count}, ${r.fromCache} served from the plan cache (${rate(r.hitRate)}); ` +
+      `of the ${r.afterModel} whose first occurrence got a model plan, ${r.afterModelFromCache} (${rate(r.afterModelHitRate)}); ` +
+      `of the ${r.afterHeuristic ?? 0} whose first occurrence was planned heuristically, ${r.afterHeuristicFromCache ?? 0} (planned by the model since, in the background or for another occurrence). ` +
+      `First occurrences got ${JSON.stringify(r.firstSources)}; the repeats that missed were served as ${JSON.stringify(r.missedServedAs)}.`,
+  ];
 }

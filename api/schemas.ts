@@ -117,6 +117,9 @@ function memoryFields({ maxMemoryChars, maxTags }: Limits) {
     expiresAt: futureDate.describe(
       'when the memory stops existing (ISO 8601 with offset); default: never',
     ),
+    externalId: boundedText('expected a non-empty id', 255).describe(
+      "the memory's id in your own system, unique per user: saving it again answers with that memory",
+    ),
     ttlS: z
       .number({ error: 'expected a number' })
       .int('expected a whole number')
@@ -128,7 +131,7 @@ function memoryFields({ maxMemoryChars, maxTags }: Limits) {
 
 /** What callers send to save, edit, list and search memories. */
 function memoryInputSchemas(fields: ReturnType<typeof memoryFields>, scoped: ScopedBody) {
-  const { tag, tags, metadata, content, occurredAt, expiresAt, ttlS } = fields;
+  const { tag, tags, metadata, content, occurredAt, expiresAt, ttlS, externalId } = fields;
   // The fields of one memory, unrefined so other edges can pick from it (`saveOne` validates).
   const newMemory = z.strictObject({
     content,
@@ -137,6 +140,7 @@ function memoryInputSchemas(fields: ReturnType<typeof memoryFields>, scoped: Sco
     occurred_at: occurredAt.optional(),
     expires_at: expiresAt.optional(),
     ttl_s: ttlS.optional(),
+    external_id: externalId.optional(),
   });
   const saveOne = newMemory.refine(oneExpiry.check, oneExpiry.message);
   const patchFields = {
@@ -147,6 +151,7 @@ function memoryInputSchemas(fields: ReturnType<typeof memoryFields>, scoped: Sco
     occurred_at: occurredAt.optional(),
     expires_at: expiresAt.nullable().optional().describe('a new expiry, or null to keep for good'),
     ttl_s: ttlS.optional(),
+    external_id: externalId.nullable().optional().describe('a new external id, or null: none'),
   };
   return {
     newMemory,
@@ -211,6 +216,7 @@ function memoryOutputSchemas() {
       .datetime()
       .nullable()
       .describe('when the memory stops existing; null for never'),
+    external_id: z.string().nullable().describe("the memory's id in your own system, or null"),
   });
   return {
     memoryOut,

@@ -30,15 +30,17 @@ function memoryInput(item: SaveInput): MemoryInput {
       occurredAt: dateOf(item.occurred_at),
       expiresAt: dateOf(item.expires_at),
       ttlS: item.ttl_s,
+      externalId: item.external_id,
     }),
   };
 }
 
 /** An edit as core takes it; `expires_at: null` stays null (keep the memory for good). */
 function memoryEdit(patch: In<'memoryPatch'>): MemoryEdit {
-  const { occurred_at, expires_at, ttl_s, ...rest } = patch;
+  const { occurred_at, expires_at, ttl_s, external_id, ...rest } = patch;
   return {
     ...rest,
+    ...(external_id === undefined ? {} : { externalId: external_id }),
     ...givenFields({ occurredAt: dateOf(occurred_at), ttlS: ttl_s }),
     ...(expires_at === undefined
       ? {}

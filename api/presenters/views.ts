@@ -27,6 +27,7 @@ export function memoryView(m: Memory) {
     updated_at: new Date(m.updatedAt).toISOString(),
     occurred_at: new Date(m.occurredAt).toISOString(),
     expires_at: m.expiresAt ? new Date(m.expiresAt).toISOString() : null,
+    external_id: m.externalId ?? null,
   };
 }
 

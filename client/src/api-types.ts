@@ -12,6 +12,7 @@ export type SaveMemoryInput = {
   occurred_at?: string | undefined;
   expires_at?: string | undefined;
   ttl_s?: number | undefined;
+  external_id?: string | undefined;
 };
 /** `POST /v1/memories`: a batch of 1 to 100, stored all or nothing. */
 export type SaveMemoriesInput = {
@@ -22,6 +23,7 @@ export type SaveMemoriesInput = {
     occurred_at?: string | undefined;
     expires_at?: string | undefined;
     ttl_s?: number | undefined;
+    external_id?: string | undefined;
   }[];
 };
 /** `PATCH /v1/memories/:id`: at least one field. */
@@ -33,6 +35,7 @@ export type UpdateMemoryInput = {
   occurred_at?: string | undefined;
   expires_at?: string | null | undefined;
   ttl_s?: number | undefined;
+  external_id?: string | null | undefined;
 };
 /** `GET /v1/memories`: page size (1–200, default 50), cursor and filters. */
 export type ListMemoriesInput = {
@@ -115,6 +118,7 @@ export type Memory = {
   updated_at: string;
   occurred_at: string;
   expires_at: string | null;
+  external_id: string | null;
 };
 /** The answer to saving one memory (`created: false` when the user had it). */
 export type SaveMemoryResult = {
@@ -138,6 +142,7 @@ export type MemoryPage = {
     updated_at: string;
     occurred_at: string;
     expires_at: string | null;
+    external_id: string | null;
   }[];
   next_cursor: string | null;
 };

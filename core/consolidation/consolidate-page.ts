@@ -7,8 +7,11 @@ import { mergeChanges, retirementChange, type MergePlan, type Retirement } from 
 
 /**
  * Plans one page's retirements and merges, applies them in one transaction
- * and asks for survivors whose tags changed to be indexed again; returns
- * what it did.
+ * and asks for every memory whose filter payload changed (archived, retagged,
+ * metadata a filter reads) to be indexed again, so vector searches filtered
+ * on the new state, tags or metadata find it; returns what it did. The store
+ * marks those memories pending in the same transaction, so a request lost to
+ * a crash is made by the index reconciler instead.
  */
 export async function consolidatePage(
   deps: ConsolidatorDeps,

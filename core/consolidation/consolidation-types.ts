@@ -40,7 +40,7 @@ export interface ConsolidatorDeps {
   store: RelationalStore;
   spaces: VectorSpaces;
   graph: GraphStore;
-  /** Re-indexes survivors whose tags changed; without it the index reconciler does. */
+  /** Re-indexes the memories a page changed; without it the index reconciler does. */
   indexingQueue?: IndexingQueue;
 }
 

@@ -14,6 +14,6 @@ export interface ConsolidationChange {
 export interface ConsolidationOutcome {
   /** Per group, in order: applied (true), or skipped because a memory changed meanwhile. */
   applied: boolean[];
-  /** Memories whose tags changed: they need indexing again. */
+  /** Memories whose filter payload changed (archived, retagged, new metadata terms): new pending revisions to index. */
   reindex: string[];
 }

@@ -19,6 +19,11 @@ export interface Memory {
   occurredAt: Date;
   /** When the memory stops existing for every read; null for never. */
   expiresAt: Date | null;
+  /**
+   * The memory's id in the client's own system (unique per user), or null;
+   * the store always says, a memory built elsewhere may leave it out.
+   */
+  externalId?: string | null;
 }
 
 export interface MemoryPatch {
@@ -29,6 +34,8 @@ export interface MemoryPatch {
   occurredAt?: Date;
   /** A new expiry, or null to make the memory last. */
   expiresAt?: Date | null;
+  /** A new external id (unique per user), or null to clear it. */
+  externalId?: string | null;
 }
 
 export interface MemoryFilter {
@@ -55,6 +62,11 @@ export interface NewMemory {
   occurredAt?: Date;
   /** Default: never. */
   expiresAt?: Date | null;
+  /**
+   * The memory's id in the client's own system, unique per user: saving one
+   * the user has answers with that memory (`created: false`), as content does.
+   */
+  externalId?: string;
 }
 
 export interface InsertMemoryResult {

@@ -3,6 +3,7 @@ import type {
   ConsolidationOutcome,
   RelationalStore,
 } from '../../core/ports/relational-store.ts';
+import { filterPayloadChanged } from '../../core/memories/payload-change.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { leaveTombstones } from './sql-memory-writes.ts';
 import { isUuid, liveSql, MEMORY_COLUMNS, toMemory } from './sql-rows.ts';
@@ -83,13 +84,21 @@ export function consolidationQueries(driver: SqlDriver): ConsolidationQueries {
           if (group.length === 0 || !group.every(unchanged)) continue;
           for (const change of group) {
             const memory = current.get(change.memoryId)!;
-            const tags = change.tags ?? memory.tags;
-            const retag = tags.join('\u0000') !== memory.tags.join('\u0000');
+            const next = {
+              ...memory,
+              tags: change.tags ?? memory.tags,
+              metadata: { ...memory.metadata, ...change.metadata },
+              state: change.archive === true ? ('archived' as const) : memory.state,
+            };
+            // What filters read lives in the vector payload too: a change there is a new
+            // revision, pending in this transaction, so the reconciler indexes it even if the
+            // request made after the commit is lost.
+            const reindex = filterPayloadChanged(memory, next);
             await tx.query(
               `UPDATE memories SET
                  metadata = metadata || $3::jsonb,
                  tags = $4,
-                 state = CASE WHEN $5::boolean THEN 'archived' ELSE state END,
+                 state = $5,
                  revision = revision + $6::int,
                  index_state = CASE WHEN $6::int = 1 THEN 'pending' ELSE index_state END,
                  updated_at = now()
@@ -98,18 +107,16 @@ export function consolidationQueries(driver: SqlDriver): ConsolidationQueries {
                 change.memoryId,
                 userId,
                 JSON.stringify(change.metadata ?? {}),
-                tags,
-                change.archive === true,
-                retag ? 1 : 0,
+                next.tags,
+                next.state,
+                reindex ? 1 : 0,
               ],
             );
-            if (retag) outcome.reindex.push(change.memoryId);
+            if (reindex) outcome.reindex.push(change.memoryId);
             // A later group naming this memory again sees it as changed, and is skipped.
             current.set(change.memoryId, {
-              ...memory,
-              tags,
-              state: change.archive === true ? 'archived' : memory.state,
-              revision: memory.revision + (retag ? 1 : 0),
+              ...next,
+              revision: memory.revision + (reindex ? 1 : 0),
             });
           }
           outcome.applied[i] = true;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ImportLine } from '../../core/ports/portability-store.ts';
 import type { SqlExecutor } from './sql-driver.ts';
-import { dropExpiredContents, leaveTombstones } from './sql-memory-writes.ts';
+import { dropExpiredContents, dropExpiredExternalIds } from './sql-memory-writes.ts';
 import { contentHash, liveSql } from './sql-rows.ts';
 
 /**
@@ -42,29 +42,6 @@ const INSERT_SQL = `
   ORDER BY t.position
   ON CONFLICT DO NOTHING
   RETURNING id`;
-
-/**
- * Deletes the user's expired memories that hold one of these external ids:
- * an expired memory is gone, so importing its id again stores a new one.
- */
-async function dropExpiredExternalIds(
-  tx: SqlExecutor,
-  userId: string,
-  externalIds: readonly string[],
-): Promise<void> {
-  if (externalIds.length === 0) return;
-  const gone = await tx.query<{ id: string }>(
-    `DELETE FROM memories
-     WHERE user_id = $1 AND external_id = ANY($2::text[]) AND NOT ${liveSql()}
-     RETURNING id`,
-    [userId, [...new Set(externalIds)]],
-  );
-  await leaveTombstones(
-    tx,
-    userId,
-    gone.map((row) => String(row.id)),
-  );
-}
 
 /** Whether the user holds an expired memory (one probe of the expiry index; rarely true). */
 async function hasExpired(tx: SqlExecutor, userId: string): Promise<boolean> {

@@ -1,15 +1,12 @@
 import { AppError } from '../../core/errors.ts';
-import type {
-  Memory,
-  MemoryPatch,
-  NewMemory,
-  RelationalStore,
-} from '../../core/ports/relational-store.ts';
-import { metadataTerms } from '../../core/retrieval/filters.ts';
+import type { NewMemory, RelationalStore } from '../../core/ports/relational-store.ts';
+import { filterPayloadChanged } from '../../core/memories/payload-change.ts';
 import { bumpVersion } from './sql-data-version.ts';
 import type { SqlDriver } from './sql-driver.ts';
+import { keepRevision } from './sql-memory-revisions.ts';
 import {
   dropExpiredContents,
+  dropExpiredExternalIds,
   leaveTombstones,
   lockUser,
   saveMemories,
@@ -137,6 +134,9 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
     async updateMemory(userId, memoryId, patch) {
       if (!isUuid(userId) || !isUuid(memoryId)) return null;
       return driver.transaction(async (tx) => {
+        // A new external id is checked under the user's lock, as saves take it (user, then
+        // memory), so two writes can never both find it free.
+        if (patch.externalId) await lockUser(tx, userId);
         const rows = await tx.query(
           `SELECT ${MEMORY_COLUMNS} FROM memories
            WHERE id = $1 AND user_id = $2 AND ${liveSql()} FOR UPDATE`,
@@ -146,14 +146,17 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
         const current = toMemory(rows[0]);
         const content = patch.content ?? current.content;
         const hash = contentHash(content);
-        const tags = patch.tags ?? current.tags;
+        const contentChanged = hash !== contentHash(current.content);
+        const next = {
+          tags: patch.tags ?? current.tags,
+          metadata: patch.metadata ?? current.metadata,
+          state: patch.state ?? current.state,
+          occurredAt: patch.occurredAt ?? current.occurredAt,
+        };
         // Content and what filters read (tags, metadata, state, event time) live in the
         // indexes; a change there needs a new index pass.
-        const reindex =
-          hash !== contentHash(current.content) ||
-          tags.join('\u0000') !== current.tags.join('\u0000') ||
-          filterPayloadChanged(current, patch);
-        if (hash !== contentHash(current.content)) {
+        const reindex = contentChanged || filterPayloadChanged(current, next);
+        if (contentChanged) {
           await dropExpiredContents(tx, userId, [hash]);
           const clash = await tx.query(
             'SELECT id FROM memories WHERE user_id = $1 AND content_hash = $2 AND id <> $3',
@@ -164,6 +167,20 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
               details: { memory_id: String(clash[0].id) },
             });
           }
+          // What the memory said before stays readable at GET /v1/memories/:id/revisions.
+          await keepRevision(tx, userId, memoryId);
+        }
+        if (patch.externalId && patch.externalId !== current.externalId) {
+          await dropExpiredExternalIds(tx, userId, [patch.externalId]);
+          const taken = await tx.query(
+            'SELECT id FROM memories WHERE user_id = $1 AND external_id = $2 AND id <> $3',
+            [userId, patch.externalId, memoryId],
+          );
+          if (taken[0]) {
+            throw new AppError('conflict', 'another memory already has this external_id', {
+              details: { memory_id: String(taken[0].id) },
+            });
+          }
         }
         const updated = await tx.query(
           `UPDATE memories SET content = $3, content_hash = $4, tags = $5, metadata = $6,
@@ -171,20 +188,23 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
              revision = revision + $8::int,
              index_state = CASE WHEN $8::int = 1 THEN 'pending' ELSE index_state END,
              occurred_at = COALESCE($9::timestamptz, occurred_at),
-             expires_at = CASE WHEN $10::boolean THEN $11::timestamptz ELSE expires_at END
+             expires_at = CASE WHEN $10::boolean THEN $11::timestamptz ELSE expires_at END,
+             external_id = CASE WHEN $12::boolean THEN $13::text ELSE external_id END
            WHERE id = $1 AND user_id = $2 RETURNING ${MEMORY_COLUMNS}`,
           [
             memoryId,
             userId,
             content,
             hash,
-            tags,
-            JSON.stringify(patch.metadata ?? current.metadata),
-            patch.state ?? current.state,
+            next.tags,
+            JSON.stringify(next.metadata),
+            next.state,
             reindex ? 1 : 0,
             patch.occurredAt?.toISOString() ?? null,
             patch.expiresAt !== undefined,
             patch.expiresAt?.toISOString() ?? null,
+            patch.externalId !== undefined,
+            patch.externalId ?? null,
           ],
         );
         await bumpVersion(tx, userId);
@@ -207,15 +227,4 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
       });
     },
   };
-}
-
-/** Whether an edit changes the vector payload filters read: metadata terms, state or event time. */
-function filterPayloadChanged(current: Memory, patch: MemoryPatch): boolean {
-  return (
-    (patch.metadata !== undefined &&
-      metadataTerms(patch.metadata).join('\u0000') !==
-        metadataTerms(current.metadata).join('\u0000')) ||
-    (patch.state !== undefined && patch.state !== current.state) ||
-    (patch.occurredAt !== undefined && patch.occurredAt.getTime() !== current.occurredAt.getTime())
-  );
 }

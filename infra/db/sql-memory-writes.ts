@@ -52,29 +52,55 @@ export async function dropExpiredContents(
   );
 }
 
+/**
+ * Deletes the user's expired memories that hold one of these external ids:
+ * an expired memory is gone, so saving or importing its id again stores a
+ * new one (and an edit may give the id to another memory).
+ */
+export async function dropExpiredExternalIds(
+  tx: SqlExecutor,
+  userId: string,
+  externalIds: readonly string[],
+): Promise<void> {
+  if (externalIds.length === 0) return;
+  const gone = await tx.query<{ id: string }>(
+    `DELETE FROM memories
+     WHERE user_id = $1 AND external_id = ANY($2::text[]) AND NOT ${liveSql()}
+     RETURNING id`,
+    [userId, [...new Set(externalIds)]],
+  );
+  await leaveTombstones(
+    tx,
+    userId,
+    gone.map((row) => String(row.id)),
+  );
+}
+
 const isoOrNull = (date: Date | null | undefined) => date?.toISOString() ?? null;
 
 // clock_timestamp, not now(), plus the position in the batch: memories saved together keep
 // their order even where the clock is coarser than a microsecond (PGlite). Computed once per
 // row (OFFSET 0 keeps the subquery from being inlined, which would call the clock twice), so
 // an event time left out is the creation time exactly. In position order, so of two equal
-// contents the first is stored.
+// contents the first is stored. ON CONFLICT without a target: content (unique per user) or an
+// external id (unique per user when given) the user already has is not stored again.
 const INSERT_SQL = `
   INSERT INTO memories
-    (id, user_id, content, content_hash, tags, metadata, created_at, occurred_at, expires_at)
+    (id, user_id, content, content_hash, tags, metadata, created_at, occurred_at, expires_at,
+     external_id)
   SELECT t.id, $1, t.content, t.content_hash,
     ARRAY(SELECT jsonb_array_elements_text(t.tags)), t.metadata,
-    t.created_at, COALESCE(t.occurred_at, t.created_at), t.expires_at
+    t.created_at, COALESCE(t.occurred_at, t.created_at), t.expires_at, t.external_id
   FROM (
     SELECT u.*, clock_timestamp() + (u.position - 1) * interval '1 microsecond' AS created_at
     FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[],
-        $7::timestamptz[], $8::timestamptz[])
+        $7::timestamptz[], $8::timestamptz[], $9::text[])
       WITH ORDINALITY AS u(id, content, content_hash, tags, metadata, occurred_at, expires_at,
-        position)
+        external_id, position)
     OFFSET 0
   ) t
   ORDER BY t.position
-  ON CONFLICT (user_id, content_hash) DO NOTHING
+  ON CONFLICT DO NOTHING
   RETURNING ${MEMORY_COLUMNS}`;
 
 interface PreparedMemory extends NewMemory {
@@ -94,6 +120,7 @@ const insertParams = (userId: string, rows: readonly PreparedMemory[]) => [
   rows.map((r) => JSON.stringify(r.metadata ?? {})),
   rows.map((r) => isoOrNull(r.occurredAt)),
   rows.map((r) => isoOrNull(r.expiresAt)),
+  rows.map((r) => r.externalId ?? null),
 ];
 
 // One statement, so one round trip: lock the user's row (as lockUser does, so writes take the
@@ -165,20 +192,42 @@ async function insertPrepared(
     userId,
     rows.map((r) => r.hash),
   );
+  await dropExpiredExternalIds(tx, userId, externalIdsOf(rows));
   const inserted = await tx.query(INSERT_SQL, insertParams(userId, rows));
   const created = new Map(inserted.map((row) => [String(row.id), toMemory(row)]));
-  const missing = rows.filter((r) => !created.has(r.id)).map((r) => r.hash);
-  const existing = new Map<string, Memory>();
-  if (missing.length > 0) {
-    const found = await tx.query(
-      `SELECT ${MEMORY_COLUMNS}, content_hash FROM memories
-       WHERE user_id = $1 AND content_hash = ANY($2::text[])`,
-      [userId, [...new Set(missing)]],
-    );
-    for (const row of found) existing.set(String(row.content_hash), toMemory(row));
-  }
+  const repeats = await findRepeated(
+    tx,
+    userId,
+    rows.filter((r) => !created.has(r.id)),
+  );
   return rows.map((r) => {
     const memory = created.get(r.id);
-    return memory ? { memory, created: true } : { memory: existing.get(r.hash)!, created: false };
+    if (memory) return { memory, created: true };
+    // The memory with the same external id is the one repeated; else the same content.
+    const repeated =
+      (r.externalId && repeats.byExternalId.get(r.externalId)) || repeats.byHash.get(r.hash);
+    return { memory: repeated!, created: false };
   });
+}
+
+const externalIdsOf = (rows: readonly PreparedMemory[]) =>
+  rows.flatMap((r) => (r.externalId === undefined ? [] : [r.externalId]));
+
+/** The user's memories that rows not inserted repeat, by external id and by content. */
+async function findRepeated(tx: SqlExecutor, userId: string, rows: readonly PreparedMemory[]) {
+  const byHash = new Map<string, Memory>();
+  const byExternalId = new Map<string, Memory>();
+  if (rows.length > 0) {
+    const found = await tx.query(
+      `SELECT ${MEMORY_COLUMNS}, content_hash FROM memories
+       WHERE user_id = $1 AND (content_hash = ANY($2::text[]) OR external_id = ANY($3::text[]))`,
+      [userId, [...new Set(rows.map((r) => r.hash))], [...new Set(externalIdsOf(rows))]],
+    );
+    for (const row of found) {
+      const memory = toMemory(row);
+      byHash.set(String(row.content_hash), memory);
+      if (memory.externalId) byExternalId.set(memory.externalId, memory);
+    }
+  }
+  return { byHash, byExternalId };
 }

@@ -39,7 +39,7 @@ export const toUser = (r: Row): User => ({
  */
 export const MEMORY_COLUMNS =
   'id, user_id, content, tags, metadata, state, index_state, revision, created_at, updated_at, ' +
-  'occurred_at, expires_at';
+  'occurred_at, expires_at, external_id';
 
 /**
  * SQL true for a memory that has not expired (`alias` names the memories
@@ -67,6 +67,7 @@ export const toMemory = (r: Row): Memory => ({
   updatedAt: toDate(r.updated_at),
   occurredAt: toDate(r.occurred_at),
   expiresAt: toDateOrNull(r.expires_at),
+  externalId: r.external_id === null || r.external_id === undefined ? null : String(r.external_id),
 });
 
 export const toNarrative = (r: Row): Narrative => ({

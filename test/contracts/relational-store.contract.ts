@@ -364,10 +364,13 @@ export const relationalStoreContract = defineContract(
     it('counts the requests of each revision afresh: an edit earns new attempts', async () => {
       const user = await store.createUser({});
       const { memory } = await store.insertMemory(user.id, { content: 'edited between tries' });
-      const mine = async () =>
-        (await store.staleIndexTasks(0, 100_000, { maxRequests: 1 })).filter(
+      const mine = async () => {
+        // "Untouched for longer than 0 ms" is strict: a write in the same clock tick is not yet.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return (await store.staleIndexTasks(0, 100_000, { maxRequests: 1 })).filter(
           (t) => t.userId === user.id,
         );
+      };
       assert.equal((await mine()).length, 1);
       await store.updateMemory(user.id, memory.id, { content: 'edited, a new revision' });
       assert.equal((await mine()).length, 1, 'the new revision is asked for');
@@ -411,10 +414,13 @@ export const relationalStoreContract = defineContract(
     it('hands a requeued memory out again with its attempts reset', async () => {
       const user = await store.createUser({});
       const { memory } = await store.insertMemory(user.id, { content: 'failed, then fixed' });
-      const mine = async () =>
-        (await store.staleIndexTasks(0, 100_000, { maxRequests: 1 })).filter(
+      const mine = async () => {
+        // "Untouched for longer than 0 ms" is strict: a write in the same clock tick is not yet.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return (await store.staleIndexTasks(0, 100_000, { maxRequests: 1 })).filter(
           (t) => t.userId === user.id,
         );
+      };
       assert.equal((await mine()).length, 1);
       assert.deepEqual(await mine(), []);
       assert.equal((await store.getMemory(user.id, memory.id))?.indexState, 'failed');
@@ -652,7 +658,8 @@ export const relationalStoreContract = defineContract(
         [{ memoryId: d!.id, revision: 1, archive: true, metadata: { retired_reason: 'expired' } }],
       ];
       const outcome = await store.applyConsolidation(user.id, groups);
-      assert.deepEqual(outcome, { applied: [true, false, true], reindex: [b!.id] });
+      // Archived, retagged or with new metadata terms: what filters read changed, so a new revision.
+      assert.deepEqual(outcome, { applied: [true, false, true], reindex: [a!.id, b!.id, d!.id] });
       assert.equal((await store.getUser(user.id))!.dataVersion, version + 1, 'bumped once');
 
       const read = new Map(
@@ -666,6 +673,10 @@ export const relationalStoreContract = defineContract(
       assert.equal(read.get(b!.id)?.indexState, 'pending');
       assert.equal(read.get(c!.id)?.state, 'active', 'edited meanwhile: left alone');
       assert.equal(read.get(d!.id)?.state, 'archived');
+      for (const id of [a!.id, d!.id]) {
+        assert.equal(read.get(id)?.revision, 2, 'archiving is a new revision to index');
+        assert.equal(read.get(id)?.indexState, 'pending');
+      }
 
       const again = await store.applyConsolidation(user.id, groups);
       assert.deepEqual(again, { applied: [false, false, false], reindex: [] });
@@ -675,7 +686,7 @@ export const relationalStoreContract = defineContract(
         applied: [false],
         reindex: [],
       });
-      assert.equal((await store.getMemory(user.id, d!.id))?.revision, 1);
+      assert.equal((await store.getMemory(user.id, d!.id))?.revision, 2);
     });
 
     lifecycleCases(store);

@@ -169,6 +169,46 @@ export function vectorFilterCases(
     assert.deepEqual(await found(other, filter), idsOf(othersTwin));
   });
 
+  it('answers filters by the payload of the last upsert only, as consolidation and edits rewrite it', async () => {
+    const user = randomUUID();
+    const duplicate = record(user, { tags: ['travel'], metadata: { source: 'chat' } });
+    const survivor = record(user, { tags: ['home'], metadata: { source: 'chat' } });
+    const outdated = record(user, { metadata: { source: 'mail', expires_at: '2020-01-01' } });
+    const bystander = record(user, { metadata: { source: 'chat' } });
+    await index.upsert([duplicate, survivor, outdated, bystander]);
+    assert.deepEqual(await found(user, { state: 'archived' }), []);
+
+    // Nightly consolidation: the same vectors, each with the payload of its memory's new revision.
+    await index.upsert([
+      {
+        ...duplicate,
+        state: 'archived',
+        metadata: { source: 'chat', retired_reason: 'duplicate', merged_into: survivor.id },
+      },
+      { ...survivor, tags: ['home', 'travel'], metadata: { source: 'chat', merged_from: [duplicate.id] } }, // prettier-ignore
+      {
+        ...outdated,
+        state: 'archived',
+        metadata: { source: 'mail', expires_at: '2020-01-01', retired_reason: 'expired' },
+      },
+    ]);
+    assert.deepEqual(await found(user, { state: 'archived' }), idsOf(duplicate, outdated));
+    assert.deepEqual(await found(user, { state: 'active' }), idsOf(survivor, bystander));
+    assert.deepEqual(await found(user), idsOf(duplicate, survivor, outdated, bystander));
+    assert.deepEqual(await found(user, { metadata: { retired_reason: ['duplicate'] } }), idsOf(duplicate)); // prettier-ignore
+    assert.deepEqual(await found(user, { metadata: { merged_into: [survivor.id] } }), idsOf(duplicate)); // prettier-ignore
+    assert.deepEqual(await found(user, { tagsAny: ['travel'] }), idsOf(duplicate, survivor));
+    assert.deepEqual(await found(user, { tagsAny: ['travel'], state: 'active' }), idsOf(survivor));
+
+    // An edit brings one back with fewer metadata keys: the dropped ones match nothing.
+    await index.upsert([{ ...outdated, state: 'active', metadata: { source: 'mail' } }]);
+    assert.deepEqual(await found(user, { state: 'archived' }), idsOf(duplicate));
+    assert.deepEqual(await found(user, { metadata: { retired_reason: ['expired'] } }), []);
+    assert.deepEqual(await found(user, { metadata: { expires_at: ['2020-01-01'] } }), []);
+    assert.deepEqual(await found(user, { metadata: { source: ['mail'] }, state: 'active' }), idsOf(outdated)); // prettier-ignore
+    assert.equal(await index.count(user), 4, 'rewritten in place, never added');
+  });
+
   it('fills the limit with the nearest vectors that pass a selective filter', async () => {
     const user = randomUUID();
     // The query sits on axis 0; the unfiltered crowd sits right next to it.

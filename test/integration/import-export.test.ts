@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { exitOf, ROOT, spawnScriptUntilReady } from '../support/child-process.ts';
+import { exitOf } from '../support/child-process.ts';
+import { runMemoryEngine } from '../support/memory-engine-cli.ts';
 import { createTempDir, type TempDir } from '../support/temp-dir.ts';
 import {
   ADMIN_KEY,
@@ -17,6 +18,7 @@ import {
 } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
 import { requireTestEnv } from '../support/test-env.ts';
+import { startWorkerProcess, workerProcessEnv } from '../support/worker-process.ts';
 
 type Body = string | Uint8Array | ReadableStream<Uint8Array>;
 
@@ -77,38 +79,11 @@ async function listAll(url: string, key: string): Promise<any[]> {
   return all;
 }
 
-/** `memory-engine <args>` as a user runs it; its exit code and output. */
-function memoryEngine(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/memory-engine.mjs'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 const WORDS = 'amber basil cedar dune ember fjord garnet harbor indigo juniper kelp lagoon'.split(
   ' ',
 );
 const note = (i: number) =>
   `Imported note ${i}: ${WORDS[i % 12]} ${WORDS[(i * 5 + 1) % 12]} ${WORDS[(i * 7 + 3) % 12]} ${i * 31}`;
-
-const startWorkerProcess = async (env: Record<string, string>): Promise<ChildProcess> =>
-  (
-    await spawnScriptUntilReady(
-      'worker',
-      'scripts/start-worker.ts',
-      env,
-      /memory-engine is up \(worker\)/,
-    )
-  ).child;
 
 /**
  * The real API over PostgreSQL 18 with its workers in a process of their own
@@ -125,20 +100,7 @@ describe('export and import of a user’s memories', () => {
   before(async () => {
     engine = await createTestEngine('postgres', { EMBEDDER: 'e5' });
     dataDir = await createTempDir('import-worker-');
-    const workerEnv = {
-      DATABASE_URL: requireTestEnv('TEST_PGVECTOR_URL'),
-      TEMPORAL_ADDRESS: requireTestEnv('TEST_TEMPORAL_ADDRESS'),
-      EMBEDDER: 'e5',
-      ...Object.fromEntries(
-        ['INDEXING', 'SYSTEM', 'NARRATIVES', 'CONSOLIDATION', 'LOADTESTS'].map((q) => [
-          `TASK_QUEUE_${q}`,
-          q === 'INDEXING' ? taskQueue : `${taskQueue}-${q.toLowerCase()}`,
-        ]),
-      ),
-      DATA_DIR: dataDir.path,
-      LOG_LEVEL: 'warn',
-      EMBED_BATCH_WINDOW_MS: '5',
-    };
+    const workerEnv = workerProcessEnv(taskQueue, dataDir.path, { EMBEDDER: 'e5' });
     // Started together (the engine has migrated and registered the model's space already).
     [api, worker] = await Promise.all([
       // Small batches, so a file of a few hundred lines commits in several transactions.
@@ -443,13 +405,13 @@ describe('export and import of a user’s memories', () => {
     await importBody(api.url, from.api_key, lines.join('\n'));
     const file = path.join(dataDir.path, 'exported.ndjson');
     const env = { MEMORY_ENGINE_URL: api.url, MEMORY_ENGINE_API_KEY: from.api_key };
-    const exported = await memoryEngine(['export', '--out', file], env);
+    const exported = await runMemoryEngine(['export', '--out', file], env);
     assert.equal(exported.code, 0, exported.stderr);
     assert.match(exported.stdout, /exported 30 lines to .*exported\.ndjson/);
     assert.match(exported.stderr, /exported 30 lines \(/);
     assert.equal((await fs.readFile(file, 'utf8')).trim().split('\n').length, 30);
 
-    const imported = await memoryEngine(['import', file, '--wait'], {
+    const imported = await runMemoryEngine(['import', file, '--wait'], {
       ...env,
       MEMORY_ENGINE_API_KEY: to.api_key,
     });

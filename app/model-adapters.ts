@@ -161,6 +161,14 @@ export function createLocalSpaceEmbedders(
   };
 }
 
+/**
+ * The nice value of the thread embedding for indexing and re-embedding: at 5
+ * (a third of a nice-0 thread's weight) a query's embedding and the event loop
+ * win the CPU when both want it, and indexing still gets enough to keep up
+ * with a steady stream of saves. As the embedded Temporal dev server's.
+ */
+const BACKGROUND_EMBED_NICENESS = 5;
+
 // One model session per process, model and directory, however many engines a process builds
 // (tests build many): the session holds about 100 MB and is safe to share.
 const sessions = new Map<string, { embedder: Promise<LocalEmbedder>; users: number }>();
@@ -179,11 +187,13 @@ async function sharedLocalModel(model: LocalModelName, dir: string, threads: num
             `the local embedding model (${model}) is not installed at ${dir}: run \`npm run setup\` (npm start and npm test install it), or set ${variable} or EMBEDDER`,
           );
         }
-        // Queries are one short text: one thread each; indexing leaves a core to the queries.
+        // Queries are one short text: one thread each; indexing leaves a core to the queries,
+        // and on a busy machine yields the CPU to them (and to the event loop serving them).
         return createThreadedEmbedder({
           model,
           dir,
           threads: { interactive: 1, background: Math.max(1, threads - 1) },
+          niceness: { background: BACKGROUND_EMBED_NICENESS },
         });
       })(),
       users: 0,

@@ -1,6 +1,8 @@
 // The body of one embedding thread (see threaded-embedder.ts): a local model session of its
 // own, answering one request at a time, so its CPU-bound model calls never run on the event
 // loop that serves requests.
+import fs from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EmbedKind } from '../../core/ports/embedder.ts';
 import { createLocalEmbedder, type LocalModelSpec } from './local-model.ts';
@@ -15,7 +17,9 @@ export type ThreadReply =
   { id: number; vectors: Float64Array; dimension: number } | { id: number; error: string };
 
 const port = parentPort!;
-const session = createLocalEmbedder(workerData as LocalModelSpec);
+const spec = workerData as LocalModelSpec;
+if (spec.niceness) lowerThisThread(spec.niceness);
+const session = createLocalEmbedder(spec);
 // A failed load is answered to every request; keep it from surfacing as unhandled meanwhile.
 session.catch(() => undefined);
 let queue: Promise<void> = Promise.resolve();
@@ -38,3 +42,18 @@ port.on('message', (request: ThreadRequest) => {
     }
   });
 });
+
+/**
+ * Gives this thread (and the model session's calls, which run on it with one
+ * intra-op thread) a nice value of its own. On Linux a thread id names one
+ * thread to setpriority; elsewhere, or when refused, the thread keeps the
+ * process's priority.
+ */
+function lowerThisThread(niceness: number) {
+  try {
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(tid) && tid > 0) os.setPriority(tid, niceness);
+  } catch {
+    // No /proc/thread-self (not Linux) or not permitted: same priority as the process.
+  }
+}

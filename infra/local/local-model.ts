@@ -15,6 +15,11 @@ export interface LocalModelSpec {
   dir: string;
   /** Intra-op threads of the model session. */
   threads: number;
+  /**
+   * The nice value the thread running the session takes (Linux: per thread;
+   * elsewhere ignored), so work that can wait yields the CPU to work that cannot.
+   */
+  niceness?: number;
 }
 
 /** Each local model's embedding space, known without loading it. */

@@ -16,6 +16,8 @@ export interface ThreadedEmbedderOptions {
   dir: string;
   /** Intra-op threads of each lane's model session. */
   threads: Record<WorkPriority, number>;
+  /** The nice value of a lane's thread (Linux), when it should yield the CPU to the others. */
+  niceness?: Partial<Record<WorkPriority, number>>;
 }
 
 // A worker thread does not inherit the TypeScript loader the process runs under
@@ -49,6 +51,7 @@ export function createThreadedEmbedder(options: ThreadedEmbedderOptions): LocalE
         model: options.model,
         dir: options.dir,
         threads: options.threads[priority],
+        ...(options.niceness?.[priority] ? { niceness: options.niceness[priority] } : {}),
       };
       lane = startLane(spec, () => {
         if (lanes.get(priority) === lane) lanes.delete(priority);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { withPriority } from '../../core/concurrency/work-priority.ts';
 import { createE5Embedder, E5_PREFIXES } from '../../infra/local/e5/e5-embedder.ts';
 import { ensureE5Model, type E5ModelFiles } from '../../infra/local/e5/install.ts';
 import type { LocalEmbedder } from '../../infra/local/local-model.ts';
@@ -132,6 +134,37 @@ describe('e5-small-v2 (int8) embedder on onnxruntime', () => {
         await embedder.embed(texts, { kind: 'query' }),
       );
       assert.deepEqual(await threaded.embed(texts), await embedder.embed(texts));
+    } finally {
+      await threaded.close();
+    }
+  });
+
+  it('runs the background lane on a thread of its own at the nice value it is given (Linux)', async (t) => {
+    if (process.platform !== 'linux') return t.skip('per-thread nice values are a Linux feature');
+    const niceOf = async (tid: string) => {
+      const stat = await fs.readFile(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const niceValues = async () => {
+      const tids = await fs.readdir('/proc/self/task');
+      return Promise.all(tids.map(niceOf));
+    };
+    const before = await niceValues();
+    assert.ok(!before.includes(7), 'no thread at 7 before');
+    const threaded = createThreadedEmbedder({
+      model: 'e5',
+      dir: files.dir,
+      threads: { interactive: 1, background: 1 },
+      niceness: { background: 7 },
+    });
+    try {
+      const texts = ['Where does my sister live?'];
+      await withPriority('interactive', () => threaded.embed(texts, { kind: 'query' }));
+      assert.ok(!(await niceValues()).includes(7), 'the query lane keeps the process priority');
+      const vectors = await withPriority('background', () => threaded.embed(texts));
+      assert.deepEqual(vectors, await embedder.embed(texts));
+      assert.equal((await niceValues()).filter((n) => n === 7).length, 1, 'one thread at 7');
+      assert.equal(os.getPriority(), 0, 'the process itself keeps its priority');
     } finally {
       await threaded.close();
     }

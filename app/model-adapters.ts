@@ -187,12 +187,13 @@ async function sharedLocalModel(model: LocalModelName, dir: string, threads: num
             `the local embedding model (${model}) is not installed at ${dir}: run \`npm run setup\` (npm start and npm test install it), or set ${variable} or EMBEDDER`,
           );
         }
-        // Queries are one short text: one thread each; indexing leaves a core to the queries,
-        // and on a busy machine yields the CPU to them (and to the event loop serving them).
+        // Queries are one short text: one thread each. Indexing may use every core when the
+        // machine is idle (an import, a re-embed, a catch-up), and on a busy machine yields the
+        // CPU to the queries and the event loop serving them (nice, threads that do not spin).
         return createThreadedEmbedder({
           model,
           dir,
-          threads: { interactive: 1, background: Math.max(1, threads - 1) },
+          threads: { interactive: 1, background: threads },
           niceness: { background: BACKGROUND_EMBED_NICENESS },
         });
       })(),

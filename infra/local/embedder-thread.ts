@@ -44,15 +44,18 @@ port.on('message', (request: ThreadRequest) => {
 });
 
 /**
- * Gives this thread (and the model session's calls, which run on it with one
- * intra-op thread) a nice value of its own. On Linux a thread id names one
+ * Lowers this thread's priority by `niceness` (and that of the model
+ * session's intra-op threads, created from it afterwards, which inherit it). On Linux a thread id names one
  * thread to setpriority; elsewhere, or when refused, the thread keeps the
  * process's priority.
  */
 function lowerThisThread(niceness: number) {
   try {
     const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isSafeInteger(tid) && tid > 0) os.setPriority(tid, niceness);
+    // Relative to the thread's own (the process's): a process started at nice 10 puts it at 15.
+    if (Number.isSafeInteger(tid) && tid > 0) {
+      os.setPriority(tid, Math.min(19, os.getPriority(tid) + niceness));
+    }
   } catch {
     // No /proc/thread-self (not Linux) or not permitted: same priority as the process.
   }

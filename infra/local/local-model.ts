@@ -16,8 +16,9 @@ export interface LocalModelSpec {
   /** Intra-op threads of the model session. */
   threads: number;
   /**
-   * The nice value the thread running the session takes (Linux: per thread;
-   * elsewhere ignored), so work that can wait yields the CPU to work that cannot.
+   * How much nicer than the process the thread running the session (and its
+   * intra-op threads) is (Linux: per thread; elsewhere ignored), so work that
+   * can wait yields the CPU to work that cannot.
    */
   niceness?: number;
 }

@@ -16,7 +16,7 @@ export interface ThreadedEmbedderOptions {
   dir: string;
   /** Intra-op threads of each lane's model session. */
   threads: Record<WorkPriority, number>;
-  /** The nice value of a lane's thread (Linux), when it should yield the CPU to the others. */
+  /** How much nicer than the process a lane's threads are (Linux), when it should yield the CPU. */
   niceness?: Partial<Record<WorkPriority, number>>;
 }
 

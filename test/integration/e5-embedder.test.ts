@@ -139,7 +139,7 @@ describe('e5-small-v2 (int8) embedder on onnxruntime', () => {
     }
   });
 
-  it('runs the background lane on a thread of its own at the nice value it is given (Linux)', async (t) => {
+  it('runs the background lane on threads of its own, nicer than the process by what it is given (Linux)', async (t) => {
     if (process.platform !== 'linux') return t.skip('per-thread nice values are a Linux feature');
     const niceOf = async (tid: string) => {
       const stat = await fs.readFile(`/proc/self/task/${tid}/stat`, 'utf8');
@@ -149,22 +149,32 @@ describe('e5-small-v2 (int8) embedder on onnxruntime', () => {
       const tids = await fs.readdir('/proc/self/task');
       return Promise.all(tids.map(niceOf));
     };
-    const before = await niceValues();
-    assert.ok(!before.includes(7), 'no thread at 7 before');
+    const processNice = os.getPriority();
+    const lowered = Math.min(19, processNice + 7);
+    if (lowered === processNice) return t.skip('the process already runs at nice 19');
     const threaded = createThreadedEmbedder({
       model: 'e5',
       dir: files.dir,
-      threads: { interactive: 1, background: 1 },
+      threads: { interactive: 1, background: 2 },
       niceness: { background: 7 },
     });
     try {
       const texts = ['Where does my sister live?'];
+      const before = (await niceValues()).filter((n) => n === lowered).length;
       await withPriority('interactive', () => threaded.embed(texts, { kind: 'query' }));
-      assert.ok(!(await niceValues()).includes(7), 'the query lane keeps the process priority');
+      assert.equal(
+        (await niceValues()).filter((n) => n === lowered).length,
+        before,
+        'the query lane keeps the process priority',
+      );
       const vectors = await withPriority('background', () => threaded.embed(texts));
       assert.deepEqual(vectors, await embedder.embed(texts));
-      assert.equal((await niceValues()).filter((n) => n === 7).length, 1, 'one thread at 7');
-      assert.equal(os.getPriority(), 0, 'the process itself keeps its priority');
+      // The lane's thread, and the intra-op thread the session started from it.
+      assert.ok(
+        (await niceValues()).filter((n) => n === lowered).length >= before + 2,
+        `the background lane's threads at ${lowered}`,
+      );
+      assert.equal(os.getPriority(), processNice, 'the process itself keeps its priority');
     } finally {
       await threaded.close();
     }

@@ -70,6 +70,8 @@ export async function createE5Embedder(options: E5EmbedderOptions): Promise<Loca
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // Threads that wait by spinning would take the CPU from the queries they share it with.
+    ...(threads > 1 ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   });
 
   const encode = (text: string): number[] => {

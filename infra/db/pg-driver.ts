@@ -67,22 +67,32 @@ export function mapPgError(error: unknown): unknown {
   return error;
 }
 
+/** Connections kept for the writes a client waits on, beside `poolSize` for everything else. */
+export const writeConnections = (poolSize: number) => Math.max(2, Math.ceil(poolSize / 5));
+
 /**
- * A PostgreSQL driver over one `pg` pool: bounded connections, a statement
+ * A PostgreSQL driver over `pg` pools: bounded connections, a statement
  * timeout on every connection, and connection failures surfaced as
- * `dependency_unavailable` instead of crashing the process.
+ * `dependency_unavailable` instead of crashing the process. Saves get a few
+ * connections of their own ({@link writeConnections}), so reads holding every
+ * connection of the main pool under a flood cannot make them wait.
  */
 export async function createPgDriver(options: PgDriverOptions): Promise<SqlDriver> {
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.poolSize,
-    connectionTimeoutMillis: options.connectTimeoutMs,
-    idleTimeoutMillis: 30_000,
-    statement_timeout: options.statementTimeoutMs,
-    application_name: 'memory-engine',
-  });
-  // An idle client losing its connection must not take the process down.
-  pool.on('error', (error) => options.onError?.(error));
+  const openPool = (max: number, name: string) => {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: options.statementTimeoutMs,
+      application_name: name,
+    });
+    // An idle client losing its connection must not take the process down.
+    pool.on('error', (error) => options.onError?.(error));
+    return pool;
+  };
+  const pool = openPool(options.poolSize, 'memory-engine');
+  const writePool = openPool(writeConnections(options.poolSize), 'memory-engine-writes');
 
   const run = async <T extends object>(
     target: pg.Pool | pg.PoolClient,
@@ -97,16 +107,12 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
     }
   };
 
-  let closed = false;
-  // Listening connections end with the driver, whoever closes it.
-  const listeners = new Set<() => Promise<void>>();
-  return {
-    kind: 'postgres',
-    query: (sql, params) => run(pool, sql, params),
-    async transaction(fn) {
+  const transactionOn =
+    (target: pg.Pool) =>
+    async <T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> => {
       let client: pg.PoolClient;
       try {
-        client = await pool.connect();
+        client = await target.connect();
       } catch (error) {
         throw mapPgError(error);
       }
@@ -135,6 +141,18 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
         }
         throw mapPgError(error);
       }
+    };
+
+  let closed = false;
+  // Listening connections end with the driver, whoever closes it.
+  const listeners = new Set<() => Promise<void>>();
+  return {
+    kind: 'postgres',
+    query: (sql, params) => run(pool, sql, params),
+    transaction: transactionOn(pool),
+    writes: {
+      query: (sql, params) => run(writePool, sql, params),
+      transaction: transactionOn(writePool),
     },
     async exec(sql) {
       await run(pool, sql);
@@ -156,7 +174,7 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
       if (closed) return;
       closed = true;
       await Promise.all([...listeners].map((close) => close()));
-      await pool.end();
+      await Promise.all([pool.end(), writePool.end()]);
     },
   };
 }

@@ -24,5 +24,15 @@ export interface SqlDriver extends SqlExecutor {
    * closer; see {@link ListenHandlers}.
    */
   listen?(channel: string, handlers: ListenHandlers): () => Promise<void>;
+  /**
+   * Connections of their own for the writes a client waits on (saves), so a
+   * flood of reads holding every pooled connection cannot make a save wait
+   * for one (absent with one connection, as with PGlite: the driver itself).
+   */
+  readonly writes?: Pick<SqlDriver, 'query' | 'transaction'>;
   close(): Promise<void>;
 }
+
+/** The lane a client's write takes: the driver's write connections, else the driver. */
+export const writeLane = (driver: SqlDriver): Pick<SqlDriver, 'query' | 'transaction'> =>
+  driver.writes ?? driver;

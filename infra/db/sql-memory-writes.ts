@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors.ts';
 import type { InsertMemoryResult, Memory, NewMemory } from '../../core/ports/relational-store.ts';
 import { bumpVersion } from './sql-data-version.ts';
-import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
+import { writeLane, type SqlDriver, type SqlExecutor } from './sql-driver.ts';
 import { contentHash, isUuid, liveSql, MEMORY_COLUMNS, toMemory } from './sql-rows.ts';
 
 /** Locks the user's row (serialising their writes); `not_found` for an unknown user. */
@@ -151,15 +151,16 @@ export async function saveMemories(
 ): Promise<InsertMemoryResult[]> {
   if (memories.length === 0) return [];
   const rows = prepare(memories);
+  const lane = writeLane(driver);
   const inserted = isUuid(userId)
-    ? await driver.query(FAST_INSERT_SQL, insertParams(userId, rows))
+    ? await lane.query(FAST_INSERT_SQL, insertParams(userId, rows))
     : [];
   const created = new Map(inserted.map((row) => [String(row.id), toMemory(row)]));
   const rest = rows.filter((r) => !created.has(r.id));
   const others =
     rest.length === 0
       ? []
-      : await driver.transaction(async (tx) => {
+      : await lane.transaction(async (tx) => {
           await lockUser(tx, userId);
           const results = await insertPrepared(tx, userId, rest);
           const count = results.filter((r) => r.created).length;

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { after, it } from 'node:test';
+import { createPgDriver } from '../../infra/db/pg-driver.ts';
+import { createSqlRelationalStore } from '../../infra/db/sql-relational-store.ts';
+import { requireTestEnv } from '../support/test-env.ts';
+
+const url = requireTestEnv('TEST_DATABASE_URL');
+const options = { url, poolSize: 2, statementTimeoutMs: 60_000, connectTimeoutMs: 60_000 };
+const closers: (() => Promise<void>)[] = [];
+after(() => Promise.all(closers.map((close) => close())));
+
+it('saves while reads hold every connection of the main pool', async () => {
+  const driver = await createPgDriver(options);
+  const store = await createSqlRelationalStore(driver);
+  closers.push(() => store.close());
+  const user = await store.createUser({});
+  const marker = `held-${user.id}`;
+
+  // Two reads that hold the pool's two connections until they are cancelled below.
+  let held = 0;
+  const holds = Array.from({ length: 2 }, () =>
+    driver
+      .query(`SELECT pg_sleep(60), $1::text AS marker`, [marker])
+      .catch(() => undefined)
+      .finally(() => held--),
+  );
+  held = holds.length;
+  const admin = await createPgDriver({ ...options, poolSize: 1 });
+  closers.push(() => admin.close());
+  const sleeping = async () =>
+    (
+      await admin.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'`,
+      )
+    )[0]!.n;
+  const deadline = Date.now() + 30_000;
+  while (Number(await sleeping()) < 2) {
+    assert.ok(Date.now() < deadline, 'both reads started');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  const saved = await store.insertMemories(user.id, [{ content: 'Saved past a busy pool' }]);
+  assert.equal(saved[0]?.created, true);
+  assert.equal(held, 2, 'the save did not wait for a read to give its connection back');
+  assert.equal((await store.getMemory(user.id, saved[0]!.memory.id))?.content, 'Saved past a busy pool'); // prettier-ignore
+
+  await admin.query(
+    `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'`,
+  );
+  await Promise.all(holds);
+});

@@ -228,7 +228,7 @@ function memoryOutputSchemas() {
     saveManyOut: z.object({ ids: z.array(z.uuid()), created: z.array(z.boolean()) }),
     pageOut: z.object({ items: z.array(memoryOut), next_cursor: z.string().nullable() }),
     searchOut: z.object({
-      results: z.array(rankedMemoryOut(z.enum(['vector', 'lexical', 'graph']))),
+      results: z.array(rankedMemoryOut(z.enum(['vector', 'lexical', 'graph', 'time']))),
       degraded: z
         .array(z.string())
         .describe('retrievers that failed or timed out; the results are partial'),

@@ -45,26 +45,46 @@ export interface QuestionResult extends LocomoQuestion {
   search: { at5: number; at10: number; ms: number; results: number };
   /** 429s met asking this question's four calls: waited out, and left out of their times. */
   rateLimited: number;
+  /** Partial answers (or whole timeouts) met asking its four calls, each asked again. */
+  incomplete: number;
   /** `/v1/context` at its default depth (2). */
   context: ContextAnswer;
   /** At depth 1 (the fast path) and 3 (the planned path). */
   paths: Record<keyof typeof PATH_DEPTHS, ContextAnswer>;
 }
 
+/** How often a call whose answer was partial (or timed out whole) is made again. */
+const MAX_INCOMPLETE = 3;
+
+type Tally = { rateLimited: number; incomplete: number };
+
 /**
  * One call and the wall time of the request that was answered. A 429 is
  * counted in `tally`, waited out as it asks and the call made again: the
  * concurrent questions of one user outrun its rate limit at times, and a wait
- * on the limiter is not the endpoint's latency. Any other error ends the run.
+ * on the limiter is not the endpoint's latency. An answer that says it is
+ * partial (`degraded`: a retriever or strategy missed its deadline on a busy
+ * machine), or a search that timed out whole, is counted and asked again a
+ * few times, so recall measures retrieval, not the machine's load; the last
+ * answer stands. Any other error ends the run.
  */
-async function timed<T>(call: () => Promise<T>, tally: { rateLimited: number }) {
-  for (let limited = 0; ; limited++) {
+async function timed<T extends { degraded: unknown[] }>(call: () => Promise<T>, tally: Tally) {
+  for (let limited = 0, incomplete = 0; ;) {
     const t0 = performance.now();
     try {
       const value = await call();
-      return { value, ms: roundTo(performance.now() - t0) };
+      const ms = roundTo(performance.now() - t0);
+      if (value.degraded.length === 0 || incomplete >= MAX_INCOMPLETE) return { value, ms };
+      incomplete++;
+      tally.incomplete++;
     } catch (error) {
+      if (isMemoryEngineError(error, 'timeout') && incomplete < MAX_INCOMPLETE) {
+        incomplete++;
+        tally.incomplete++;
+        continue;
+      }
       if (!isMemoryEngineError(error, 'rate_limited') || limited >= MAX_RATE_LIMITED) throw error;
+      limited++;
       tally.rateLimited++;
       await sleep(error.retryAfterMs ?? 1000);
     }
@@ -75,7 +95,7 @@ async function askContext(
   url: string,
   user: UserCorpus,
   q: LocomoQuestion,
-  tally: { rateLimited: number },
+  tally: Tally,
   depth?: 1 | 3,
 ): Promise<ContextAnswer> {
   const client = userClient(url, user.key);
@@ -99,7 +119,7 @@ async function askQuestion(
   user: UserCorpus,
   q: LocomoQuestion,
 ): Promise<QuestionResult> {
-  const tally = { rateLimited: 0 };
+  const tally: Tally = { rateLimited: 0, incomplete: 0 };
   const client = userClient(url, user.key);
   const search = await timed(
     () => client.search({ query: q.question, limit: SEARCH_LIMIT }),
@@ -119,6 +139,7 @@ async function askQuestion(
       results: searchHits.length,
     },
     rateLimited: tally.rateLimited,
+    incomplete: tally.incomplete,
     context,
     paths: { fast, planned },
   };
@@ -187,5 +208,7 @@ export function analyse(results: QuestionResult[]) {
     },
     /** 429s waited out over all calls, left out of the latencies. */
     rateLimited: results.reduce((s, r) => s + r.rateLimited, 0),
+    /** Partial answers and whole timeouts asked again (see `timed`). */
+    incomplete: results.reduce((s, r) => s + r.incomplete, 0),
   };
 }

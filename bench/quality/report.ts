@@ -202,7 +202,8 @@ function latencySections(report: Json): string[] {
   out.push(
     '',
     `Each time is one request. 429s from the per-user rate limiter: ${report.rateLimited}, ` +
-      'each waited out as its `Retry-After` asked and the call made again; the waits are not in the times.',
+      'each waited out as its `Retry-After` asked and the call made again; the waits are not in the times. ' +
+      `Partial answers (\`degraded\`) or whole timeouts asked again (at most 3 times per call): ${report.incomplete ?? 0}.`,
     '',
   );
   const qe = report.queryEmbedding as Json | null;

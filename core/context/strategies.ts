@@ -1,7 +1,14 @@
 import type { Narrative, RelationalStore, RetrievalFilter } from '../ports/relational-store.ts';
 import type { ContextPlan } from '../planning/context-plan.ts';
 import { ranked, type RankedList } from '../retrieval/fusion.ts';
-import { graphRanked, lexicalList, vectorList, type RetrievalDeps } from '../retrieval/hybrid.ts';
+import {
+  entityGraphLists,
+  lexicalList,
+  timeRanked,
+  vectorList,
+  type RetrievalDeps,
+  type RetrievalQuery,
+} from '../retrieval/hybrid.ts';
 import { recentMemories } from './new-conversation.ts';
 
 export interface StrategyDeps extends RetrievalDeps {
@@ -17,7 +24,8 @@ export interface Strategy {
 /**
  * The independent retrieval steps a plan asks for: a vector and a full-text
  * search per query, the user's recent memories, the entity graph around the
- * names the queries mention, and the narrative when the plan wants it. Each
+ * names the queries mention, the time signal for a first query about time
+ * (from the same searches), and the narrative when the plan wants it. Each
  * returns only memories that pass the filter. They share no state, so they
  * can run concurrently; each fails on its own.
  */
@@ -31,20 +39,21 @@ export function planStrategies(
 ): Strategy[] {
   const pool = Math.max(limit * 2, 10);
   const filtered = filter ? { filter } : {};
-  const strategies: Strategy[] = plan.queries.flatMap((query, i) => [
-    {
-      name: `vector:${i + 1}`,
-      run: async () => ({ lists: [await vectorList(deps, { userId, query, pool, ...filtered })] }),
-    },
-    {
-      name: `lexical:${i + 1}`,
-      run: async () => ({ lists: [await lexicalList(deps, { userId, query, pool, ...filtered })] }),
-    },
+  // One query object per plan query: its vector and full-text searches serve the time signal too.
+  const queries: RetrievalQuery[] = plan.queries.map((query) => ({
+    userId,
+    query,
+    pool,
+    ...filtered,
+  }));
+  const strategies: Strategy[] = queries.flatMap((q, i) => [
+    { name: `vector:${i + 1}`, run: async () => ({ lists: [await vectorList(deps, q)] }) },
+    { name: `lexical:${i + 1}`, run: async () => ({ lists: [await lexicalList(deps, q)] }) },
   ]);
   strategies.push({
     name: 'graph',
     run: async () => ({
-      lists: await graphRanked(deps, {
+      lists: await entityGraphLists(deps, {
         userId,
         query: plan.queries.join(' \n '),
         pool,
@@ -53,6 +62,15 @@ export function planStrategies(
       }),
     }),
   });
+  // The time signal of the plan's first query (the message, or the model's main query): its own
+  // step, so its failure is named in `degraded` like any other.
+  const first = queries[0];
+  if (first) {
+    strategies.push({
+      name: 'time',
+      run: async () => ({ lists: (await timeRanked(deps, first)) ?? [] }),
+    });
+  }
   strategies.push({
     name: 'recent',
     async run() {

@@ -1,7 +1,7 @@
 import { entityMatcher, type EntityMatcher } from '../extraction/entity-extractor.ts';
 import type { Embedder } from '../ports/embedder.ts';
 import type { GraphStore } from '../ports/graph-store.ts';
-import type { RelationalStore, RetrievalFilter } from '../ports/relational-store.ts';
+import type { Memory, RelationalStore, RetrievalFilter } from '../ports/relational-store.ts';
 import type { TextSearcher, VectorSearcher } from './batched-search.ts';
 import { matchesFilter, narrowsBeyondState } from './filters.ts';
 import {
@@ -15,6 +15,7 @@ import {
   type RankedList,
 } from './fusion.ts';
 import {
+  eventWords,
   hasTimeIntent,
   memoryTime,
   parseQueryTime,
@@ -76,13 +77,22 @@ const askedTime = (deps: RetrievalDeps, q: RetrievalQuery) =>
   once(q, 'time', () => parseQueryTime(q.query, (deps.now ?? Date.now)()));
 
 /**
+ * What vector and full-text search for: for a query that names a time ("in
+ * May 2023", "last week"), its other words, the event it asks about; the
+ * time signal matches the time against the memories' own. A date left in
+ * would rank memories by the dates their text carries (a journal's stamp,
+ * "on 8 May, 2023"), the shortest first, instead of by the event.
+ */
+const searchText = (deps: RetrievalDeps, q: RetrievalQuery): string =>
+  once(q, 'words', () => (hasTimeSignal(deps, q) ? eventWords(q.query) : q.query));
+
+/**
  * How deep vector and full-text search for a query: its pool, or for a
  * query about time the time signal's deeper pool, so that one search serves
  * both (a deeper search starts with the shallower one: both order ties by id).
  */
 function searchDepth(deps: RetrievalDeps, q: RetrievalQuery): number {
-  const timed = FUSION_WEIGHTS.time > 0 && deps.store && hasTimeIntent(askedTime(deps, q));
-  return timed ? Math.max(q.pool, TIME_POOL) : q.pool;
+  return hasTimeSignal(deps, q) ? Math.max(q.pool, TIME_POOL) : q.pool;
 }
 
 /** The `limit` memories nearest the query by meaning; none while no space is readable. */
@@ -90,7 +100,7 @@ function nearest(deps: RetrievalDeps, q: RetrievalQuery, limit: number): Promise
   const space = deps.space();
   if (!space) return Promise.resolve([]);
   const vector = once(q, `embedding:${space.id}`, () =>
-    space.embedder.embed([q.query], { kind: 'query' }).then(([v]) => v!),
+    space.embedder.embed([searchText(deps, q)], { kind: 'query' }).then(([v]) => v!),
   );
   return once(q, `vector:${space.id}:${limit}`, async () => {
     const hits = await space.vectors.search({
@@ -108,7 +118,7 @@ function matching(deps: RetrievalDeps, q: RetrievalQuery, limit: number): Promis
   return once(q, `text:${limit}`, async () => {
     const hits = await deps.text.search({
       userId: q.userId,
-      query: q.query,
+      query: searchText(deps, q),
       limit,
       ...filterOf(q.filter),
     });
@@ -176,45 +186,76 @@ export interface TimeConstants {
 }
 const TIME_CONSTANTS: TimeConstants = { k: RRF_K, weights: FUSION_WEIGHTS, pool: TIME_POOL };
 
+/** Whether a query gets a time signal: it asks about time, and there is a store to read dates from. */
+export function hasTimeSignal(
+  deps: RetrievalDeps,
+  q: RetrievalQuery,
+  weight: number = FUSION_WEIGHTS.time,
+): boolean {
+  return weight > 0 && deps.store !== undefined && hasTimeIntent(askedTime(deps, q));
+}
+
 /**
  * The time signal of a query that asks about time (see time-signal.ts): of
  * the `pool` best vector and full-text candidates (deeper than the search's
  * own, so a memory of the day the query names is found even when its words
  * rank it low), those whose times answer the query, in candidate order.
- * None for a query that does not ask about time, and none without a store.
+ * The candidates are the vector and full-text searches' own answers (one
+ * search each, at this depth: see {@link searchDepth}); when one of them
+ * failed, the other's serve alone. Null for a query that does not ask about
+ * time, or without a store: there is nothing to do.
  */
 export async function timeRanked(
   deps: RetrievalDeps,
   q: RetrievalQuery,
   constants: TimeConstants = TIME_CONSTANTS,
-): Promise<RankedList[]> {
-  const asked = askedTime(deps, q);
+): Promise<RankedList[] | null> {
   const store = deps.store;
-  if (!store || constants.weights.time <= 0 || !hasTimeIntent(asked)) return [];
+  if (!store || !hasTimeSignal(deps, q, constants.weights.time)) return null;
   const pool = Math.max(q.pool, constants.pool);
-  const [byMeaning, byWords] = await Promise.all([nearest(deps, q, pool), matching(deps, q, pool)]);
+  const searched = await Promise.allSettled([nearest(deps, q, pool), matching(deps, q, pool)]);
+  const [byMeaning, byWords] = searched;
+  if (byMeaning.status === 'rejected' && byWords.status === 'rejected') throw byMeaning.reason;
+  const idsOf = (s: PromiseSettledResult<string[]>) => (s.status === 'fulfilled' ? s.value : []);
   const found: RankedList[] = [
-    { source: 'vector', weight: constants.weights.vector, items: ranked(byMeaning) },
-    { source: 'lexical', weight: constants.weights.lexical, items: ranked(byWords) },
+    { source: 'vector', weight: constants.weights.vector, items: ranked(idsOf(byMeaning)) },
+    { source: 'lexical', weight: constants.weights.lexical, items: ranked(idsOf(byWords)) },
   ];
   const ids = [...new Set(found.flatMap((list) => list.items.map((item) => item.id)))];
   const times = new Map<string, MemoryTime>();
-  for (const memory of await store.getMemories(q.userId, ids)) {
+  for (const memory of await memoriesFor(store, q, ids)) {
     if (!q.filter || matchesFilter(memory, q.filter)) times.set(memory.id, memoryTime(memory));
   }
+  const asked = askedTime(deps, q);
   return [timeListFrom(asked, found, (id) => times.get(id), constants)];
 }
 
 /**
- * The signals fused beside vector and full-text: the entity graph, and the
- * time signal for a query about time. The time signal only reorders what
- * vector and full-text found, so when it cannot be had (they failed, and
- * their own retrievers say so) the graph's lists come back alone.
+ * The user's memories among `ids`, read once per query object: a read made
+ * for it before (the time signal's, of its candidates) serves again, and
+ * only ids no earlier read asked for are read now (none, most often, when
+ * the search reads its hits after the time signal read its candidates). A
+ * read that failed is made again.
  */
-export async function graphRanked(deps: RetrievalDeps, q: RetrievalQuery): Promise<RankedList[]> {
-  const [graph, time] = await Promise.all([
-    entityGraphLists(deps, q),
-    timeRanked(deps, q).catch(() => []),
-  ]);
-  return [...graph, ...time];
+export async function memoriesFor(
+  store: Pick<RelationalStore, 'getMemories'>,
+  q: RetrievalQuery,
+  ids: readonly string[],
+): Promise<Memory[]> {
+  const reads = once(q, 'memories', () => [] as { ids: Set<string>; read: Promise<Memory[]> }[]);
+  const byId = new Map<string, Memory>();
+  const asked = new Set<string>();
+  for (const { ids: own, read } of reads) {
+    const memories = await read.catch(() => null);
+    if (!memories) continue;
+    for (const id of own) asked.add(id);
+    for (const memory of memories) byId.set(memory.id, memory);
+  }
+  const missing = [...new Set(ids)].filter((id) => !asked.has(id));
+  if (missing.length > 0) {
+    const read = store.getMemories(q.userId, missing);
+    reads.push({ ids: new Set(missing), read });
+    for (const memory of await read) byId.set(memory.id, memory);
+  }
+  return ids.flatMap((id) => byId.get(id) ?? []);
 }

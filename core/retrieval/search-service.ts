@@ -4,8 +4,10 @@ import type { Memory, RelationalStore, RetrievalFilter } from '../ports/relation
 import { effectiveFilter, matchesFilter } from './filters.ts';
 import { fuseRankings, type RankedList } from './fusion.ts';
 import {
-  graphRanked,
+  entityGraphLists,
   lexicalList,
+  memoriesFor,
+  timeRanked,
   vectorList,
   type RetrievalDeps,
   type RetrievalQuery,
@@ -32,8 +34,11 @@ export interface SearchHit {
   sources: Retriever[];
 }
 
-/** The retrievers a search runs, by the names `sources` and `degraded` use. */
-export type Retriever = 'vector' | 'lexical' | 'graph';
+/**
+ * The retrievers a search runs, by the names `sources` and `degraded` use;
+ * `time` runs only for a query about time (see time-signal.ts).
+ */
+export type Retriever = 'vector' | 'lexical' | 'graph' | 'time';
 
 /** A search's hits, and which retrievers failed or timed out (the hits are then partial). */
 export interface SearchResult {
@@ -50,19 +55,21 @@ export interface SearchDeps extends RetrievalDeps {
   onRetrieverError?: (retriever: Retriever, error: unknown) => void;
 }
 
+/** The retrievers, each with what it answers: ranked lists, or null when the query asks nothing of it. */
 const RETRIEVERS: readonly {
   name: Retriever;
-  run(deps: SearchDeps, q: RetrievalQuery): Promise<RankedList[]>;
+  run(deps: SearchDeps, q: RetrievalQuery): Promise<RankedList[] | null>;
 }[] = [
   { name: 'vector', run: async (deps, q) => [await vectorList(deps, q)] },
   { name: 'lexical', run: async (deps, q) => [await lexicalList(deps, q)] },
-  { name: 'graph', run: (deps, q) => graphRanked(deps, q) },
+  { name: 'graph', run: (deps, q) => entityGraphLists(deps, q) },
+  { name: 'time', run: (deps, q) => timeRanked(deps, q) },
 ];
 
 /**
  * Runs every retriever at once, each with its own deadline. A failed one is
- * reported and left out; when none answers, the first one's error is thrown
- * (a database that is down stays a 503).
+ * reported and left out; when none of those the query needs answers, the
+ * first one's error is thrown (a database that is down stays a 503).
  */
 async function retrieveAll(deps: SearchDeps, q: RetrievalQuery) {
   const settled = await Promise.allSettled(
@@ -81,16 +88,19 @@ async function retrieveAll(deps: SearchDeps, q: RetrievalQuery) {
   );
   const lists: RankedList[] = [];
   const degraded: Retriever[] = [];
+  let answered = 0;
   settled.forEach((outcome, i) => {
     const { name } = RETRIEVERS[i]!;
-    if (outcome.status === 'fulfilled') lists.push(...outcome.value);
-    else {
+    if (outcome.status === 'rejected') {
       degraded.push(name);
       deps.onRetrieverError?.(name, outcome.reason);
+    } else if (outcome.value) {
+      answered++;
+      lists.push(...outcome.value);
     }
   });
-  const first = settled[0];
-  if (degraded.length === RETRIEVERS.length && first?.status === 'rejected') throw first.reason;
+  const firstFailure = settled.find((s) => s.status === 'rejected');
+  if (answered === 0 && firstFailure) throw firstFailure.reason;
   return { lists, degraded };
 }
 
@@ -103,10 +113,13 @@ export function candidatePool(input: Pick<SearchInput, 'limit'>): number {
 }
 
 /**
- * Finds a user's memories for a query: vector similarity, full-text (BM25)
- * and the entity graph (entities named in the query pull in the memories
- * that mention them or a related entity), run in parallel, each over the
- * memories that pass the filter, and fused by reciprocal rank. Only
+ * Finds a user's memories for a query: vector similarity, full-text (BM25),
+ * the entity graph (entities named in the query pull in the memories that
+ * mention them or a related entity) and, for a query about time, the time
+ * signal (which of the vector and full-text candidates' times answer it),
+ * run in parallel, each over the memories that pass the filter, and fused by
+ * reciprocal rank. A query about time searches vector and full-text once,
+ * deep enough for the time signal, and reads its candidates once. Only
  * unexpired memories that pass the filter as they are now come back (a
  * vector's payload may lag an edit until it is indexed again). A retriever
  * that fails or times out leaves a partial result that says so.
@@ -115,16 +128,13 @@ export function createSearchService(deps: SearchDeps) {
   const { store } = deps;
   const searchWithStatus = async (userId: string, input: SearchInput): Promise<SearchResult> => {
     const filter = effectiveFilter(input.filter, input);
-    const { lists, degraded } = await retrieveAll(deps, {
-      userId,
-      query: input.query,
-      pool: candidatePool(input),
-      filter,
-    });
+    const q: RetrievalQuery = { userId, query: input.query, pool: candidatePool(input), filter };
+    const { lists, degraded } = await retrieveAll(deps, q);
     const fused = fuseRankings(lists);
     const byId = new Map(fused.map((f) => [f.id, f]));
 
-    const memories = await store.getMemories(userId, [...byId.keys()]);
+    // The time signal read its candidates already: most hits are among them.
+    const memories = await memoriesFor(store, q, [...byId.keys()]);
     const hits = memories
       .filter((m) => matchesFilter(m, filter))
       .map((memory) => {

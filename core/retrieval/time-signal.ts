@@ -72,6 +72,31 @@ export function parseQueryTime(query: string, now: number = Date.now()): QueryTi
   return { asksWhen: ASKS_WHEN.some((re) => re.test(query)), spans, yearless };
 }
 
+/** A preposition left before nothing once the time it led to is gone ("in ?", "between and"). */
+const DANGLING =
+  /\s+(?:(?:in|on|at|during|as\s+of|of|between|and|since|from|until|till|by|around|the)\s+)+([?.!,;:]|$)/gi;
+
+/**
+ * A query without the times it names ("What did Jo paint in May 2023?" →
+ * "What did Jo paint?"): the event it asks about. The query itself when it
+ * names none, or when nothing but a time would be left.
+ */
+export function eventWords(query: string): string {
+  const found = findTimes(query);
+  if (found.length === 0) return query;
+  let rest = query;
+  for (const { index, length } of found) {
+    rest = rest.slice(0, index) + ' '.repeat(length) + rest.slice(index + length);
+  }
+  rest = rest
+    .replace(DANGLING, '$1')
+    .replace(/\s+([?.!,;:])/g, '$1')
+    .replace(/[,;:]+([?.!])/g, '$1')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
+  return /\p{L}{2,}\s+\S+/u.test(rest) ? rest : query;
+}
+
 /** Whether the query asks about time at all: only then does the time signal run. */
 export const hasTimeIntent = (q: QueryTime) =>
   q.asksWhen || q.spans.length > 0 || q.yearless.length > 0;

@@ -12,7 +12,7 @@ import {
   TIME_POOL,
   type RankedList,
 } from '../../core/retrieval/fusion.ts';
-import { graphRanked, timeRanked, vectorList, type RetrievalDeps } from '../../core/retrieval/hybrid.ts'; // prettier-ignore
+import { timeRanked, vectorList, type RetrievalDeps } from '../../core/retrieval/hybrid.ts';
 import { createHashingEmbedder } from '../../infra/local/hashing-embedder.ts';
 
 const list = (source: string, weight: number, ids: string[]): RankedList => ({
@@ -90,8 +90,12 @@ function retrieval(byMeaning: string[], byWords: string[], contents: Record<stri
     },
     stats,
   };
+  const texts: string[] = [];
   const text: TextSearcher = {
-    search: (q) => Promise.resolve(byWords.slice(0, q.limit).map((id) => ({ id, score: 1 }))),
+    search: (q) => {
+      texts.push(q.query);
+      return Promise.resolve(byWords.slice(0, q.limit).map((id) => ({ id, score: 1 })));
+    },
     stats,
   };
   const graph = { entityNames: () => Promise.resolve([]) } as Partial<GraphStore> as GraphStore;
@@ -105,7 +109,7 @@ function retrieval(byMeaning: string[], byWords: string[], contents: Record<stri
     },
     now: () => Date.parse('2026-12-06T12:00:00Z'),
   };
-  return { deps, embedded, limits };
+  return { deps, embedded, limits, texts };
 }
 
 const constants = (time: number) => ({
@@ -125,7 +129,7 @@ describe('the time signal in retrieval', () => {
   it('lists the candidates that say when, for a "when" question, in candidate order', async () => {
     const { deps } = retrieval(['a', 'b', 'c', 'd'], ['b', 'a'], contents);
     const q = { userId: USER, query: 'When did Caroline go to the support group?', pool: 2 };
-    const [time] = await timeRanked(deps, q, constants(1));
+    const [time] = (await timeRanked(deps, q, constants(1))) ?? [];
     assert.equal(time?.source, 'time');
     // Three candidates deep: a and b (both lists), c (vector); c says "on Fridays".
     assert.deepEqual(
@@ -137,7 +141,7 @@ describe('the time signal in retrieval', () => {
   it('puts memories of the month a query names first', async () => {
     const { deps } = retrieval(['a', 'b', 'c', 'd'], ['d'], contents);
     const q = { userId: USER, query: 'What did Caroline paint in June 2023?', pool: 2 };
-    const [time] = await timeRanked(deps, q, { ...constants(1), pool: 4 });
+    const [time] = (await timeRanked(deps, q, { ...constants(1), pool: 4 })) ?? [];
     assert.deepEqual(
       time?.items.map((i) => i.id),
       ['d'],
@@ -147,9 +151,9 @@ describe('the time signal in retrieval', () => {
   it('adds nothing to a query that is not about time, or with the time weight at 0', async () => {
     const { deps, embedded } = retrieval(['a'], ['a'], contents);
     const plain = { userId: USER, query: 'Who runs the support group?', pool: 2 };
-    assert.deepEqual(await timeRanked(deps, plain, constants(1)), []);
+    assert.equal(await timeRanked(deps, plain, constants(1)), null);
     const when = { userId: USER, query: 'When did Caroline go?', pool: 2 };
-    assert.deepEqual(await timeRanked(deps, when, constants(0)), []);
+    assert.equal(await timeRanked(deps, when, constants(0)), null);
     assert.deepEqual(embedded, []);
   });
 
@@ -166,6 +170,20 @@ describe('the time signal in retrieval', () => {
     );
   });
 
+  it('searches vector and full-text for the event a query names a time for, not for the time', async () => {
+    const { deps, embedded, texts } = retrieval(['d'], ['d'], contents);
+    const q = { userId: USER, query: 'What did Caroline paint in June 2023?', pool: 2 };
+    const [time] = (await timeRanked(deps, q)) ?? [];
+    await vectorList(deps, q);
+    assert.deepEqual(embedded, ['What did Caroline paint?']);
+    assert.deepEqual(texts, ['What did Caroline paint?']);
+    // The time is the time signal's to match.
+    assert.deepEqual(
+      time?.items.map((i) => i.id),
+      ['d'],
+    );
+  });
+
   it('searches no deeper than its pool for a query that is not about time', async () => {
     const { deps, limits } = retrieval(['a', 'b', 'c'], ['b'], contents);
     const q = { userId: USER, query: 'Who runs the support group?', pool: 2 };
@@ -176,10 +194,10 @@ describe('the time signal in retrieval', () => {
     assert.deepEqual(limits, [2]);
   });
 
-  it('comes back beside the graph with the tuned constants, or not at all while its weight is 0', async () => {
+  it('comes back with the tuned constants, or not at all while its weight is 0', async () => {
     const { deps } = retrieval(['b'], ['b'], contents);
     const q = { userId: USER, query: 'When did Caroline go to the support group?', pool: 2 };
-    const lists = await graphRanked(deps, q);
+    const lists = (await timeRanked(deps, q)) ?? [];
     const time = lists.filter((l) => l.source === 'time');
     assert.equal(time.length, FUSION_WEIGHTS.time > 0 ? 1 : 0);
     assert.ok(TIME_POOL >= q.pool);

@@ -35,8 +35,13 @@ type Behaviour = 'answers' | 'fails' | 'hangs';
  * the graph finds `g` (through the entity "Ana"); each can be made to fail
  * or never answer.
  */
-function searchWith(behaviour: Partial<Record<Retriever, Behaviour>>, timeoutMs?: number) {
+function searchWith(
+  behaviour: Partial<Record<Retriever, Behaviour>>,
+  timeoutMs?: number,
+  query = 'tea with Ana',
+) {
   const errors: [Retriever, unknown][] = [];
+  const calls = { vector: [] as number[], lexical: [] as number[], memories: [] as number[] };
   const act = <T>(name: Retriever, value: T): Promise<T> => {
     const how = behaviour[name] ?? 'answers';
     if (how === 'fails')
@@ -45,14 +50,26 @@ function searchWith(behaviour: Partial<Record<Retriever, Behaviour>>, timeoutMs?
     return Promise.resolve(value);
   };
   const stats = () => ({ queries: 0, roundTrips: 0, deduplicated: 0 });
-  const vectors: VectorSearcher = { search: () => act('vector', [{ id: 'v', score: 1 }]), stats };
-  const text: TextSearcher = { search: () => act('lexical', [{ id: 't', score: 1 }]), stats };
+  const vectors: VectorSearcher = {
+    search: (q) => (calls.vector.push(q.limit), act('vector', [{ id: 'v', score: 1 }])),
+    stats,
+  };
+  const text: TextSearcher = {
+    search: (q) => (calls.lexical.push(q.limit), act('lexical', [{ id: 't', score: 1 }])),
+    stats,
+  };
   const graph = {
     entityNames: () => act('graph', ['Ana']),
     findMemories: () => act('graph', [{ memoryId: 'g', entity: 'Ana', hops: 0 }]),
   } as Partial<GraphStore> as GraphStore;
+  // The time signal's read is the first one a query about time makes: `time` fails it.
   const store = {
-    getMemories: (_user: string, ids: readonly string[]) => Promise.resolve(ids.map(memory)),
+    getMemories: (_user: string, ids: readonly string[]) => {
+      calls.memories.push(ids.length);
+      return calls.memories.length === 1
+        ? act('time', ids.map(memory))
+        : Promise.resolve(ids.map(memory));
+    },
   } as Partial<RelationalStore> as RelationalStore;
   const embedder = createHashingEmbedder({ dimension: 8 });
   const deps: SearchDeps = {
@@ -64,9 +81,10 @@ function searchWith(behaviour: Partial<Record<Retriever, Behaviour>>, timeoutMs?
     ...(timeoutMs !== undefined ? { retrieverTimeoutMs: timeoutMs } : {}),
   };
   const service = createSearchService(deps);
-  const input = { query: 'tea with Ana', limit: 10 };
+  const input = { query, limit: 10 };
   return {
     errors,
+    calls,
     search: () => service.searchWithStatus(USER, input),
     hitsOnly: () => service.search(USER, input),
   };
@@ -98,6 +116,28 @@ describe('search with a retriever down', () => {
       assert.match(String(errors[0]![1]), new RegExp(`${down} down`));
     });
   }
+
+  it('adds the time signal to a question about time, at one vector search, one full-text search and one read', async () => {
+    const { search, calls } = searchWith({}, undefined, 'What did I do with Ana in January 1970?');
+    const result = await search();
+    assert.deepEqual(ids(result.hits), ['g', 't', 'v']);
+    assert.deepEqual(result.degraded, []);
+    // Every memory here happened on 1 January 1970: the vector and full-text candidates rank in the time list.
+    const sources = Object.fromEntries(result.hits.map((h) => [h.memory.id, h.sources]));
+    assert.deepEqual(sources, { g: ['graph'], t: ['lexical', 'time'], v: ['time', 'vector'] });
+    assert.equal(calls.vector.length, 1);
+    assert.equal(calls.lexical.length, 1);
+    // The time signal read v and t; the search read only g, which it had not.
+    assert.deepEqual(calls.memories, [2, 1]);
+  });
+
+  it('names "time" as degraded when the time signal fails, and answers from the others', async () => {
+    const { search, errors } = searchWith({ time: 'fails' }, undefined, 'What did I do with Ana in January 1970?'); // prettier-ignore
+    const result = await search();
+    assert.deepEqual(ids(result.hits), ['g', 't', 'v']);
+    assert.deepEqual(result.degraded, ['time']);
+    assert.equal(errors[0]![0], 'time');
+  });
 
   it('goes on without a retriever that does not answer in time', async () => {
     // The others answer within microtasks, before any deadline can pass.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findTimes } from '../../core/retrieval/time-expressions.ts';
 import {
+  eventWords,
   hasTimeIntent,
   memoryTime,
   parseQueryTime,
@@ -63,6 +64,25 @@ describe('times named in a query', () => {
     for (const q of ['What is my sister called?', 'Where does Gina work?']) {
       assert.equal(hasTimeIntent(parseQueryTime(q)), false, q);
     }
+  });
+});
+
+describe('the event a query asks about', () => {
+  it('drops the times a query names and the words that led to them', () => {
+    assert.equal(
+      eventWords('What major achievement did Joanna accomplish in January 2022?'),
+      'What major achievement did Joanna accomplish?',
+    );
+    assert.equal(eventWords('Which outdoor spot did Joanna visit in May?'), 'Which outdoor spot did Joanna visit?'); // prettier-ignore
+    assert.equal(eventWords('Where was John between August 11 and August 15, 2023?'), 'Where was John?'); // prettier-ignore
+    assert.equal(eventWords('How many pets did Andrew have, as of September 2023?'), 'How many pets did Andrew have?'); // prettier-ignore
+  });
+
+  it('keeps a query that names no time, or would be left with nothing to search for', () => {
+    assert.equal(eventWords('When did Melanie paint a sunrise?'), 'When did Melanie paint a sunrise?'); // prettier-ignore
+    assert.equal(eventWords('You may go now'), 'You may go now');
+    assert.equal(eventWords('Yesterday?'), 'Yesterday?');
+    assert.equal(eventWords('In May 2023'), 'In May 2023');
   });
 });
 

@@ -9,7 +9,12 @@ import {
   vectorList,
   type RetrievalQuery,
 } from '../../../core/retrieval/hybrid.ts';
-import { parseQueryTime, type MemoryTime, type QueryTime } from '../../../core/retrieval/time-signal.ts'; // prettier-ignore
+import {
+  memoryTime,
+  parseQueryTime,
+  type MemoryTime,
+  type QueryTime,
+} from '../../../core/retrieval/time-signal.ts';
 import { checkInterrupted, mapLimit } from '../../bench-kit.ts';
 import { isScored } from '../../locomo.ts';
 import type { TuneStack } from './stack.ts';
@@ -38,13 +43,28 @@ export interface RetrievedQuestion {
   asked: QueryTime;
 }
 
-/** Everything the sweep reads: the questions, and per conversation its memories' turns and times. */
+/** A memory as the set keeps it: its turns, and what the time signal reads of it. */
+export interface RetrievedMemory {
+  diaIds: string[];
+  content: string;
+  createdAt: string;
+  occurredAt: string | null;
+  /** Its time as this checkout's time signal reads it (computed on load, not saved). */
+  time: MemoryTime;
+}
+
+/**
+ * Everything the sweep reads: the questions, and per conversation its
+ * memories' turns and times. Times, the memories' and the questions', are
+ * read again on load, so a `--cache` sweep scores this checkout's time
+ * signal (its candidates stay those retrieved when the set was saved).
+ */
 export interface RetrievedSet {
   embedder: string;
   /** When the questions were asked: "last year" in a question is read against it. */
   askedAt: string;
   questions: RetrievedQuestion[];
-  memories: Record<string, Record<string, { diaIds: string[]; time: MemoryTime }>>;
+  memories: Record<string, Record<string, RetrievedMemory>>;
 }
 
 /** Asks every scored question of every user once, `concurrency` at a time. */
@@ -84,8 +104,17 @@ export async function retrieveAll(
   });
   const memories: RetrievedSet['memories'] = {};
   for (const user of stack.users) {
-    const own: Record<string, { diaIds: string[]; time: MemoryTime }> = {};
-    for (const [id, diaIds] of user.diaIds) own[id] = { diaIds, time: user.times.get(id)! };
+    const own: Record<string, RetrievedMemory> = {};
+    for (const [id, diaIds] of user.diaIds) {
+      const memory = user.timed.get(id)!;
+      own[id] = {
+        diaIds,
+        content: memory.content,
+        createdAt: memory.createdAt.toISOString(),
+        occurredAt: memory.occurredAt?.toISOString() ?? null,
+        time: memoryTime(memory),
+      };
+    }
     memories[user.conversation.id] = own;
   }
   return {
@@ -97,9 +126,23 @@ export async function retrieveAll(
 }
 
 export function saveRetrieved(file: string, set: RetrievedSet): void {
-  fs.writeFileSync(file, JSON.stringify(set) + '\n');
+  const timeless = (key: string, value: unknown) => (key === 'time' || key === 'asked' ? undefined : value); // prettier-ignore
+  fs.writeFileSync(file, JSON.stringify(set, timeless) + '\n');
 }
 
+/** A saved set, its times read by this checkout's time signal. */
 export function loadRetrieved(file: string): RetrievedSet {
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as RetrievedSet;
+  const set = JSON.parse(fs.readFileSync(file, 'utf8')) as RetrievedSet;
+  if (Object.values(set.memories).some((own) => Object.values(own).some((m) => !m.content))) {
+    throw new Error(`${file} was saved before sets kept their memories' content: retrieve again`);
+  }
+  const askedAt = Date.parse(set.askedAt);
+  for (const q of set.questions) q.asked = parseQueryTime(q.question, askedAt);
+  for (const own of Object.values(set.memories)) {
+    for (const m of Object.values(own)) {
+      const occurredAt = m.occurredAt === null ? null : new Date(m.occurredAt);
+      m.time = memoryTime({ content: m.content, createdAt: new Date(m.createdAt), occurredAt });
+    }
+  }
+  return set;
 }

@@ -13,7 +13,7 @@ import {
   createVectorSearcher,
 } from '../../../core/retrieval/batched-search.ts';
 import type { RetrievalDeps } from '../../../core/retrieval/hybrid.ts';
-import { memoryTime, type MemoryTime } from '../../../core/retrieval/time-signal.ts';
+import type { TimedMemory } from '../../../core/retrieval/time-signal.ts';
 import { loadConfig } from '../../../infra/config.ts';
 import { createLogger } from '../../../infra/logger.ts';
 import { checkInterrupted, cleanups } from '../../bench-kit.ts';
@@ -28,8 +28,8 @@ export interface StackUser {
   userId: string;
   /** Memory id → the dia_ids of the turns with that content. */
   diaIds: Map<string, string[]>;
-  /** Memory id → its time as the time signal reads it. */
-  times: Map<string, MemoryTime>;
+  /** Memory id → what the time signal reads of it (its content and dates). */
+  timed: Map<string, TimedMemory>;
 }
 
 export interface TuneStack {
@@ -95,7 +95,7 @@ async function saveAndIndex(
   const { store } = adapters;
   const user = await store.createUser({ name: conversation.id });
   const diaIds = new Map<string, string[]>();
-  const times = new Map<string, MemoryTime>();
+  const timed = new Map<string, TimedMemory>();
   const indexer = createIndexer(adapters);
   for (let i = 0; i < conversation.turns.length; i += SAVE_BATCH) {
     checkInterrupted();
@@ -103,7 +103,8 @@ async function saveAndIndex(
     const saved = await store.insertMemories(user.id, turns.map(turnMemory));
     saved.forEach(({ memory }, j) => {
       diaIds.set(memory.id, [...(diaIds.get(memory.id) ?? []), turns[j]!.diaId]);
-      times.set(memory.id, memoryTime(memory));
+      const { content, createdAt, occurredAt } = memory;
+      timed.set(memory.id, { content, createdAt, occurredAt });
     });
     const targets = [...new Set(saved.map((s) => s.memory.id))].map((memoryId) => ({
       userId: user.id,
@@ -118,5 +119,5 @@ async function saveAndIndex(
       }),
     );
   }
-  return { conversation, userId: user.id, diaIds, times };
+  return { conversation, userId: user.id, diaIds, timed };
 }

@@ -2,7 +2,7 @@ import { AppError } from '../../core/errors.ts';
 import type { NewMemory, RelationalStore } from '../../core/ports/relational-store.ts';
 import { filterPayloadChanged } from '../../core/memories/payload-change.ts';
 import { bumpVersion } from './sql-data-version.ts';
-import type { SqlDriver } from './sql-driver.ts';
+import { writeLane, type SqlDriver } from './sql-driver.ts';
 import { keepRevision } from './sql-memory-revisions.ts';
 import {
   dropExpiredContents,
@@ -133,7 +133,8 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
 
     async updateMemory(userId, memoryId, patch) {
       if (!isUuid(userId) || !isUuid(memoryId)) return null;
-      return driver.transaction(async (tx) => {
+      // A client waits on it: the write lane, which a flood of reads cannot hold.
+      return writeLane(driver).transaction(async (tx) => {
         // A new external id is checked under the user's lock, as saves take it (user, then
         // memory), so two writes can never both find it free.
         if (patch.externalId) await lockUser(tx, userId);
@@ -214,7 +215,7 @@ export function memoryQueries(driver: SqlDriver): MemoryQueries {
 
     async deleteMemory(userId, memoryId) {
       if (!isUuid(userId) || !isUuid(memoryId)) return false;
-      return driver.transaction(async (tx) => {
+      return writeLane(driver).transaction(async (tx) => {
         // An expired memory's row goes too, but for the caller there was nothing to delete.
         const deleted = await tx.query<{ live: boolean }>(
           `DELETE FROM memories WHERE id = $1 AND user_id = $2 RETURNING ${liveSql()} AS live`,

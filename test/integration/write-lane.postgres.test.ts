@@ -9,7 +9,7 @@ const options = { url, poolSize: 2, statementTimeoutMs: 60_000, connectTimeoutMs
 const closers: (() => Promise<void>)[] = [];
 after(() => Promise.all(closers.map((close) => close())));
 
-it('saves while reads hold every connection of the main pool', async () => {
+it('saves, edits and deletes while reads hold every connection of the main pool', async () => {
   const driver = await createPgDriver(options);
   const store = await createSqlRelationalStore(driver);
   closers.push(() => store.close());
@@ -42,10 +42,18 @@ it('saves while reads hold every connection of the main pool', async () => {
   const saved = await store.insertMemories(user.id, [{ content: 'Saved past a busy pool' }]);
   assert.equal(saved[0]?.created, true);
   assert.equal(held, 2, 'the save did not wait for a read to give its connection back');
-  assert.equal((await store.getMemory(user.id, saved[0]!.memory.id))?.content, 'Saved past a busy pool'); // prettier-ignore
+  const id = saved[0]!.memory.id;
+  const edited = await store.updateMemory(user.id, id, { content: 'Edited past a busy pool' });
+  assert.equal(edited?.content, 'Edited past a busy pool');
+  const other = await store.insertMemories(user.id, [{ content: 'Deleted past a busy pool' }]);
+  assert.equal(await store.deleteMemory(user.id, other[0]!.memory.id), true);
+  assert.equal(held, 2, 'no write waited for a read to give its connection back');
 
   await admin.query(
     `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'`,
   );
   await Promise.all(holds);
+  // Reads take the main pool, free again now.
+  assert.equal((await store.getMemory(user.id, id))?.content, 'Edited past a busy pool');
+  assert.equal(await store.getMemory(user.id, other[0]!.memory.id), null);
 });

@@ -1,3 +1,5 @@
+import { createHearing } from './hearing.ts';
+
 /** Who a key belongs to, as the store finds it. */
 export interface KeyOwner {
   userId: string;
@@ -27,36 +29,30 @@ export function createKeyCache(usable: boolean) {
   const known = new Map<string, KeyOwner>();
   const hashOf = new Map<string, string>();
   const unknown = new Set<string>();
-  let ready = usable;
-  // Moves on at every revocation heard and every change of `ready`: a lookup that was in
-  // flight across one may have read a key since revoked, and is not remembered.
-  let epoch = 0;
-
-  const clear = () => {
-    epoch += 1;
+  // Its epoch moves on at every revocation heard and every change of `ready`: a lookup that
+  // was in flight across one may have read a key since revoked, and is not remembered.
+  const hearing = createHearing(() => {
     known.clear();
     hashOf.clear();
     unknown.clear();
-  };
+  }, usable);
 
   return {
     /** Whether lookups may be answered from memory. */
     get usable() {
-      return ready;
+      return hearing.ready;
     },
     /** The owner (or null: no such key) remembered for a hash; undefined when not remembered. */
     get(hash: string): KeyOwner | null | undefined {
-      if (!ready) return undefined;
+      if (!hearing.ready) return undefined;
       if (unknown.has(hash)) return null;
       return known.get(hash);
     },
     /** Taken before a database lookup, handed back to {@link set} with its answer. */
-    begin(): number {
-      return epoch;
-    },
+    begin: hearing.begin,
     /** Remembers what the database said, unless anything was revoked while it was asked. */
     set(hash: string, owner: KeyOwner | null, startedAt: number) {
-      if (!ready || startedAt !== epoch) return;
+      if (!hearing.current(startedAt)) return;
       if (owner === null) {
         if (unknown.size >= MAX_UNKNOWN) unknown.clear();
         unknown.add(hash);
@@ -71,22 +67,16 @@ export function createKeyCache(usable: boolean) {
     },
     /** Forgets a revoked key. */
     revoked(keyId: string) {
-      epoch += 1;
+      hearing.moveOn();
       const hash = hashOf.get(keyId);
       if (hash === undefined) return;
       hashOf.delete(keyId);
       known.delete(hash);
     },
     /** Revocations are heard again: start empty. */
-    listening() {
-      clear();
-      ready = true;
-    },
+    listening: hearing.listening,
     /** Revocations may be missed: stop answering from memory. */
-    deaf() {
-      ready = false;
-      clear();
-    },
+    deaf: hearing.deaf,
   };
 }
 

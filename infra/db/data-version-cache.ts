@@ -1,3 +1,5 @@
+import { createHearing } from './hearing.ts';
+
 /** The channel every change of a user's data version is announced on: `<user id>:<version>`. */
 export const DATA_VERSION_CHANNEL = 'memory_engine_data_version';
 
@@ -32,53 +34,32 @@ export function parseVersionNotice(payload: string): { userId: string; version: 
  */
 export function createVersionCache() {
   const versions = new Map<string, number>();
-  let ready = false;
-  // Moves on whenever the cache is emptied: a read in flight across that is not remembered.
-  let epoch = 0;
-
-  const clear = () => {
-    epoch += 1;
-    versions.clear();
-  };
+  const hearing = createHearing(() => versions.clear());
   const remember = (userId: string, version: number) => {
     const known = versions.get(userId);
     if (known !== undefined && known >= version) return;
-    if (known === undefined && versions.size >= MAX_USERS) clear();
+    if (known === undefined && versions.size >= MAX_USERS) hearing.clear();
     versions.set(userId, version);
   };
 
   return {
-    /** Whether versions may be answered from memory. */
-    get usable() {
-      return ready;
-    },
     /** The version remembered for a user; undefined when not remembered (or not usable). */
     get(userId: string): number | undefined {
-      return ready ? versions.get(userId) : undefined;
+      return hearing.ready ? versions.get(userId) : undefined;
     },
     /** Taken before a database read, handed back to {@link set} with its answer. */
-    begin(): number {
-      return epoch;
-    },
+    begin: hearing.begin,
     /** Remembers a version read from the database, unless the cache was emptied meanwhile. */
     set(userId: string, version: number, startedAt: number) {
-      if (ready && startedAt === epoch) remember(userId, version);
+      if (hearing.current(startedAt)) remember(userId, version);
     },
     /** A change heard on the channel. */
     heard(payload: string) {
       const notice = parseVersionNotice(payload);
-      if (ready && notice) remember(notice.userId, notice.version);
+      if (hearing.ready && notice) remember(notice.userId, notice.version);
     },
-    /** Changes are heard from now on: start empty. */
-    listening() {
-      clear();
-      ready = true;
-    },
-    /** Changes may be missed: stop answering from memory. */
-    deaf() {
-      ready = false;
-      clear();
-    },
+    listening: hearing.listening,
+    deaf: hearing.deaf,
   };
 }
 

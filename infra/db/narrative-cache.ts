@@ -1,4 +1,5 @@
 import type { Narrative } from '../../core/ports/relational-store.ts';
+import { createHearing } from './hearing.ts';
 
 /** The channel a user's narratives changing is announced on, with the user's id as payload. */
 export const NARRATIVE_CHANNEL = 'memory_engine_narrative';
@@ -20,19 +21,12 @@ const MAX_USERS = 2_000;
  */
 export function createNarrativeCache(maxUsers = MAX_USERS) {
   const narratives = new Map<string, Narrative | null>();
-  let ready = false;
-  // Moves on at every change heard: a read in flight across one is not remembered.
-  let epoch = 0;
-
-  const clear = () => {
-    epoch += 1;
-    narratives.clear();
-  };
+  const hearing = createHearing(() => narratives.clear());
 
   return {
     /** The narrative remembered (null: none yet); undefined when not remembered. */
     get(userId: string): Narrative | null | undefined {
-      if (!ready) return undefined;
+      if (!hearing.ready) return undefined;
       const narrative = narratives.get(userId);
       if (narrative === undefined) return undefined;
       // Read lately: kept longest.
@@ -41,11 +35,9 @@ export function createNarrativeCache(maxUsers = MAX_USERS) {
       return narrative;
     },
     /** Taken before a database read, handed back to {@link set} with its answer. */
-    begin(): number {
-      return epoch;
-    },
+    begin: hearing.begin,
     set(userId: string, narrative: Narrative | null, startedAt: number) {
-      if (!ready || startedAt !== epoch) return;
+      if (!hearing.current(startedAt)) return;
       narratives.delete(userId);
       if (narratives.size >= maxUsers) {
         const oldest = narratives.keys().next().value;
@@ -53,19 +45,13 @@ export function createNarrativeCache(maxUsers = MAX_USERS) {
       }
       narratives.set(userId, narrative);
     },
-    /** A user's narratives changed. */
+    /** A user's narratives changed: a read in flight is not remembered either. */
     heard(userId: string) {
-      epoch += 1;
+      hearing.moveOn();
       narratives.delete(userId);
     },
-    listening() {
-      clear();
-      ready = true;
-    },
-    deaf() {
-      ready = false;
-      clear();
-    },
+    listening: hearing.listening,
+    deaf: hearing.deaf,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { ExportedMemory, PortabilityStore } from '../../core/ports/portability-store.ts';
 import type { SqlDriver } from './sql-driver.ts';
-import { isUuid, liveSql, type Row } from './sql-rows.ts';
+import { isUuid, liveSql, toMetadata, type Row } from './sql-rows.ts';
 
 /** A timestamptz column as ISO 8601 text in UTC with microseconds (what an export writes). */
 const isoUs = (column: string) =>
@@ -25,10 +25,7 @@ const toExported = (r: Row): ExportedMemory => ({
   externalId: r.external_id === null ? null : String(r.external_id),
   content: String(r.content),
   tags: (r.tags as string[]) ?? [],
-  metadata: (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<
-    string,
-    unknown
-  >,
+  metadata: toMetadata(r.metadata),
   state: r.state as ExportedMemory['state'],
   indexState: r.index_state as ExportedMemory['indexState'],
   revision: Number(r.revision),

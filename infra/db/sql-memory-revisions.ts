@@ -7,7 +7,16 @@ import type {
 import { bumpVersion } from './sql-data-version.ts';
 import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
 import { dropExpiredContents, insertBatch, lockUser } from './sql-memory-writes.ts';
-import { contentHash, isUuid, liveSql, MEMORY_COLUMNS, toMemory, type Row } from './sql-rows.ts';
+import {
+  contentHash,
+  isUuid,
+  liveSql,
+  MEMORY_COLUMNS,
+  toDate,
+  toMemory,
+  toMetadata,
+  type Row,
+} from './sql-rows.ts';
 
 type RevisionQueries = Pick<RelationalStore, 'applyMemoryChanges' | 'memoryRevisions'>;
 
@@ -18,12 +27,9 @@ const toRevision = (r: Row): MemoryRevision => ({
   revision: Number(r.revision),
   content: String(r.content),
   tags: (r.tags as string[]) ?? [],
-  metadata: (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<
-    string,
-    unknown
-  >,
-  occurredAt: r.occurred_at instanceof Date ? r.occurred_at : new Date(String(r.occurred_at)),
-  replacedAt: r.replaced_at instanceof Date ? r.replaced_at : new Date(String(r.replaced_at)),
+  metadata: toMetadata(r.metadata),
+  occurredAt: toDate(r.occurred_at),
+  replacedAt: toDate(r.replaced_at),
 });
 
 /**

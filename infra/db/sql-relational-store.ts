@@ -3,6 +3,7 @@ import { AppError } from '../../core/errors.ts';
 import type { NewNarrative, RelationalStore } from '../../core/ports/relational-store.ts';
 import { createKeyCache, KEY_REVOKED_CHANNEL } from './api-key-cache.ts';
 import { createVersionCache, DATA_VERSION_CHANNEL } from './data-version-cache.ts';
+import { hearingHandlers } from './hearing.ts';
 import { createNarrativeCache, NARRATIVE_CHANNEL } from './narrative-cache.ts';
 import { migrate } from './migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
@@ -26,24 +27,23 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
   await migrate(driver);
   // Where another process may revoke a key, the cache waits until it hears revocations.
   const keys = createKeyCache(!driver.listen);
-  const stopListening = driver.listen?.(KEY_REVOKED_CHANNEL, {
-    onMessage: (keyId) => keys.revoked(keyId),
-    onReady: () => keys.listening(),
-    onLost: () => keys.deaf(),
-  });
-  // Without LISTEN (PGlite) it never becomes usable: versions are read every time.
+  // Without LISTEN (PGlite) these never become usable: versions and narratives are read every time.
   const versions = createVersionCache();
-  const stopHearingVersions = driver.listen?.(DATA_VERSION_CHANNEL, {
-    onMessage: (payload) => versions.heard(payload),
-    onReady: () => versions.listening(),
-    onLost: () => versions.deaf(),
-  });
   const narratives = createNarrativeCache();
-  const stopHearingNarratives = driver.listen?.(NARRATIVE_CHANNEL, {
-    onMessage: (userId) => narratives.heard(userId),
-    onReady: () => narratives.listening(),
-    onLost: () => narratives.deaf(),
-  });
+  const stopHearing = [
+    driver.listen?.(
+      KEY_REVOKED_CHANNEL,
+      hearingHandlers(keys, (keyId) => keys.revoked(keyId)),
+    ),
+    driver.listen?.(
+      DATA_VERSION_CHANNEL,
+      hearingHandlers(versions, (p) => versions.heard(p)),
+    ),
+    driver.listen?.(
+      NARRATIVE_CHANNEL,
+      hearingHandlers(narratives, (id) => narratives.heard(id)),
+    ),
+  ];
 
   return {
     kind: driver.kind,
@@ -61,7 +61,7 @@ export async function createSqlRelationalStore(driver: SqlDriver): Promise<Relat
     },
 
     async close() {
-      await Promise.all([stopListening?.(), stopHearingVersions?.(), stopHearingNarratives?.()]);
+      await Promise.all(stopHearing.map((stop) => stop?.()));
       await driver.close();
     },
 

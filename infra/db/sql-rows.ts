@@ -21,7 +21,11 @@ export function contentHash(content: string): string {
 
 export type Row = Record<string, unknown>;
 
-const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+/** A timestamp column as a Date (PGlite and `pg` may hand back either). */
+export const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+/** A jsonb column as an object (PGlite hands back text where `pg` parses it). */
+export const toMetadata = (v: unknown): Record<string, unknown> =>
+  (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>;
 const toDateOrNull = (v: unknown): Date | null =>
   v === null || v === undefined ? null : toDate(v);
 
@@ -56,10 +60,7 @@ export const toMemory = (r: Row): Memory => ({
   userId: String(r.user_id),
   content: String(r.content),
   tags: (r.tags as string[]) ?? [],
-  metadata: (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<
-    string,
-    unknown
-  >,
+  metadata: toMetadata(r.metadata),
   state: r.state as Memory['state'],
   indexState: r.index_state as Memory['indexState'],
   revision: Number(r.revision),

@@ -5,7 +5,7 @@ import type {
   VectorSpaceRecord,
 } from '../../core/ports/relational-store.ts';
 import type { SqlDriver } from './sql-driver.ts';
-import { isUuid, liveSql } from './sql-rows.ts';
+import { isUuid, liveSql, toDate, toMetadata } from './sql-rows.ts';
 
 type Row = Record<string, unknown>;
 
@@ -100,11 +100,8 @@ export function vectorSpaceQueries(driver: SqlDriver): VectorSpaceQueries {
         userId: String(r.user_id),
         content: String(r.content),
         tags: (r.tags as string[]) ?? [],
-        metadata: (typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata) as Record<
-          string,
-          unknown
-        >,
-        occurredAt: r.occurred_at instanceof Date ? r.occurred_at : new Date(String(r.occurred_at)),
+        metadata: toMetadata(r.metadata),
+        occurredAt: toDate(r.occurred_at),
         state: r.state as MemoryForEmbedding['state'],
       }));
     },

@@ -4,6 +4,7 @@ import { generateApiKey } from '../../core/auth/api-keys.ts';
 import type { RelationalStore } from '../../core/ports/relational-store.ts';
 import { createPgDriver } from '../../infra/db/pg-driver.ts';
 import { createSqlRelationalStore } from '../../infra/db/sql-relational-store.ts';
+import { eventually } from '../support/test-api.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
 const url = requireTestEnv('TEST_DATABASE_URL');
@@ -17,15 +18,6 @@ async function openStore() {
   return store;
 }
 
-/** Polls until `check` holds; a slow machine only makes it take longer. */
-async function eventually(check: () => Promise<boolean>, what: string) {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`never: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 it('a key revoked through one process is refused by another that had it cached', async () => {
   const [a, b] = [await openStore(), await openStore()];
   const user = await a.createUser({});
@@ -33,15 +25,15 @@ it('a key revoked through one process is refused by another that had it cached',
   const stored = await a.insertApiKey(user.id, key);
   // Once b hears revocations (LISTEN in place) its lookups are remembered.
   await eventually(
-    async () => (await b.findUserByKeyHash(key.hash))?.userId === user.id,
     'b finds the key',
+    async () => (await b.findUserByKeyHash(key.hash))?.userId === user.id,
   );
   const probe = generateApiKey();
   const other = await b.insertApiKey(user.id, probe);
   assert.equal((await b.findUserByKeyHash(probe.hash))?.keyId, other.id);
 
   assert.equal(await a.revokeApiKey(stored.id), true);
-  await eventually(async () => (await b.findUserByKeyHash(key.hash)) === null, 'b refuses the key');
+  await eventually('b refuses the key', async () => (await b.findUserByKeyHash(key.hash)) === null);
   assert.equal(await a.findUserByKeyHash(key.hash), null, 'refused at once where it was revoked');
   assert.equal((await b.findUserByKeyHash(probe.hash))?.keyId, other.id, 'other keys still work');
 });
@@ -66,5 +58,5 @@ it('while a process cannot hear revocations it asks the database every time', as
   }
   // Either b noticed the cut (cache emptied and bypassed) or it had not yet; in both cases, once
   // it has reconnected and emptied its cache, the revocation it never heard is seen.
-  await eventually(async () => (await b.findUserByKeyHash(key.hash)) === null, 'b refuses the key');
+  await eventually('b refuses the key', async () => (await b.findUserByKeyHash(key.hash)) === null);
 });

@@ -4,6 +4,7 @@ import type { RelationalStore } from '../../core/ports/relational-store.ts';
 import { createPgDriver } from '../../infra/db/pg-driver.ts';
 import type { SqlDriver } from '../../infra/db/sql-driver.ts';
 import { createSqlRelationalStore } from '../../infra/db/sql-relational-store.ts';
+import { eventually } from '../support/test-api.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
 const url = requireTestEnv('TEST_DATABASE_URL');
@@ -27,30 +28,21 @@ async function openStore(): Promise<{ store: RelationalStore; statements: () => 
   return { store, statements: () => count };
 }
 
-/** Polls until `check` holds; a slow machine only makes it take longer. */
-async function eventually(check: () => Promise<boolean>, what: string) {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`never: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 it('answers a data version from memory, and hears changes made by another process', async () => {
   const a = await openStore();
   const b = await openStore();
   const user = await a.store.createUser({});
-  await eventually(async () => (await b.store.dataVersionOf(user.id)) === 0, 'b reads version 0');
+  await eventually('b reads version 0', async () => (await b.store.dataVersionOf(user.id)) === 0);
   // Once b hears changes (LISTEN in place), a version it read is answered without a statement.
-  await eventually(async () => {
+  await eventually('b answers from memory', async () => {
     const before = b.statements();
     await b.store.dataVersionOf(user.id);
     return b.statements() === before;
-  }, 'b answers from memory');
+  });
 
   await a.store.insertMemories(user.id, [{ content: 'Keeps bees' }, { content: 'Reads Borges' }]);
-  await eventually(async () => (await b.store.dataVersionOf(user.id)) === 2, 'b hears the save');
-  await eventually(async () => (await a.store.dataVersionOf(user.id)) === 2, 'a hears its own');
+  await eventually('b hears the save', async () => (await b.store.dataVersionOf(user.id)) === 2);
+  await eventually('a hears its own', async () => (await a.store.dataVersionOf(user.id)) === 2);
 
   // A change made behind the product's back is announced by the trigger all the same.
   const admin = await createPgDriver(driverOptions);
@@ -59,18 +51,18 @@ it('answers a data version from memory, and hears changes made by another proces
   } finally {
     await admin.close();
   }
-  await eventually(async () => (await b.store.dataVersionOf(user.id)) === 7, 'b hears the UPDATE');
+  await eventually('b hears the UPDATE', async () => (await b.store.dataVersionOf(user.id)) === 7);
 });
 
 it('while a process cannot hear changes it reads the version every time', async () => {
   const a = await openStore();
   const user = await a.store.createUser({});
-  await eventually(async () => {
+  await eventually('a answers from memory', async () => {
     await a.store.dataVersionOf(user.id);
     const before = a.statements();
     await a.store.dataVersionOf(user.id);
     return a.statements() === before;
-  }, 'a answers from memory');
+  });
   // Cut every listener's connection, then change the version while nobody hears it.
   const admin = await createPgDriver(driverOptions);
   try {
@@ -84,7 +76,7 @@ it('while a process cannot hear changes it reads the version every time', async 
   }
   // Either a noticed the cut (cache emptied and bypassed) or not yet; once it has reconnected
   // and emptied its cache, the change it never heard is read.
-  await eventually(async () => (await a.store.dataVersionOf(user.id)) === 3, 'a reads version 3');
+  await eventually('a reads version 3', async () => (await a.store.dataVersionOf(user.id)) === 3);
 });
 
 it('answers the latest narrative from memory, and hears narratives saved and users deleted', async () => {
@@ -93,22 +85,22 @@ it('answers the latest narrative from memory, and hears narratives saved and use
   const user = await a.store.createUser({});
   const portrait = { content: 'Ada keeps bees and reads Borges.', dataVersion: 0, model: 'test' };
   assert.equal(await b.store.latestNarrative(user.id), null);
-  await eventually(async () => {
+  await eventually('b answers "no narrative yet" from memory', async () => {
     await b.store.latestNarrative(user.id);
     const before = b.statements();
     await b.store.latestNarrative(user.id);
     return b.statements() === before;
-  }, 'b answers "no narrative yet" from memory');
+  });
 
   const saved = await a.store.saveNarrative(user.id, portrait);
   await eventually(
-    async () => (await b.store.latestNarrative(user.id))?.version === saved.version,
     'b hears the narrative saved through a',
+    async () => (await b.store.latestNarrative(user.id))?.version === saved.version,
   );
   const next = await a.store.saveNarrative(user.id, { ...portrait, dataVersion: 1 });
   await eventually(
-    async () => (await b.store.latestNarrative(user.id))?.version === next.version,
     'b hears the next one',
+    async () => (await b.store.latestNarrative(user.id))?.version === next.version,
   );
 
   const admin = await createPgDriver(driverOptions);
@@ -118,7 +110,7 @@ it('answers the latest narrative from memory, and hears narratives saved and use
     await admin.close();
   }
   await eventually(
-    async () => (await b.store.latestNarrative(user.id)) === null,
     "b forgets a deleted user's narrative",
+    async () => (await b.store.latestNarrative(user.id)) === null,
   );
 });

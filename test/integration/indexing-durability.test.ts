@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
@@ -7,10 +6,11 @@ import { AppError } from '../../core/errors.ts';
 import type { VectorIndex } from '../../core/ports/vector-index.ts';
 import { singleSpace } from '../../core/ports/vector-space.ts';
 import { startGeminiEmulator, type GeminiEmulator } from '../../tools/gemini-emulator/emulator.ts';
-import { exitOf, spawnScriptUntilReady } from '../support/child-process.ts';
+import { exitOf } from '../support/child-process.ts';
 import { createTempDir, type TempDir } from '../support/temp-dir.ts';
 import { call, createUser, eventually, startTestApi, type TestApi } from '../support/test-api.ts';
 import { createTestEngine, type TestEngine } from '../support/test-engine.ts';
+import { startWorkerProcess, workerProcessEnv } from '../support/worker-process.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
 // Distinct vocabulary per memory, so each is the best match for its own words.
@@ -21,16 +21,6 @@ const WORDS = (
 const contentFor = (i: number) =>
   `Durable note ${i}: ${WORDS[i % WORDS.length]} ${WORDS[(i * 7 + 3) % WORDS.length]} ` +
   `${WORDS[(i * 11 + 5) % WORDS.length]} number ${i * 37 + 11}`;
-
-const startWorkerProcess = async (env: Record<string, string>): Promise<ChildProcess> =>
-  (
-    await spawnScriptUntilReady(
-      'worker',
-      'scripts/start-worker.ts',
-      env,
-      /memory-engine is up \(worker\)/,
-    )
-  ).child;
 
 describe('durable indexing when the worker process is killed during 50 parallel saves', () => {
   let engine: TestEngine;
@@ -43,15 +33,7 @@ describe('durable indexing when the worker process is killed during 50 parallel 
     engine = await createTestEngine('postgres');
     api = await startTestApi(engine, { worker: false, taskQueue });
     dataDir = await createTempDir('worker-');
-    workerEnv = {
-      DATABASE_URL: requireTestEnv('TEST_PGVECTOR_URL'),
-      TEMPORAL_ADDRESS: requireTestEnv('TEST_TEMPORAL_ADDRESS'),
-      TASK_QUEUE_INDEXING: taskQueue,
-      TASK_QUEUE_SYSTEM: `${taskQueue}-system`,
-      DATA_DIR: dataDir.path,
-      LOG_LEVEL: 'warn',
-      EMBED_BATCH_WINDOW_MS: '5',
-    };
+    workerEnv = workerProcessEnv(taskQueue, dataDir.path);
   });
   after(async () => {
     await api.stop();

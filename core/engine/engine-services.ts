@@ -78,12 +78,12 @@ export function createNarratives(
   return {
     /** The user's current narrative and whether memories changed since; null before the first. */
     async current(userId: string) {
-      const [narrative, user] = await Promise.all([
+      const [narrative, version] = await Promise.all([
         ports.store.latestNarrative(userId),
-        ports.store.getUser(userId),
+        ports.store.dataVersionOf(userId),
       ]);
       if (!narrative) return null;
-      const stale = narrative.dataVersion < (user?.dataVersion ?? 0);
+      const stale = narrative.dataVersion < (version ?? 0);
       if (stale) requestNarrative(userId, 'normal');
       return { narrative, stale };
     },

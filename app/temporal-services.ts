@@ -30,12 +30,14 @@ export interface TemporalServices {
 }
 
 /**
- * How long saves' indexing requests gather before they go to Temporal together. Each
- * signal is a workflow task of a shard's run: at 10 ms a flood of saves kept every run
- * busy with back-to-back tasks; 100 ms holds that to about ten a second per shard, and a
- * save's indexing starts at most 0.1 s later.
+ * The least time between two sends of saves' indexing requests to Temporal. Each signal
+ * is a workflow task of a shard's run (four history events): at 100 ms, 15 saves/s over
+ * 200 users were about 15 signals a second, a third of the dev server's work under the
+ * bench's mix. At 1 s every shard gets at most one signal a second, which is also how
+ * often a shard's run starts a batch that is not full; a save after a quiet spell is
+ * still asked for at once.
  */
-const SAVE_REQUEST_WINDOW_MS = 100;
+const SAVE_REQUEST_WINDOW_MS = 1_000;
 /** The embedded dev server's nice value (see `TemporalDevServerOptions.niceness`). */
 const DEV_SERVER_NICENESS = 5;
 /** Past this many memories gathered, a save waits for the flush (a flood cannot grow the buffer). */

@@ -2,7 +2,12 @@ import type { IndexingQueue } from '../ports/indexing-queue.ts';
 import type { IndexTarget } from './indexer.ts';
 
 export interface CoalescingQueueOptions {
-  /** How long requests gather before they go out together (a few ms). */
+  /**
+   * The least time between two sends: requests made meanwhile gather and go
+   * out together when it has passed. The first request after a quiet spell
+   * (no send for this long) goes out at once, after the current turn of the
+   * event loop.
+   */
   windowMs: number;
   /**
    * Memories waiting at most: past this a request waits for the flush in
@@ -28,9 +33,10 @@ export interface CoalescingIndexingQueue extends IndexingQueue {
  * Takes indexing requests off the save path. A save has committed its row
  * before it asks (so the memory is durable and `pending` whatever happens
  * next); asking Temporal is a network round trip that a busy server makes
- * slow. Requests made within `windowMs` are gathered and sent as one request
- * to `inner` (which gives each user's run one signal for all of them), and
- * `request` returns once the targets are gathered. One send is in flight at a
+ * slow. Sends are at least `windowMs` apart: requests made in between are
+ * gathered and sent as one request to `inner` (which gives each user's run one
+ * signal for all of them), while a request after a quiet spell goes out at
+ * once. `request` returns once the targets are gathered. One send is in flight at a
  * time (later requests gather meanwhile); a failed send is tried again a few
  * times with backoff (a loaded server times out), then reported to `onError`
  * and left to the index reconciler, exactly as a failed direct request was.
@@ -47,6 +53,7 @@ export function createCoalescingIndexingQueue(
   const retries = options.retries ?? 3;
   const backoffMs = options.backoffMs ?? 500;
   let timer: ReturnType<typeof setTimeout> | null = null;
+  let lastSendAt = Number.NEGATIVE_INFINITY;
   // One send at a time: what arrives meanwhile joins the next, so a loaded Temporal sees
   // fewer, larger requests instead of a pile of overlapping ones that time out together.
   let chain: Promise<void> = Promise.resolve();
@@ -78,6 +85,7 @@ export function createCoalescingIndexingQueue(
   const flush = (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = null;
+    lastSendAt = Date.now();
     chain = chain.then(sendGathered);
     return chain;
   };
@@ -91,7 +99,10 @@ export function createCoalescingIndexingQueue(
         await flush();
         return;
       }
-      timer ??= setTimeout(() => void flush(), options.windowMs);
+      timer ??= setTimeout(
+        () => void flush(),
+        Math.max(0, lastSendAt + options.windowMs - Date.now()),
+      );
     },
     flush,
     async close() {

@@ -107,4 +107,22 @@ describe('coalescing indexing queue', () => {
     await coalescing.request([t('u1', 'b')]);
     assert.deepEqual(calls[1], { ids: ['b'], force: false });
   });
+
+  it('sends the first request after a quiet spell at once, and holds later ones for the window', async () => {
+    const { calls, queue } = recordingQueue();
+    const coalescing = createCoalescingIndexingQueue(queue, {
+      windowMs: 60_000,
+      maxPending: 100,
+      onError: () => assert.fail('no error expected'),
+    });
+    await coalescing.request([t('u1', 'a')]);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(calls, [{ ids: ['a'], force: false }], 'the first request went out at once');
+    await coalescing.request([t('u2', 'b')]);
+    await coalescing.request([t('u3', 'c')]);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(calls.length, 1, 'requests within the window wait for it');
+    await coalescing.close();
+    assert.deepEqual(calls[1], { ids: ['b', 'c'], force: false });
+  });
 });

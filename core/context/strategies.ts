@@ -13,6 +13,16 @@ import { recentMemories } from './new-conversation.ts';
 
 export interface StrategyDeps extends RetrievalDeps {
   store: RelationalStore;
+  /**
+   * The ids of the user's latest memories as of a data version, for ranking
+   * (cached by the engine); without it, or without a version, they are read.
+   */
+  recentIds?(
+    userId: string,
+    limit: number,
+    filter: RetrievalFilter | undefined,
+    dataVersion: number,
+  ): Promise<readonly string[]>;
 }
 
 /** One retrieval step of a plan: its name and the ranked lists it yields. */
@@ -74,9 +84,13 @@ export function planStrategies(
   strategies.push({
     name: 'recent',
     async run() {
-      const recent = await recentMemories(deps.store, userId, Math.min(limit, 5), filter);
+      const n = Math.min(limit, 5);
+      const ids =
+        deps.recentIds && dataVersion !== undefined
+          ? await deps.recentIds(userId, n, filter, dataVersion)
+          : (await recentMemories(deps.store, userId, n, filter)).map((m) => m.id);
       // Recency is a weak signal on its own: it tips the balance between similar candidates.
-      return { lists: [{ source: 'recent', weight: 0.3, items: ranked(recent.map((m) => m.id)) }] };
+      return { lists: [{ source: 'recent', weight: 0.3, items: ranked(ids) }] };
     },
   });
   if (plan.includeNarrative) {

@@ -1,9 +1,13 @@
 import { LRUCache } from 'lru-cache';
 import type { TieredCache } from '../cache/tiered-cache.ts';
 import { entityMatcher, type EntityMatcher } from '../extraction/entity-extractor.ts';
+import type { RetrievalFilter } from '../ports/relational-store.ts';
 import type { VectorSpace } from '../ports/vector-space.ts';
 import { createTextSearcher, createVectorSearcher } from '../retrieval/batched-search.ts';
+import { filterKey } from '../retrieval/filters.ts';
 import { ENTITY_NAMES_LIMIT } from '../retrieval/hybrid.ts';
+import { recentMemories } from '../context/new-conversation.ts';
+import type { StrategyDeps } from '../context/strategies.ts';
 import { cachingQueryEmbedder } from '../retrieval/query-embeddings.ts';
 import type { SearchDeps } from '../retrieval/search-service.ts';
 import type { EnginePorts, EngineSettings } from './engine-types.ts';
@@ -11,6 +15,8 @@ import type { EnginePorts, EngineSettings } from './engine-types.ts';
 /** Entity matchers cached for the query path: about 2 bytes a character, so about 16 MB. */
 const ENTITY_MATCHERS_MAX_CHARS = 8_000_000;
 const ENTITY_MATCHERS_TTL_MS = 10 * 60_000;
+/** Recent-memory rankings cached for the query path: at most 5 ids each, so about 3 MB. */
+const RECENT_RANKINGS_MAX = 20_000;
 
 type BatchStats = { queries: number; roundTrips: number; deduplicated: number };
 
@@ -37,12 +43,22 @@ export function createEngineRetrieval(
     settings.vectorBatching,
   );
   const matchers = entityMatchers(ports.graph);
+  const recents = recentRankings(ports.store);
   const deps = {
     store: ports.store,
     graph: ports.graph,
     async entities(userId: string, dataVersion: number) {
       const entry = await matchers.fetch(`${userId}\u0000${dataVersion}`, { context: userId });
       return entry!.match;
+    },
+    async recentIds(
+      userId: string,
+      limit: number,
+      filter: RetrievalFilter | undefined,
+      dataVersion: number,
+    ) {
+      const key = [userId, dataVersion, limit, filter ? filterKey(filter) : ''].join('\u0000');
+      return (await recents.fetch(key, { context: { userId, limit, filter } }))!;
     },
     space() {
       const space = ports.spaces.serving();
@@ -51,7 +67,7 @@ export function createEngineRetrieval(
         : null;
     },
     text: textSearcher,
-  } satisfies SearchDeps;
+  } satisfies SearchDeps & Pick<StrategyDeps, 'recentIds'>;
   return {
     deps,
     stats: () => ({
@@ -88,6 +104,23 @@ function entityMatchers(graph: EnginePorts['graph']) {
     fetchMethod: async (_key, _stale, { context: userId }) => ({
       match: entityMatcher(await graph.entityNames(userId, { limit: ENTITY_NAMES_LIMIT })),
     }),
+  });
+}
+
+/**
+ * The ids of a user's latest memories as of a data version (any save, edit,
+ * delete or index change bumps it), for ranking only: a context reads every
+ * memory it shows again, so a deleted one found here is dropped there. Most
+ * messages of a conversation meet the same version, and this was one
+ * statement of each.
+ */
+function recentRankings(store: EnginePorts['store']) {
+  type Asked = { userId: string; limit: number; filter: RetrievalFilter | undefined };
+  return new LRUCache<string, readonly string[], Asked>({
+    max: RECENT_RANKINGS_MAX,
+    ttl: ENTITY_MATCHERS_TTL_MS,
+    fetchMethod: async (_key, _stale, { context: { userId, limit, filter } }) =>
+      (await recentMemories(store, userId, limit, filter)).map((m) => m.id),
   });
 }
 

@@ -3,7 +3,7 @@
 // the Markdown summary of it.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { FUSION_WEIGHTS, RRF_K, TIME_POOL } from '../../core/retrieval/fusion.ts';
+import { FUSION_WEIGHTS, RRF_K, TIME_POOL, TIME_SPAN_POOL } from '../../core/retrieval/fusion.ts';
 import { machineInfo, PROJECT_ROOT, roundTo, type Json } from '../bench-kit.ts';
 import { CATEGORY_NAMES, isScored, type LocomoConversation } from '../locomo.ts';
 import type { QualityBenchOptions } from './options.ts';
@@ -41,7 +41,7 @@ export function buildReport(run: QualityRun) {
       },
       product: productVersion(),
       /** The fusion's constants in this checkout, which the product under test runs from. */
-      fusion: { k: RRF_K, weights: FUSION_WEIGHTS, timePool: TIME_POOL },
+      fusion: { k: RRF_K, weights: FUSION_WEIGHTS, timePool: TIME_POOL, spanPool: TIME_SPAN_POOL },
       pinned: run.pinned,
       machine: { cpus, cpuModel, memGb, node },
       seconds: 0,
@@ -121,7 +121,7 @@ export function markdown(report: Json): string {
   const f = m.fusion;
   out.push(
     `Fusion constants in use: RRF k ${f.k}; weights vector ${f.weights.vector}, lexical ${f.weights.lexical}, ` +
-      `graph ${f.weights.graph} (one hop at half), time ${f.weights.time} (candidates ${f.timePool} deep).`,
+      `graph ${f.weights.graph} (one hop at half), time ${f.weights.time} (candidates ${f.timePool} deep, and ${f.spanPool ?? 0} of a named time).`,
     '',
   );
   out.push(...recallSection(report), ...pathSection(report), ...latencySections(report));

@@ -5,16 +5,15 @@ import type { GraphHit } from '../ports/graph-store.ts';
  * `npm run tune:fusion -- --data ../shared/data/locomo` (scripts/tune-fusion.ts,
  * bench/quality/tune/): leave-one-conversation-out cross-validation over a grid
  * on LoCoMo's development split (6 conversations, 883 questions, e5-small-v2,
- * the search path, vector and full-text searching a time question's event
- * words). Held-out evidence recall@10 of that procedure: 0.739 (temporal
- * 0.857), against 0.699 (temporal 0.795) without the time signal and 0.680
- * for plain fusion (k 60, every weight 1). Report of 2026-12-06
- * (bench/reports/tune-fusion-2026-12-06T17-15-57-097Z.md, over the answers
- * retrieved by the 16:31 run); below, its best point on all six. Ranking @10 only, it trades @5 for @10: on the time
- * questions `/v1/search` @5 is 0.774 with these against 0.826 with the
- * previous constants (k 5, lexical 0.85, graph 0.1, time 2), @10 0.871
- * against 0.865 (bench:quality, 2026-12-06 17:09 and 17:03 reports).
- * Re-run the script when a retriever changes, and ship what it chooses.
+ * the search path, turns dated by their sessions, vector and full-text
+ * searching a time question's event words, the memories of a named time
+ * searched besides). Held-out evidence recall@10 of that procedure: 0.732
+ * (temporal 0.849), against 0.700 (temporal 0.792) without the time signal
+ * and 0.683 for plain fusion (k 60, every weight 1). Report of 2026-12-06
+ * (bench/reports/tune-fusion-2026-12-06T19-06-36-880Z.md, over the answers
+ * retrieved by its 19:01 run); below, its best point on all six (in-sample
+ * @10 0.747, tied with the previous k 1 / pool 150, better @5: 0.638 against
+ * 0.634). Re-run the script when a retriever changes, and ship what it chooses.
  */
 
 /**
@@ -22,7 +21,7 @@ import type { GraphHit } from '../ports/graph-store.ts';
  * `weight / (RRF_K + r)`; the smaller it is, the more a retriever's first
  * ranks count against its later ones.
  */
-export const RRF_K = 1;
+export const RRF_K = 0.5;
 
 /**
  * Weights of the fused lists: vector similarity, full-text (BM25), the
@@ -37,7 +36,14 @@ export const FUSION_WEIGHTS = { vector: 1, lexical: 0.85, graph: 0, time: 6 } as
  * How many of the vector and full-text retrievers' best candidates the time
  * signal looks through for memories whose dates answer the query.
  */
-export const TIME_POOL = 150;
+export const TIME_POOL = 75;
+
+/**
+ * How many memories of the time a query names ("in May 2023") the time
+ * signal asks for besides its pool: the nearest by meaning among those whose
+ * event happened then (0: it asks for none).
+ */
+export const TIME_SPAN_POOL = 30;
 
 /** The weights a fusion may be given instead of {@link FUSION_WEIGHTS} (the tuning sweeps them). */
 export type FusionWeights = { readonly [K in keyof typeof FUSION_WEIGHTS]: number };

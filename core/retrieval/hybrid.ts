@@ -11,17 +11,21 @@ import {
   ranked,
   RRF_K,
   TIME_POOL,
+  TIME_SPAN_POOL,
   type FusionWeights,
   type RankedList,
 } from './fusion.ts';
 import {
   eventWords,
+  filterWithin,
   hasTimeIntent,
   memoryTime,
+  namedSpan,
   parseQueryTime,
   timeListFrom,
   type MemoryTime,
 } from './time-signal.ts';
+import type { TimeSpan } from './time-expressions.ts';
 
 /** The retrievers a query can use; vector and text queries go through the batching window. */
 export interface RetrievalDeps {
@@ -95,22 +99,39 @@ function searchDepth(deps: RetrievalDeps, q: RetrievalQuery): number {
   return hasTimeSignal(deps, q) ? Math.max(q.pool, TIME_POOL) : q.pool;
 }
 
-/** The `limit` memories nearest the query by meaning; none while no space is readable. */
-function nearest(deps: RetrievalDeps, q: RetrievalQuery, limit: number): Promise<string[]> {
+/**
+ * The `limit` memories nearest the query by meaning, of those whose event
+ * happened `within` a span when one is given; none while no space is readable.
+ */
+function nearest(
+  deps: RetrievalDeps,
+  q: RetrievalQuery,
+  limit: number,
+  within?: TimeSpan,
+): Promise<string[]> {
   const space = deps.space();
   if (!space) return Promise.resolve([]);
+  const filter = within ? filterWithin(q.filter, within) : q.filter;
+  if (filter === null) return Promise.resolve([]);
   const vector = once(q, `embedding:${space.id}`, () =>
     space.embedder.embed([searchText(deps, q)], { kind: 'query' }).then(([v]) => v!),
   );
-  return once(q, `vector:${space.id}:${limit}`, async () => {
+  const span = within ? `:${within.from}-${within.to}` : '';
+  return once(q, `vector:${space.id}:${limit}${span}`, async () => {
     const hits = await space.vectors.search({
       userId: q.userId,
       vector: await vector,
       limit,
-      ...filterOf(q.filter),
+      ...filterOf(filter),
     });
     return hits.map((h) => h.id);
   });
+}
+
+/** The `limit` memories nearest the query by meaning of the time it names; none if it names none. */
+export function ofNamedTime(deps: RetrievalDeps, q: RetrievalQuery, limit: number) {
+  const span = limit > 0 ? namedSpan(askedTime(deps, q)) : null;
+  return span ? nearest(deps, q, limit, span) : Promise.resolve([]);
 }
 
 /** The `limit` memories sharing most of the query's words, by BM25. */
@@ -178,13 +199,23 @@ async function passing<H extends { memoryId: string }>(
   return hits.filter((h) => kept.has(h.memoryId));
 }
 
-/** What the time signal is fused with: k, the weights, and how deep it looks for candidates. */
+/**
+ * What the time signal is fused with: k, the weights, how deep it looks for
+ * candidates, and how many memories of the time a query names it asks for.
+ */
 export interface TimeConstants {
   k: number;
   weights: FusionWeights;
   pool: number;
+  /** None when absent. */
+  spanPool?: number;
 }
-const TIME_CONSTANTS: TimeConstants = { k: RRF_K, weights: FUSION_WEIGHTS, pool: TIME_POOL };
+const TIME_CONSTANTS: TimeConstants = {
+  k: RRF_K,
+  weights: FUSION_WEIGHTS,
+  pool: TIME_POOL,
+  spanPool: TIME_SPAN_POOL,
+};
 
 /** Whether a query gets a time signal: it asks about time, and there is a store to read dates from. */
 export function hasTimeSignal(
@@ -201,9 +232,13 @@ export function hasTimeSignal(
  * own, so a memory of the day the query names is found even when its words
  * rank it low), those whose times answer the query, in candidate order.
  * The candidates are the vector and full-text searches' own answers (one
- * search each, at this depth: see {@link searchDepth}); when one of them
- * failed, the other's serve alone. Null for a query that does not ask about
- * time, or without a store: there is nothing to do.
+ * search each, at this depth: see {@link searchDepth}) and, for a query that
+ * names a time ("in May 2023"), the `spanPool` memories of that time nearest
+ * it by meaning (one more vector query, narrowed to when they happened): the
+ * event the query asks about may share few words with it, and that time's
+ * other memories outrank it in the whole pool. When a search failed, the
+ * others serve alone. Null for a query that does not ask about time, or
+ * without a store: there is nothing to do.
  */
 export async function timeRanked(
   deps: RetrievalDeps,
@@ -212,21 +247,25 @@ export async function timeRanked(
 ): Promise<RankedList[] | null> {
   const store = deps.store;
   if (!store || !hasTimeSignal(deps, q, constants.weights.time)) return null;
+  const asked = askedTime(deps, q);
   const pool = Math.max(q.pool, constants.pool);
-  const searched = await Promise.allSettled([nearest(deps, q, pool), matching(deps, q, pool)]);
-  const [byMeaning, byWords] = searched;
+  const [byMeaning, byWords, ofTheTime] = await Promise.allSettled([
+    nearest(deps, q, pool),
+    matching(deps, q, pool),
+    ofNamedTime(deps, q, constants.spanPool ?? 0),
+  ]);
   if (byMeaning.status === 'rejected' && byWords.status === 'rejected') throw byMeaning.reason;
   const idsOf = (s: PromiseSettledResult<string[]>) => (s.status === 'fulfilled' ? s.value : []);
   const found: RankedList[] = [
     { source: 'vector', weight: constants.weights.vector, items: ranked(idsOf(byMeaning)) },
     { source: 'lexical', weight: constants.weights.lexical, items: ranked(idsOf(byWords)) },
+    { source: 'vector', weight: constants.weights.vector, items: ranked(idsOf(ofTheTime)) },
   ];
   const ids = [...new Set(found.flatMap((list) => list.items.map((item) => item.id)))];
   const times = new Map<string, MemoryTime>();
   for (const memory of await memoriesFor(store, q, ids)) {
     if (!q.filter || matchesFilter(memory, q.filter)) times.set(memory.id, memoryTime(memory));
   }
-  const asked = askedTime(deps, q);
   return [timeListFrom(asked, found, (id) => times.get(id), constants)];
 }
 

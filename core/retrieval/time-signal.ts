@@ -1,3 +1,4 @@
+import type { RetrievalFilter } from '../ports/retrieval-filter.ts';
 import { fuseRankings, type RankedList } from './fusion.ts';
 import {
   daySpan,
@@ -19,6 +20,11 @@ export interface QueryTime {
   spans: TimeSpan[];
   /** Months or days named without a year: they match that month or day in any year. */
   yearless: YearlessDate[];
+  /**
+   * It names a time only as a bound ("as of May 2023", "by June"): what it
+   * asks about happened any time before, so that time matches no memory's.
+   */
+  bounded?: boolean;
 }
 
 /**
@@ -64,17 +70,23 @@ const DATE_MATCH_MAX_MS = 400 * 86_400_000;
 export function parseQueryTime(query: string, now: number = Date.now()): QueryTime {
   const spans: TimeSpan[] = [];
   const yearless: YearlessDate[] = [];
-  for (const { expression } of findTimes(query)) {
-    if (expression.kind === 'yearless') yearless.push(expression.date);
+  let bounded = false;
+  for (const { expression, index } of findTimes(query)) {
+    if (BOUND_BEFORE.test(query.slice(0, index))) bounded = true;
+    else if (expression.kind === 'yearless') yearless.push(expression.date);
     else if (expression.kind === 'span') spans.push(expression.span);
     else spans.push(expression.resolve(now));
   }
-  return { asksWhen: ASKS_WHEN.some((re) => re.test(query)), spans, yearless };
+  const asksWhen = ASKS_WHEN.some((re) => re.test(query));
+  return { asksWhen, spans, yearless, ...(bounded ? { bounded } : {}) };
 }
+
+/** Words that make the time after them a bound ("as of May 2023", "by the end of June", "until 2022"). */
+const BOUND_BEFORE = /\b(?:as\s+of|by|until|till|up\s+to)\s+(?:the\s+end\s+of\s+)?$/i;
 
 /** A preposition left before nothing once the time it led to is gone ("in ?", "between and"). */
 const DANGLING =
-  /\s+(?:(?:in|on|at|during|as\s+of|of|between|and|since|from|until|till|by|around|the)\s+)+([?.!,;:]|$)/gi;
+  /\s+(?:(?:in|on|at|during|as\s+of|up\s+to|of|between|and|since|from|until|till|by|around|the|end)\s+)+([?.!,;:]|$)/gi;
 
 /**
  * A query without the times it names ("What did Jo paint in May 2023?" →
@@ -97,9 +109,33 @@ export function eventWords(query: string): string {
   return /\p{L}{2,}\s+\S+/u.test(rest) ? rest : query;
 }
 
+/**
+ * The stretch of time a query names, when it names one a search can be
+ * narrowed to: from the first named span's start to the last one's end,
+ * if that is at most {@link DATE_MATCH_MAX_MS} long ("in May 2023", "last
+ * week", "between March and May 2023"). Null for a query naming no fixed
+ * time, or only yearless ones ("in June": June of which year?).
+ */
+export function namedSpan(q: QueryTime): TimeSpan | null {
+  if (q.spans.length === 0) return null;
+  const from = Math.min(...q.spans.map((s) => s.from));
+  const to = Math.max(...q.spans.map((s) => s.to));
+  return to - from <= DATE_MATCH_MAX_MS ? { from, to } : null;
+}
+
+/** `filter` narrowed to memories whose event happened within `span`; null when none can pass. */
+export function filterWithin(
+  filter: RetrievalFilter | undefined,
+  span: TimeSpan,
+): RetrievalFilter | null {
+  const from = Math.max(span.from, filter?.from?.getTime() ?? -Infinity);
+  const to = Math.min(span.to, filter?.to?.getTime() ?? Infinity);
+  return from < to ? { ...filter, from: new Date(from), to: new Date(to) } : null;
+}
+
 /** Whether the query asks about time at all: only then does the time signal run. */
 export const hasTimeIntent = (q: QueryTime) =>
-  q.asksWhen || q.spans.length > 0 || q.yearless.length > 0;
+  q.asksWhen || q.spans.length > 0 || q.yearless.length > 0 || q.bounded === true;
 
 /** The date a memory's content opens with, if any, and where its body starts. */
 function openingStamp(content: string): { at: TimeSpan; bodyFrom: number } | null {

@@ -27,6 +27,7 @@ function set(): RetrievedSet {
         evidence: ['D1:1'],
         vector: ['m'],
         lexical: ['m'],
+        ofTheTime: [],
         graph: [],
         asked: { asksWhen: false, spans: [], yearless: [] },
       },
@@ -49,6 +50,14 @@ describe("the tuning's saved answers", () => {
     );
     assert.deepEqual(question.asked, parseQueryTime(question.question, Date.parse(savedAt)));
     assert.equal(question.asked.asksWhen, true);
+  });
+
+  it('loads a set saved before the named-time search with none for every question', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tune-cache-')), 'older.json');
+    const older = set() as unknown as { questions: Record<string, unknown>[] };
+    delete older.questions[0]!.ofTheTime;
+    fs.writeFileSync(file, JSON.stringify(older));
+    assert.deepEqual(loadRetrieved(file).questions[0]!.ofTheTime, []);
   });
 
   it('refuses a set saved without its memories’ content, which cannot be read again', () => {

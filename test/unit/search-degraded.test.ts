@@ -4,6 +4,7 @@ import { AppError } from '../../core/errors.ts';
 import type { GraphStore } from '../../core/ports/graph-store.ts';
 import type { Memory, RelationalStore } from '../../core/ports/relational-store.ts';
 import type { TextSearcher, VectorSearcher } from '../../core/retrieval/batched-search.ts';
+import { TIME_POOL, TIME_SPAN_POOL } from '../../core/retrieval/fusion.ts';
 import {
   createSearchService,
   type Retriever,
@@ -117,7 +118,7 @@ describe('search with a retriever down', () => {
     });
   }
 
-  it('adds the time signal to a question about time, at one vector search, one full-text search and one read', async () => {
+  it('adds the time signal to a question naming a time, at two vector searches (one within that time), one full-text search and one read', async () => {
     const { search, calls } = searchWith({}, undefined, 'What did I do with Ana in January 1970?');
     const result = await search();
     assert.deepEqual(ids(result.hits), ['g', 't', 'v']);
@@ -125,7 +126,8 @@ describe('search with a retriever down', () => {
     // Every memory here happened on 1 January 1970: the vector and full-text candidates rank in the time list.
     const sources = Object.fromEntries(result.hits.map((h) => [h.memory.id, h.sources]));
     assert.deepEqual(sources, { g: ['graph'], t: ['lexical', 'time'], v: ['time', 'vector'] });
-    assert.equal(calls.vector.length, 1);
+    // The pool's search, and the memories of January 1970 nearest by meaning (TIME_SPAN_POOL).
+    assert.deepEqual(calls.vector, [TIME_POOL, TIME_SPAN_POOL]);
     assert.equal(calls.lexical.length, 1);
     // The time signal read v and t; the search read only g, which it had not.
     assert.deepEqual(calls.memories, [2, 1]);

@@ -117,7 +117,7 @@ export function tuneReport(input: TuneInput) {
 
 const paramsText = (p: Json) =>
   `k ${p.k}, lexical ${p.weights.lexical}, graph ${p.weights.graph}, time ${p.weights.time}` +
-  (p.weights.time > 0 ? ` (pool ${p.timePool})` : '');
+  (p.weights.time > 0 ? ` (pool ${p.timePool}, span pool ${p.spanPool ?? 0})` : '');
 
 function recallTable(rows: [string, Json][]): string[] {
   const cats = [1, 2, 3, 4].filter((c) => rows.some(([, r]) => r.byCategory[String(c)]));
@@ -154,7 +154,7 @@ export function tuneMarkdown(report: Json): string {
       `Machine: ${m.machine.cpus} × ${m.machine.cpuModel}, Node ${m.machine.node}. Total ${m.seconds} s.`,
     '',
     `Grid: k ∈ {${m.grid.k.join(', ')}}, lexical ∈ {${m.grid.lexical.join(', ')}}, graph ∈ {${m.grid.graph.join(', ')}}, ` +
-      `time ∈ {${m.grid.time.join(', ')}} with its pool ∈ {${m.grid.timePool.join(', ')}} (vector 1). A fold chooses the point with the best mean recall@10 on the other conversations' questions.`, // prettier-ignore
+      `time ∈ {${m.grid.time.join(', ')}} with its pool ∈ {${m.grid.timePool.join(', ')}} and span pool ∈ {${m.grid.spanPool.join(', ')}} (vector 1). A fold chooses the point with the best mean recall@10 on the other conversations' questions.`, // prettier-ignore
     '',
     '## Held-out recall (what to expect on unseen conversations)',
     '',

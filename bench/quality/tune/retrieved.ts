@@ -6,6 +6,7 @@ import type { RankedList } from '../../../core/retrieval/fusion.ts';
 import {
   entityGraphLists,
   lexicalList,
+  ofNamedTime,
   vectorList,
   type RetrievalQuery,
 } from '../../../core/retrieval/hybrid.ts';
@@ -27,6 +28,8 @@ export const SEARCH_POOL = 30;
  * starts with the shallower one), the time signal may look deeper.
  */
 export const KEPT_POOL = 150;
+/** How many of the memories of the time a question names are kept (the sweep's deepest span pool). */
+export const KEPT_SPAN_POOL = 60;
 
 /** One question and what each retriever found for it (ids in rank order). */
 export interface RetrievedQuestion {
@@ -38,6 +41,8 @@ export interface RetrievedQuestion {
   vector: string[];
   /** The {@link KEPT_POOL} best by BM25. */
   lexical: string[];
+  /** The {@link KEPT_SPAN_POOL} nearest by meaning of the time it names (none if it names none). */
+  ofTheTime: string[];
   /** The graph's lists at weight 1 (hop-1 at ½): the sweep scales them. */
   graph: RankedList[];
   asked: QueryTime;
@@ -85,9 +90,10 @@ export async function retrieveAll(
     checkInterrupted();
     const query: RetrievalQuery = { userId: user.userId, query: q.question, pool: SEARCH_POOL };
     const deep = { ...query, pool: KEPT_POOL };
-    const [vector, lexical, graph] = await Promise.all([
+    const [vector, lexical, ofTheTime, graph] = await Promise.all([
       vectorList(stack.deps, deep),
       lexicalList(stack.deps, deep),
+      ofNamedTime(stack.deps, deep, KEPT_SPAN_POOL),
       entityGraphLists(stack.deps, query, 1),
     ]);
     if (++done % 200 === 0) log(`retrieved ${done}/${jobs.length} questions`);
@@ -98,6 +104,7 @@ export async function retrieveAll(
       evidence: q.evidence,
       vector: vector.items.map((i) => i.id),
       lexical: lexical.items.map((i) => i.id),
+      ofTheTime,
       graph,
       asked: parseQueryTime(q.question, askedAt),
     };
@@ -137,7 +144,10 @@ export function loadRetrieved(file: string): RetrievedSet {
     throw new Error(`${file} was saved before sets kept their memories' content: retrieve again`);
   }
   const askedAt = Date.parse(set.askedAt);
-  for (const q of set.questions) q.asked = parseQueryTime(q.question, askedAt);
+  for (const q of set.questions) {
+    q.asked = parseQueryTime(q.question, askedAt);
+    q.ofTheTime ??= []; // sets saved before the span search have none
+  }
   for (const own of Object.values(set.memories)) {
     for (const m of Object.values(own)) {
       const occurredAt = m.occurredAt === null ? null : new Date(m.occurredAt);

@@ -17,7 +17,8 @@ import type { TimedMemory } from '../../../core/retrieval/time-signal.ts';
 import { loadConfig } from '../../../infra/config.ts';
 import { createLogger } from '../../../infra/logger.ts';
 import { checkInterrupted, cleanups } from '../../bench-kit.ts';
-import { turnMemory, type LocomoConversation } from '../../locomo.ts';
+import type { LocomoConversation } from '../../locomo.ts';
+import { datedTurnMemory } from '../session-time.ts';
 
 const SAVE_BATCH = 100;
 const NO_BATCHING = { enabled: false, windowMs: 1, maxBatch: 1 };
@@ -100,7 +101,7 @@ async function saveAndIndex(
   for (let i = 0; i < conversation.turns.length; i += SAVE_BATCH) {
     checkInterrupted();
     const turns = conversation.turns.slice(i, i + SAVE_BATCH);
-    const saved = await store.insertMemories(user.id, turns.map(turnMemory));
+    const saved = await store.insertMemories(user.id, turns.map(datedTurnMemory));
     saved.forEach(({ memory }, j) => {
       diaIds.set(memory.id, [...(diaIds.get(memory.id) ?? []), turns[j]!.diaId]);
       const { content, createdAt, occurredAt } = memory;

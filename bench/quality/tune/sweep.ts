@@ -7,7 +7,7 @@ import {
   type FusionWeights,
   type RankedList,
 } from '../../../core/retrieval/fusion.ts';
-import { hasTimeIntent, timeListFrom } from '../../../core/retrieval/time-signal.ts';
+import { hasTimeIntent, namedSpan, timeListFrom } from '../../../core/retrieval/time-signal.ts';
 import { recallAtK } from '../../locomo.ts';
 import { SEARCH_POOL, type RetrievedQuestion, type RetrievedSet } from './retrieved.ts';
 
@@ -19,6 +19,8 @@ export interface FusionParams {
   k: number;
   weights: FusionWeights;
   timePool: number;
+  /** How many memories of the time a question names the time signal adds (0: none). */
+  spanPool: number;
 }
 
 /** The grid swept: coarse on purpose, so the choice cannot fit one conversation's quirks. */
@@ -27,24 +29,28 @@ export const GRID = {
   lexical: [0.55, 0.7, 0.85, 1, 1.2, 1.5],
   graph: [0, 0.1, 0.25, 0.5, 1],
   time: [0, 0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12],
-  timePool: [30, 75, 150],
+  timePool: [75, 150],
+  spanPool: [0, 30],
 };
 
 export const RESULTS = 10;
 
 /**
- * Every point of the grid; the time signal's pool only varies where its
- * weight is not 0. Points sharing k, the lexical weight and the time pool
+ * Every point of the grid; the time signal's pools only vary where its
+ * weight is not 0. Points sharing k, the lexical weight and the time pools
  * come one after another: they share their time lists (see {@link fusedTop}).
  */
 export function gridPoints(grid = GRID): FusionParams[] {
+  const pools = grid.timePool.flatMap((timePool) =>
+    grid.spanPool.map((spanPool) => ({ timePool, spanPool })),
+  );
   return grid.k.flatMap((k) =>
     grid.lexical.flatMap((lexical) =>
-      grid.timePool.flatMap((timePool, p) =>
+      pools.flatMap((pool, p) =>
         grid.graph.flatMap((graph) =>
           grid.time
             .filter((time) => time > 0 || p === 0)
-            .map((time) => ({ k, weights: { vector: 1, lexical, graph, time }, timePool })),
+            .map((time) => ({ k, weights: { vector: 1, lexical, graph, time }, ...pool })),
         ),
       ),
     ),
@@ -65,8 +71,8 @@ const list = (source: string, weight: number, ids: string[], pool: number): Rank
 });
 
 function timeListOf(set: RetrievedSet, q: RetrievedQuestion, params: FusionParams): RankedList {
-  const { weights, timePool } = params;
-  const key = `${params.k}|${weights.vector}|${weights.lexical}|${timePool}`;
+  const { weights, timePool, spanPool } = params;
+  const key = `${params.k}|${weights.vector}|${weights.lexical}|${timePool}|${spanPool}`;
   if (timeLists.key !== key) {
     timeLists.key = key;
     timeLists.byQuestion.clear();
@@ -77,6 +83,8 @@ function timeListOf(set: RetrievedSet, q: RetrievedQuestion, params: FusionParam
     const found = [
       list('vector', weights.vector, q.vector, timePool),
       list('lexical', weights.lexical, q.lexical, timePool),
+      // Kept as retrieved; this checkout's reading of the question says whether it names a span.
+      list('vector', weights.vector, namedSpan(q.asked) ? q.ofTheTime : [], spanPool),
     ];
     time = timeListFrom(q.asked, found, (id) => own[id]?.time, { k: params.k, weights: { time: 1 } }); // prettier-ignore
     timeLists.byQuestion.set(q, time);

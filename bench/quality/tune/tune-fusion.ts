@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { FUSION_WEIGHTS, RRF_K, TIME_POOL } from '../../../core/retrieval/fusion.ts';
+import { FUSION_WEIGHTS, RRF_K, TIME_POOL, TIME_SPAN_POOL } from '../../../core/retrieval/fusion.ts'; // prettier-ignore
 import { cleanup, log as kitLog, reportBase, REPORTS_DIR, roundTo, writeReport } from '../../bench-kit.ts'; // prettier-ignore
 import { loadLocomo } from '../../locomo.ts';
 import { tuneMarkdown, tuneReport } from './report.ts';
@@ -43,12 +43,13 @@ export function dataFile(data: string): string {
 }
 
 /** The constants in core/retrieval/fusion.ts as this checkout has them. */
-export const IN_USE: FusionParams = { k: RRF_K, weights: { ...FUSION_WEIGHTS }, timePool: TIME_POOL }; // prettier-ignore
+export const IN_USE: FusionParams = { k: RRF_K, weights: { ...FUSION_WEIGHTS }, timePool: TIME_POOL, spanPool: TIME_SPAN_POOL }; // prettier-ignore
 /** Plain reciprocal-rank fusion, every retriever alike (the product's constants before tuning). */
 export const PLAIN_RRF: FusionParams = {
   k: 60,
   weights: { vector: 1, lexical: 1, graph: 1, time: 0 },
   timePool: 30,
+  spanPool: 0,
 };
 
 async function retrieved(o: TuneFusionOptions, base: string, log: typeof kitLog) {

@@ -55,8 +55,10 @@ export interface QuestionResult extends LocomoQuestion {
 
 /** How often a call whose answer was partial (or timed out whole) is made again. */
 const MAX_INCOMPLETE = 3;
+/** How long a call that found the database unavailable waits before it is made again. */
+const UNAVAILABLE_WAIT_MS = 2000;
 
-type Tally = { rateLimited: number; incomplete: number };
+export type Tally = { rateLimited: number; incomplete: number };
 
 /**
  * One call and the wall time of the request that was answered. A 429 is
@@ -64,11 +66,16 @@ type Tally = { rateLimited: number; incomplete: number };
  * concurrent questions of one user outrun its rate limit at times, and a wait
  * on the limiter is not the endpoint's latency. An answer that says it is
  * partial (`degraded`: a retriever or strategy missed its deadline on a busy
- * machine), or a search that timed out whole, is counted and asked again a
- * few times, so recall measures retrieval, not the machine's load; the last
- * answer stands. Any other error ends the run.
+ * machine), a search that timed out whole, or a database that stopped
+ * answering for a while (a machine paused under load: its connections time
+ * out) is counted and asked again a few times, so recall measures retrieval,
+ * not the machine's load; the last answer stands. Any other error ends the run.
  */
-async function timed<T extends { degraded: unknown[] }>(call: () => Promise<T>, tally: Tally) {
+export async function timed<T extends { degraded: unknown[] }>(
+  call: () => Promise<T>,
+  tally: Tally,
+  unavailableWaitMs: number = UNAVAILABLE_WAIT_MS,
+) {
   for (let limited = 0, incomplete = 0; ;) {
     const t0 = performance.now();
     try {
@@ -78,9 +85,11 @@ async function timed<T extends { degraded: unknown[] }>(call: () => Promise<T>, 
       incomplete++;
       tally.incomplete++;
     } catch (error) {
-      if (isMemoryEngineError(error, 'timeout') && incomplete < MAX_INCOMPLETE) {
+      const unavailable = isMemoryEngineError(error, 'dependency_unavailable');
+      if ((unavailable || isMemoryEngineError(error, 'timeout')) && incomplete < MAX_INCOMPLETE) {
         incomplete++;
         tally.incomplete++;
+        if (unavailable) await sleep(unavailableWaitMs);
         continue;
       }
       if (!isMemoryEngineError(error, 'rate_limited') || limited >= MAX_RATE_LIMITED) throw error;
@@ -208,7 +217,7 @@ export function analyse(results: QuestionResult[]) {
     },
     /** 429s waited out over all calls, left out of the latencies. */
     rateLimited: results.reduce((s, r) => s + r.rateLimited, 0),
-    /** Partial answers and whole timeouts asked again (see `timed`). */
+    /** Partial answers, whole timeouts and unavailable databases asked again (see `timed`). */
     incomplete: results.reduce((s, r) => s + r.incomplete, 0),
   };
 }

@@ -7,13 +7,15 @@ import type { GraphHit } from '../ports/graph-store.ts';
  * on LoCoMo's development split (6 conversations, 883 questions, e5-small-v2,
  * the search path, turns dated by their sessions, vector and full-text
  * searching a time question's event words, the memories of a named time
- * searched besides). Held-out evidence recall@10 of that procedure: 0.732
- * (temporal 0.849), against 0.700 (temporal 0.792) without the time signal
- * and 0.683 for plain fusion (k 60, every weight 1). Report of 2026-12-06
- * (bench/reports/tune-fusion-2026-12-06T19-06-36-880Z.md, over the answers
- * retrieved by its 19:01 run); below, its best point on all six (in-sample
- * @10 0.747, tied with the previous k 1 / pool 150, better @5: 0.638 against
- * 0.634). Re-run the script when a retriever changes, and ship what it chooses.
+ * searched besides, news "since we last talked" read as a time). Held-out
+ * evidence recall@10 of that procedure: 0.740 (temporal 0.868), against 0.700
+ * (temporal 0.792) without the time signal and 0.683 for plain fusion (k 60,
+ * every weight 1). Report of 2026-12-06
+ * (bench/reports/tune-fusion-2026-12-06T19-42-15-962Z.md, over the answers
+ * retrieved by the 19:01 run, the memories' times read again by this
+ * checkout); below, its best point on all six (in-sample @10 0.750, @5 0.640),
+ * the same as before the "since" reading. Re-run the script when a retriever
+ * changes, and ship what it chooses.
  */
 
 /**

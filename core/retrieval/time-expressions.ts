@@ -124,6 +124,12 @@ function weekdaySpan(which: string, weekday: number, ref: number): TimeSpan {
   return daySpan(ref - back * DAY);
 }
 
+/** The month up to `ref`'s day: what "recently" or "since we last talked" reaches back to. */
+const lastMonth = (ref: number): TimeSpan => ({
+  from: dayStart(ref) - 30 * DAY,
+  to: dayStart(ref) + DAY,
+});
+
 /** `n` units before `ref`, give or take half a unit (a day is exact). */
 function agoSpan(n: number, unit: string, ref: number): TimeSpan {
   const days = UNIT_DAYS[unit]!;
@@ -196,7 +202,12 @@ const RULES: Rule[] = [
   ],
   [
     /\b(recently|lately|the\s+other\s+day|a\s+while\s+ago|earlier\s+this\s+(?:week|month|year))\b/gi,
-    () => relative((ref) => ({ from: dayStart(ref) - 30 * DAY, to: dayStart(ref) + DAY })),
+    () => relative(lastMonth),
+  ],
+  [
+    // News since the last conversation ("since we last talked, I…"): it happened in between.
+    /\bsince\s+(?:(?:we|I|you)\s+(?:last\s+)?(?:talked|spoke|chatted|caught\s+up)(?:\s+last)?|(?:the\s+|our\s+)?last\s+(?:time|chat|talk|conversation|call)(?:\s+(?:we|I|you)\s+(?:talked|spoke|chatted))?)\b/gi,
+    () => relative(lastMonth),
   ],
   [
     /\b(?:years|months|weeks|ages|decades)\s+ago\b/gi,
@@ -236,7 +247,7 @@ export interface FoundTime {
 
 /** Every rule's match contains one of these: text without any names no time, read in one pass. */
 const MAYBE_TIME =
-  /\d|day|week|month|year|night|morning|tomorrow|afternoon|evening|ago|recent|lately|while|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|summer|winter|spring|fall|autumn/i;
+  /\d|day|week|month|year|night|morning|tomorrow|afternoon|evening|ago|recent|lately|while|since|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|summer|winter|spring|fall|autumn/i;
 
 /** Every time `text` names, in the order of the rules that found them. */
 export function findTimes(text: string): FoundTime[] {

@@ -178,4 +178,23 @@ describe('times in everyday phrasing', () => {
     assert.deepEqual(spans('I adopted her a couple of days ago.'), ['2023-11-07..2023-11-07']);
     assert.deepEqual(spans('What a lovely day it was.'), []);
   });
+
+  it('places news "since we last talked" in the month before it was said, for a "when" question', () => {
+    const ref = day('2023-11-09');
+    const spans = (text: string) =>
+      findTimes(text).map(({ expression: e }) => (e.kind === 'relative' ? days(e.resolve(ref)) : e.kind)); // prettier-ignore
+    for (const text of [
+      'Since we last talked, I got a new place!',
+      "Lots has happened since we spoke last - I'm engaged!",
+      'Since our last chat I joined a band.',
+      'Since the last time we talked I adopted a puppy.',
+    ]) {
+      assert.deepEqual(spans(text), ['2023-10-10..2023-11-09'], text);
+    }
+    // Since an event, not a conversation: no time to place.
+    assert.deepEqual(spans("I've loved painting since I was a kid."), []);
+    const asked = parseQueryTime('When did Audrey move to a new place?');
+    const told = memoryTime({ content: '[9 November, 2023] Since we last talked, I moved!', createdAt: saved }); // prettier-ignore
+    assert.equal(timeScore(asked, told), 1);
+  });
 });

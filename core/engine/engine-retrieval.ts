@@ -14,7 +14,8 @@ import type { EnginePorts, EngineSettings } from './engine-types.ts';
 
 /** Entity matchers cached for the query path: about 2 bytes a character, so about 16 MB. */
 const ENTITY_MATCHERS_MAX_CHARS = 8_000_000;
-const ENTITY_MATCHERS_TTL_MS = 10 * 60_000;
+/** How long the query path's per-version caches (entity matchers, recent rankings) keep an entry. */
+const PER_VERSION_TTL_MS = 10 * 60_000;
 /** Recent-memory rankings cached for the query path: at most 5 ids each, so about 3 MB. */
 const RECENT_RANKINGS_MAX = 20_000;
 
@@ -100,7 +101,7 @@ function entityMatchers(graph: EnginePorts['graph']) {
   return new LRUCache<string, { match: EntityMatcher }, string>({
     maxSize: ENTITY_MATCHERS_MAX_CHARS,
     sizeCalculation: (value) => value.match.size + 64,
-    ttl: ENTITY_MATCHERS_TTL_MS,
+    ttl: PER_VERSION_TTL_MS,
     fetchMethod: async (_key, _stale, { context: userId }) => ({
       match: entityMatcher(await graph.entityNames(userId, { limit: ENTITY_NAMES_LIMIT })),
     }),
@@ -118,7 +119,7 @@ function recentRankings(store: EnginePorts['store']) {
   type Asked = { userId: string; limit: number; filter: RetrievalFilter | undefined };
   return new LRUCache<string, readonly string[], Asked>({
     max: RECENT_RANKINGS_MAX,
-    ttl: ENTITY_MATCHERS_TTL_MS,
+    ttl: PER_VERSION_TTL_MS,
     fetchMethod: async (_key, _stale, { context: { userId, limit, filter } }) =>
       (await recentMemories(store, userId, limit, filter)).map((m) => m.id),
   });

@@ -73,6 +73,7 @@ export function analyse(all: Sample[], seconds: number) {
       uncachedComplex.filter((s) => (s.modelCalls ?? 0) > 0).map((s) => s.ms),
     ),
     complexRepeats: repeatFigures(complexOk),
+    serverTime: serverTime(ok),
     seconds: roundTo(seconds, 1),
   };
 }
@@ -144,4 +145,31 @@ function cacheTiers(ok: Sample[], field: 'cachePlan' | 'cacheSearch') {
     [...CACHE_HITS, 'miss'].map((t) => [t, ratio(counts[t] ?? 0, consulted)]),
   );
   return { counts, consulted, hitRate: ratio(hits, consulted), tierRates };
+}
+
+/** The stages the product times in every context answer (`timings`), in order. */
+const STAGES = ['classify', 'plan', 'retrieve', 'assemble', 'total'] as const;
+
+/**
+ * Where a context answer's time went, per class: the p50/p95 of each stage the
+ * product timed itself, and of the rest of what the client waited (`outside`:
+ * queueing on the product's event loop, HTTP, authentication, the rate limiter
+ * and the client's own queueing). A p95 the stages do not explain is time spent
+ * waiting for the event loop, not in a statement.
+ */
+export function serverTime(ok: Sample[]) {
+  const kinds = ['simple', 'complex', 'new_conversation'] as const;
+  const figure = (xs: number[]) => {
+    const s = summarize(xs);
+    return { p50: s.p50, p95: s.p95 };
+  };
+  return Object.fromEntries(
+    kinds.map((kind) => {
+      const timed = ok.filter((s) => s.kind === kind && s.server?.total !== undefined);
+      const stages = Object.fromEntries(
+        STAGES.map((stage) => [stage, figure(timed.map((s) => s.server?.[stage] ?? 0))]),
+      );
+      return [kind, { count: timed.length, ...stages, outside: figure(timed.map((s) => s.ms - s.server!.total!)) }]; // prettier-ignore
+    }),
+  );
 }

@@ -44,6 +44,8 @@ export interface Sample {
   cachePlan?: string;
   cacheSearch?: string;
   modelCalls?: number;
+  /** The product's own stage timings of the answer (`timings`: classify, plan, retrieve, assemble, total). */
+  server?: Record<string, number>;
 }
 
 export interface DriveOptions {
@@ -216,6 +218,7 @@ export async function askContext(
       cachePlan: b.cache.plan,
       cacheSearch: b.cache.search,
       modelCalls: b.model_calls,
+      server: b.timings,
     };
   } catch (error) {
     return { ...sample, ms: performance.now() - t1, ...failedSample(error) };

@@ -249,6 +249,7 @@ function pipelineSection(report: Json, name: string): string[] {
     `Complex with a cached plan: ${JSON.stringify(a.cachedComplex)}; without: ${JSON.stringify(a.uncachedComplex)}; ` +
       `without and with a model call: ${JSON.stringify(a.uncachedComplexWithModelCall)}.`,
   );
+  out.push(...serverTimeLines(a.serverTime));
   out.push(...layoutLines(a));
   out.push(`Emulator generateContent calls during the run: ${a.emulator.generateContent.calls} (peak in flight ${a.emulator.generateContent.peakInFlight}).`, ''); // prettier-ignore
   if (a.treeSampler) out.push(`Tree sampler (its own process): ${a.treeSampler.samples} samples of the product's tree, ${a.treeSampler.meanMs} ms of synchronous /proc reads each on average, ${a.treeSampler.maxMs} ms at most, none of it on the load generator's event loop.`, ''); // prettier-ignore
@@ -264,5 +265,21 @@ function repeatLines(r: Json | undefined): string[] {
       `of the ${r.afterModel} whose first occurrence got a model plan, ${r.afterModelFromCache} (${rate(r.afterModelHitRate)}); ` +
       `of the ${r.afterHeuristic ?? 0} whose first occurrence was planned heuristically, ${r.afterHeuristicFromCache ?? 0} (planned by the model since, in the background or for another occurrence). ` +
       `First occurrences got ${JSON.stringify(r.firstSources)}; the repeats that missed were served as ${JSON.stringify(r.missedServedAs)}.`,
+  ];
+}
+
+/** The product's own stage timings against what the client waited (absent from earlier reports). */
+function serverTimeLines(t: Json | undefined): string[] {
+  if (!t) return [];
+  const stages = ['classify', 'plan', 'retrieve', 'assemble', 'total', 'outside'];
+  const cell = (f: Json) => `${f?.p50 ?? '–'} / ${f?.p95 ?? '–'}`;
+  return [
+    '',
+    'Where the time went, p50 / p95 in ms: the stages the product timed in each answer (`timings`), and `outside` them (the client\'s wait less the product\'s total: queueing on the event loop, HTTP, authentication, the client\'s own queueing).', // prettier-ignore
+    '',
+    `| class | n | ${stages.join(' | ')} |`,
+    `|---|---|${stages.map(() => '---').join('|')}|`,
+    ...Object.entries(t).map(([kind, f]) => `| ${kind} | ${(f as Json).count} | ${stages.map((s) => cell((f as Json)[s])).join(' | ')} |`), // prettier-ignore
+    '',
   ];
 }

@@ -115,4 +115,22 @@ describe('context bench: why plans fell back and what repeats found', () => {
     );
     assert.deepEqual(a.complexRepeats.missedServedAs, { model: 1, 'heuristic (rate_limited)': 1 });
   });
+
+  it("splits a class's wait into the product's own stages and the time outside them", () => {
+    const simple = (ms: number, total: number): Sample => ({
+      at: 0,
+      kind: 'simple',
+      repeat: false,
+      ms,
+      ok: true,
+      status: 200,
+      server: { classify: 0.5, retrieve: total - 1, assemble: 0.5, total },
+    });
+    const samples = [simple(30, 10), simple(50, 20), { ...simple(90, 5), server: undefined }];
+    const t = analyse(samples, 1).serverTime.simple!;
+    assert.equal(t.count, 2, 'an answer without timings is not counted');
+    assert.deepEqual(t.total, { p50: 10, p95: 20 });
+    assert.deepEqual(t.outside, { p50: 20, p95: 30 });
+    assert.deepEqual(t.plan, { p50: 0, p95: 0 }, 'a stage the answer did not time counts as 0');
+  });
 });

@@ -18,6 +18,15 @@ export const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
     .max(max, `expected a number of at most ${max}`)
     .default(fallback);
 
+/** A whole number from 0 (0 usually meaning "none" or "off"). */
+export const wholeNumber = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(0, 'expected a number of at least 0')
+    .max(max, `expected a number of at most ${max}`)
+    .default(fallback);
+
 export const bool = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })

@@ -20,6 +20,7 @@ import {
   port,
   positiveInt,
   taskQueue,
+  wholeNumber,
 } from './config-fields.ts';
 import { databaseMode, layoutFields, layoutProblems, type DatabaseMode } from './config-layout.ts';
 import { projectRoot } from './project-root.ts';
@@ -174,7 +175,7 @@ export const configSchema = z.object({
   STRATEGY_CONCURRENCY: positiveInt(6, 64),
   STRATEGY_TIMEOUT_MS: positiveInt(2000, 60_000),
   VECTOR_BATCHING_ENABLED: bool(true),
-  VECTOR_BATCH_WINDOW_MS: positiveInt(3, 1000),
+  VECTOR_BATCH_WINDOW_MS: wholeNumber(0, 1000),
   VECTOR_BATCH_MAX: positiveInt(10, 256),
   MODEL_RATE_PER_S: positiveInt(5, 10_000),
   MODEL_BURST: positiveInt(10, 10_000),

@@ -157,9 +157,13 @@ const STAGES = ['classify', 'plan', 'retrieve', 'assemble', 'total'] as const;
  * and the client's own queueing). A p95 the stages do not explain is time spent
  * waiting for the event loop, not in a statement.
  */
-export function serverTime(ok: Sample[]) {
+type Figure = { p50: number | null; p95: number | null };
+/** One class's stage figures (see {@link serverTime}). */
+export type ClassTime = { count: number; outside: Figure } & Record<(typeof STAGES)[number], Figure>; // prettier-ignore
+
+export function serverTime(ok: Sample[]): Record<string, ClassTime> {
   const kinds = ['simple', 'complex', 'new_conversation'] as const;
-  const figure = (xs: number[]) => {
+  const figure = (xs: number[]): Figure => {
     const s = summarize(xs);
     return { p50: s.p50, p95: s.p95 };
   };
@@ -168,7 +172,7 @@ export function serverTime(ok: Sample[]) {
       const timed = ok.filter((s) => s.kind === kind && s.server?.total !== undefined);
       const stages = Object.fromEntries(
         STAGES.map((stage) => [stage, figure(timed.map((s) => s.server?.[stage] ?? 0))]),
-      );
+      ) as Record<(typeof STAGES)[number], Figure>;
       return [kind, { count: timed.length, ...stages, outside: figure(timed.map((s) => s.ms - s.server!.total!)) }]; // prettier-ignore
     }),
   );

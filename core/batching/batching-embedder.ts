@@ -15,9 +15,17 @@ const failsEveryText = (error: unknown) =>
   error instanceof AppError && SHARED_FAILURES.has(error.code);
 
 /**
- * An embedder that merges concurrent `embed` calls made within `windowMs`
- * into batched calls of the inner embedder (at most `maxBatch` texts each),
- * embedding identical texts once. A batch the model rejects for its content
+ * How many batches of interactive texts (a request's question) run at once:
+ * they batch by load, not by time, so a question waits for no window.
+ */
+export const INTERACTIVE_IN_FLIGHT = 2;
+
+/**
+ * An embedder that merges concurrent `embed` calls into batched calls of the
+ * inner embedder (at most `maxBatch` texts each), embedding identical texts
+ * once. Background texts (indexing) gather for `windowMs`; interactive ones
+ * go at once while fewer than {@link INTERACTIVE_IN_FLIGHT} batches run and
+ * gather only while the model is busy. A batch the model rejects for its content
  * is retried text by text, so one caller's text cannot fail another's; an
  * outage or a rate limit fails the batch at once.
  */
@@ -31,6 +39,7 @@ export function createBatchingEmbedder(
   const batcherFor = (priority: WorkPriority, kind: EmbedKind) =>
     createMicroBatcher<string, number[]>({
       ...options,
+      ...(priority === 'interactive' ? { maxInFlight: INTERACTIVE_IN_FLIGHT } : {}),
       key: (text) => text,
       run: (texts) => withPriority(priority, () => inner.embed(texts, { kind })),
       runOne: (text) =>

@@ -1,6 +1,15 @@
 export interface MicroBatcherOptions<I, O> {
-  /** How long the first item of a batch waits for company. */
+  /** How long the first item of a batch waits for company (not with `maxInFlight`). */
   windowMs: number;
+  /**
+   * Batches by load instead of by time: while fewer than this many batches
+   * are running, items go at once (all those of one turn of the event loop
+   * together); while that many are running, items gather until one returns
+   * (or `maxBatch` is reached). An idle backend adds no wait to an item, a
+   * busy one gets batches as large as its own pace allows. `windowMs` is then
+   * unused.
+   */
+  maxInFlight?: number;
   /** A batch is sent as soon as it holds this many distinct items. */
   maxBatch: number;
   /** Runs one batch; must answer in input order. */
@@ -82,8 +91,11 @@ function runEach<I, O>(runOne: (item: I) => Promise<O>, sending: Pending<I, O>[]
  */
 export function createMicroBatcher<I, O>(options: MicroBatcherOptions<I, O>): MicroBatcher<I, O> {
   const keyOf = options.key ?? (() => Math.random().toString(36));
+  const { maxInFlight } = options;
   let batch = new Map<string, Pending<I, O>>();
   let timer: NodeJS.Timeout | undefined;
+  let soon: NodeJS.Immediate | undefined;
+  let inFlight = 0;
   const counters: MicroBatcherStats = { items: 0, batches: 0, deduplicated: 0 };
 
   const failed = (sending: Pending<I, O>[], error: unknown) => {
@@ -92,17 +104,30 @@ export function createMicroBatcher<I, O>(options: MicroBatcherOptions<I, O>): Mi
     else sending.forEach((p) => rejectAll(p, error));
   };
 
+  /** By load: the gathered items go after this turn, if a batch may start now. */
+  const sendWhenFree = () => {
+    if (soon || batch.size === 0 || inFlight >= maxInFlight!) return;
+    soon = setImmediate(flush);
+  };
+
   const flush = () => {
     clearTimeout(timer);
     timer = undefined;
+    if (soon) clearImmediate(soon);
+    soon = undefined;
     const sending = [...batch.values()];
     batch = new Map();
     if (sending.length === 0) return;
     counters.batches++;
+    inFlight++;
     // Through a promise, so a `run` that throws synchronously still reaches `failed`.
     void Promise.resolve()
       .then(() => runBatch(options, sending))
-      .catch((error: unknown) => failed(sending, error));
+      .catch((error: unknown) => failed(sending, error))
+      .finally(() => {
+        inFlight--;
+        if (maxInFlight !== undefined) sendWhenFree();
+      });
   };
 
   return {
@@ -118,6 +143,7 @@ export function createMicroBatcher<I, O>(options: MicroBatcherOptions<I, O>): Mi
         }
         batch.set(key, { item, waiters: [{ resolve, reject }] });
         if (batch.size >= options.maxBatch) flush();
+        else if (maxInFlight !== undefined) sendWhenFree();
         else timer ??= setTimeout(flush, options.windowMs);
       });
     },

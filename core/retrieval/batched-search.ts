@@ -7,9 +7,17 @@ import { filterKey } from './filters.ts';
 
 export interface BatchingOptions {
   enabled: boolean;
+  /** How long a query waits for company; 0 batches by load ({@link SEARCH_IN_FLIGHT}). */
   windowMs: number;
   maxBatch: number;
 }
+
+/**
+ * With no window, how many batch requests of one searcher run at once: a
+ * query goes at once while fewer run, and gathers with others while that
+ * many do, so an idle store adds no wait and a busy one gets larger batches.
+ */
+export const SEARCH_IN_FLIGHT = 2;
 
 /** One retriever behind the batching window, with counts of what batching saved. */
 export interface BatchedSearcher<Q, H> {
@@ -40,8 +48,9 @@ export function queryKey(
 }
 
 /**
- * Queries arriving within `windowMs` go to the backend as one batch request
- * (at most `maxBatch`), and identical queries in flight are answered once.
+ * Queries arriving within `windowMs` (or, with none, while the searcher's
+ * batch requests are all running) go to the backend as one batch request (at
+ * most `maxBatch`), and identical queries in flight are answered once.
  * A batch request that fails is retried query by query, so a query the
  * backend rejects fails alone and every other query of the batch is answered
  * (those retries count as round trips). With `enabled` false every query is
@@ -59,6 +68,7 @@ function createBatchedSearcher<Q, H>(
   let retried = 0;
   const batcher = createMicroBatcher<Q, H[]>({
     windowMs: options.windowMs,
+    ...(options.windowMs === 0 ? { maxInFlight: SEARCH_IN_FLIGHT } : {}),
     maxBatch: options.maxBatch,
     key: backend.key,
     run: (queries) => backend.batch(queries),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createBatchingEmbedder } from '../../core/batching/batching-embedder.ts';
 import { createMicroBatcher } from '../../core/batching/micro-batcher.ts';
+import { withPriority } from '../../core/concurrency/work-priority.ts';
 import { createHashingEmbedder } from '../../infra/local/hashing-embedder.ts';
 import { countingEmbedder } from '../support/counting-embedder.ts';
 
@@ -178,6 +179,20 @@ describe('batching embedder', () => {
     assert.deepEqual(three, await reference.embed(['students']));
   });
 
+  it("embeds a request's question at once and background texts after the window", async () => {
+    const inner = countingEmbedder(createHashingEmbedder({ dimension: 8 }));
+    const batching = createBatchingEmbedder(inner, { windowMs: 500, maxBatch: 10 });
+    const asked = await Promise.race([
+      batching.embed(['when is the recital?'], { kind: 'query' }).then(() => 'answered'),
+      new Promise((resolve) => setTimeout(() => resolve('waited'), 400)),
+    ]);
+    assert.equal(asked, 'answered', 'an interactive text waits for no window');
+    let indexed = false;
+    void withPriority('background', () => batching.embed(['a passage'])).then(() => (indexed = true)); // prettier-ignore
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(indexed, false, 'a background text still gathers for the window');
+  });
+
   it('splits a large embed call into inner calls of at most maxBatch texts', async () => {
     const reference = createHashingEmbedder({ dimension: 16 });
     const inner = countingEmbedder(createHashingEmbedder({ dimension: 16 }));
@@ -214,5 +229,74 @@ describe('micro-batcher with a misbehaving run', () => {
       run: async () => 'nope' as unknown as string[],
     });
     await assert.rejects(batcher.submit('a'), /other than a list/);
+  });
+});
+
+describe('micro-batcher by load (maxInFlight)', () => {
+  /** A `run` whose batches stay open until `release` answers the oldest one. */
+  function heldRun() {
+    const batches: string[][] = [];
+    const open: (() => void)[] = [];
+    return {
+      batches,
+      release: () => open.shift()?.(),
+      run: (items: string[]) => {
+        batches.push([...items]);
+        return new Promise<string[]>((resolve) => open.push(() => resolve(items.map((t) => t.toUpperCase())))); // prettier-ignore
+      },
+    };
+  }
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('sends an idle backend the items of one turn at once, never waiting for the window', async () => {
+    const { batches, run } = recordingRun((t: string) => t.length);
+    const batcher = createMicroBatcher({ windowMs: 60_000, maxInFlight: 1, maxBatch: 10, run });
+    const answers = await Promise.all(['a', 'bb'].map((t) => batcher.submit(t)));
+    assert.deepEqual(batches, [['a', 'bb']]);
+    assert.deepEqual(answers, [1, 2]);
+  });
+
+  it('gathers what arrives while maxInFlight batches run and sends it when one returns', async () => {
+    const held = heldRun();
+    const batcher = createMicroBatcher({ windowMs: 60_000, maxInFlight: 2, maxBatch: 10, key: (t: string) => t, run: held.run }); // prettier-ignore
+    const first = batcher.submit('a');
+    await turn();
+    const second = batcher.submit('b');
+    await turn();
+    const later = ['c', 'd', 'c'].map((t) => batcher.submit(t));
+    await turn();
+    assert.deepEqual(held.batches, [['a'], ['b']], 'two running: the third waits');
+    held.release();
+    assert.equal(await first, 'A');
+    await turn();
+    await turn();
+    assert.deepEqual(held.batches, [['a'], ['b'], ['c', 'd']]);
+    held.release();
+    held.release();
+    assert.deepEqual(await Promise.all([second, ...later]), ['B', 'C', 'D', 'C']);
+    assert.deepEqual(batcher.stats(), { items: 5, batches: 3, deduplicated: 1 });
+  });
+
+  it('sends a full batch even while maxInFlight batches run', async () => {
+    const held = heldRun();
+    const batcher = createMicroBatcher({ windowMs: 60_000, maxInFlight: 1, maxBatch: 2, run: held.run }); // prettier-ignore
+    void batcher.submit('a');
+    await turn();
+    void batcher.submit('b');
+    void batcher.submit('c');
+    await turn();
+    assert.deepEqual(held.batches, [['a'], ['b', 'c']]);
+  });
+
+  it('keeps sending after a failed batch', async () => {
+    let calls = 0;
+    const batcher = createMicroBatcher({
+      windowMs: 60_000,
+      maxInFlight: 1,
+      maxBatch: 10,
+      run: (items: string[]) => (++calls === 1 ? Promise.reject(new Error('down')) : Promise.resolve(items)), // prettier-ignore
+    });
+    await assert.rejects(batcher.submit('a'), /down/);
+    assert.equal(await batcher.submit('b'), 'b');
   });
 });

@@ -17,6 +17,17 @@ export interface TierReaderOptions<V> {
   readTimeoutMs: number;
 }
 
+/**
+ * How long this process believes a key L3 did not hold is still absent
+ * there, and how many such keys it remembers. Most plan-cache reads are of
+ * messages never planned before: each used to cost a database round trip
+ * that found nothing. This process's own writes forget the absence at once
+ * (and fill L1 anyway); another process's write to L3 alone is seen at most
+ * this late (with L2 it is seen there first).
+ */
+export const L3_ABSENT_MS = 30_000;
+export const L3_ABSENT_KEYS = 8_192;
+
 /** A lower tier's hit: the value, its envelope and the time it has left. */
 interface Found<V> {
   value: V;
@@ -31,6 +42,8 @@ interface Found<V> {
  */
 export class TierReader<V> {
   readonly #tiers: TierReaderOptions<V>;
+  /** Keys L3 answered as absent, with when that answer goes stale (oldest first). */
+  readonly #absentInL3 = new Map<string, number>();
 
   constructor(options: TierReaderOptions<V>) {
     this.#tiers = options;
@@ -50,8 +63,12 @@ export class TierReader<V> {
         return { value: found.value, tier: 'l2' };
       }
     }
-    if (l3) {
-      const found = await this.#readLower('l3', () => l3.get(key));
+    if (l3 && !this.#knownAbsent(key)) {
+      const found = await this.#readLower(
+        'l3',
+        () => l3.get(key),
+        () => this.#absent(key),
+      );
       if (found) {
         writer.fillL1(key, found.value, found.remainingMs);
         writer.writeL2(key, found.envelope, found.remainingMs);
@@ -59,6 +76,27 @@ export class TierReader<V> {
       }
     }
     return { value: null, tier: 'miss' };
+  }
+
+  /** A write of `key` through this process: L3 may hold it from now on. */
+  written(key: string): void {
+    this.#absentInL3.delete(key);
+  }
+
+  #knownAbsent(key: string): boolean {
+    const until = this.#absentInL3.get(key);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.#absentInL3.delete(key);
+    return false;
+  }
+
+  #absent(key: string): void {
+    this.#absentInL3.delete(key);
+    this.#absentInL3.set(key, Date.now() + L3_ABSENT_MS);
+    if (this.#absentInL3.size > L3_ABSENT_KEYS) {
+      this.#absentInL3.delete(this.#absentInL3.keys().next().value!);
+    }
   }
 
   #readL1(key: string): V | undefined {
@@ -75,8 +113,16 @@ export class TierReader<V> {
     }
   }
 
-  /** Reads one lower tier: the value and its remaining TTL, or null on a miss or a failure. */
-  async #readLower(tier: 'l2' | 'l3', read: () => Promise<unknown>): Promise<Found<V> | null> {
+  /**
+   * Reads one lower tier: the value and its remaining TTL, or null on a miss
+   * or a failure; `onMiss` runs when the tier answered that it holds none
+   * (not when it failed or was late).
+   */
+  async #readLower(
+    tier: 'l2' | 'l3',
+    read: () => Promise<unknown>,
+    onMiss?: () => void,
+  ): Promise<Found<V> | null> {
     const { codec, counters, readTimeoutMs } = this.#tiers;
     let data: unknown;
     try {
@@ -87,6 +133,7 @@ export class TierReader<V> {
     }
     if (data === null || data === undefined) {
       counters.tiers[tier].misses++;
+      onMiss?.();
       return null;
     }
     if (!isEnvelope(data)) {
@@ -97,6 +144,7 @@ export class TierReader<V> {
     const remainingMs = data.e - Date.now();
     if (remainingMs <= 0) {
       counters.tiers[tier].misses++;
+      onMiss?.();
       return null;
     }
     const envelope = data;

@@ -55,7 +55,9 @@ export function createTieredCache<V extends NonNullable<unknown>>(
     },
 
     set(key, value) {
-      if (enabled) writer.write(key, value, ttlMs);
+      if (!enabled) return;
+      reader.written(key);
+      writer.write(key, value, ttlMs);
     },
 
     flush: () => writer.flush(),

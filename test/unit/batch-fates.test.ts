@@ -10,6 +10,7 @@ import {
   createTextSearcher,
   createVectorSearcher,
   queryKey,
+  vectorDigest,
 } from '../../core/retrieval/batched-search.ts';
 
 const BATCHING = { enabled: true, windowMs: 5, maxBatch: 100 };
@@ -177,6 +178,15 @@ describe('batch keys', () => {
     assert.notEqual(queryKey(ALICE, 5, [], 'a'), queryKey(ALICE, 5, ['a'], ''));
     assert.equal(queryKey(ALICE, 5, ['b', 'a'], 'q'), queryKey(ALICE, 5, ['a', 'b'], 'q'));
     assert.equal(queryKey(ALICE, 5, undefined, 'q'), queryKey(ALICE, 5, [], 'q'));
+  });
+
+  it('gives equal vectors one digest and vectors differing in one component another', () => {
+    const v = Array.from({ length: 384 }, (_, i) => Math.sin(i));
+    assert.equal(vectorDigest(v), vectorDigest([...v]));
+    const w = [...v];
+    w[383] = w[383]! + 1e-12;
+    assert.notEqual(vectorDigest(v), vectorDigest(w));
+    assert.notEqual(vectorDigest([1, 2]), vectorDigest([2, 1]));
   });
 
   it('sends vector queries tagged ["a,b"] and ["a", "b"] separately, each with its own answer', async () => {

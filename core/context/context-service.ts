@@ -24,6 +24,15 @@ export type {
 
 const LIMITS = { 0: 0, 1: 5, 2: 8, 3: 15 } as const;
 
+/** Reads memories as of `dataVersion`, through the engine's cache when it has one. */
+function memoriesAt(deps: ContextServiceDeps, dataVersion: number) {
+  const { memoriesAsOf } = deps;
+  return {
+    getMemories: (userId: string, ids: readonly string[]) =>
+      memoriesAsOf ? memoriesAsOf(userId, ids, dataVersion) : deps.store.getMemories(userId, ids),
+  };
+}
+
 /**
  * The call assistants make before they answer. A message is classified
  * (simple ones skip planning), planned with the model when needed (through
@@ -66,7 +75,7 @@ export function createContextService(deps: ContextServiceDeps) {
         cachedRetrieval(deps, userId, chosen.plan, limit, dataVersion, filter),
       );
       const assembled = await clock.measureAsync('assemble', () =>
-        hydrateContext(deps.store, userId, found, limit, filter),
+        hydrateContext(memoriesAt(deps, dataVersion), userId, found, limit, filter),
       );
       rememberIfWorthy(deps, userId, request.message, chosen.plan);
       return clock.finish(

@@ -41,6 +41,13 @@ export interface SearchCache {
 }
 
 export interface ContextServiceDeps extends StrategyDeps {
+  /**
+   * The user's memories among `ids` as they are at `dataVersion` (any save,
+   * edit, delete or index change bumps it), unknown, deleted and expired ones
+   * left out: cached by the engine, so the memories a context shows are read
+   * once per version, not once per message. Without it they are read.
+   */
+  memoriesAsOf?(userId: string, ids: readonly string[], dataVersion: number): Promise<Memory[]>;
   plans: PlanService;
   /** Read for a cached plan when heavy work is refused (see `options.admitHeavy`). */
   planCache?: PlanCache;

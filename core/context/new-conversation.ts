@@ -1,6 +1,6 @@
 import type { ContextPlan } from '../planning/context-plan.ts';
-import type { RetrievalFilter } from '../ports/relational-store.ts';
-import { narrowsBeyondState } from '../retrieval/filters.ts';
+import type { Memory, RetrievalFilter } from '../ports/relational-store.ts';
+import { DEFAULT_STATE, matchesFilter, narrowsBeyondState } from '../retrieval/filters.ts';
 import { assembleContext } from './assemble.ts';
 import type { ContextMemory, ContextServiceDeps } from './context-types.ts';
 
@@ -26,7 +26,7 @@ export function newConversationPlan(saveWorthy: boolean): ContextPlan {
  * missing or stale narrative is requested at high priority, never waited for.
  */
 export async function newConversation(
-  deps: Pick<ContextServiceDeps, 'store' | 'requestNarrative'>,
+  deps: Pick<ContextServiceDeps, 'store' | 'requestNarrative' | 'recentIds' | 'memoriesAsOf'>,
   userId: string,
   dataVersion: number,
   limit: number,
@@ -34,7 +34,7 @@ export async function newConversation(
 ): Promise<{ context: string; memories: ContextMemory[] }> {
   const [narrative, recent] = await Promise.all([
     deps.store.latestNarrative(userId),
-    recentMemories(deps.store, userId, limit, filter),
+    recentAsOf(deps, userId, dataVersion, limit, filter),
   ]);
   if (!narrative || narrative.dataVersion < dataVersion) deps.requestNarrative?.(userId);
   const memories = recent.map((memory, i) => ({
@@ -43,6 +43,30 @@ export async function newConversation(
     sources: ['recent'],
   }));
   return { context: assembleContext(narrative, recent), memories };
+}
+
+/**
+ * The user's latest memories that pass the filter as of `dataVersion`: from
+ * the engine's per-version caches of rankings and memories when it has them
+ * (a conversation opened again before anything changed reads nothing), else
+ * read.
+ */
+async function recentAsOf(
+  deps: Pick<ContextServiceDeps, 'store' | 'recentIds' | 'memoriesAsOf'>,
+  userId: string,
+  dataVersion: number,
+  limit: number,
+  filter: RetrievalFilter | undefined,
+): Promise<Memory[]> {
+  const { recentIds, memoriesAsOf } = deps;
+  if (!recentIds || !memoriesAsOf) return recentMemories(deps.store, userId, limit, filter);
+  const ids = await recentIds(userId, limit, filter, dataVersion);
+  const byId = new Map((await memoriesAsOf(userId, ids, dataVersion)).map((m) => [m.id, m]));
+  const wanted = filter ?? { state: DEFAULT_STATE };
+  return ids.flatMap((id) => {
+    const memory = byId.get(id);
+    return memory && matchesFilter(memory, wanted) ? [memory] : [];
+  });
 }
 
 /**

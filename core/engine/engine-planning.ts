@@ -42,7 +42,7 @@ export function createEnginePlans(
 
 /** What the context service is wired from, besides the engine's settings and hooks. */
 export interface EngineContextParts {
-  retrieval: StrategyDeps;
+  retrieval: StrategyDeps & Pick<ContextServiceDeps, 'memoriesAsOf'>;
   plans: PlanService;
   caches: Pick<EngineCaches, 'plan' | 'search'>;
   requestNarrative: RequestNarrative;

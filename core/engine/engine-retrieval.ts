@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { TieredCache } from '../cache/tiered-cache.ts';
 import { entityMatcher, type EntityMatcher } from '../extraction/entity-extractor.ts';
-import type { RetrievalFilter } from '../ports/relational-store.ts';
+import type { ContextServiceDeps } from '../context/context-types.ts';
+import type { Memory, RetrievalFilter } from '../ports/relational-store.ts';
 import type { VectorSpace } from '../ports/vector-space.ts';
 import { createTextSearcher, createVectorSearcher } from '../retrieval/batched-search.ts';
 import { filterKey } from '../retrieval/filters.ts';
@@ -18,6 +19,10 @@ const ENTITY_MATCHERS_MAX_CHARS = 8_000_000;
 const PER_VERSION_TTL_MS = 10 * 60_000;
 /** Recent-memory rankings cached for the query path: at most 5 ids each, so about 3 MB. */
 const RECENT_RANKINGS_MAX = 20_000;
+/** Memories cached per data version for the contexts shown: in characters, so about 32 MB. */
+const MEMORY_ROWS_MAX_CHARS = 16_000_000;
+/** What a cached memory counts besides its content and metadata (ids, dates, tags, the map's entry). */
+const MEMORY_ROW_OVERHEAD_CHARS = 400;
 
 type BatchStats = { queries: number; roundTrips: number; deduplicated: number };
 
@@ -45,6 +50,7 @@ export function createEngineRetrieval(
   );
   const matchers = entityMatchers(ports.graph);
   const recents = recentRankings(ports.store);
+  const memoriesAsOf = memoryRows(ports.store);
   const deps = {
     store: ports.store,
     graph: ports.graph,
@@ -61,6 +67,7 @@ export function createEngineRetrieval(
       const key = [userId, dataVersion, limit, filter ? filterKey(filter) : ''].join('\u0000');
       return (await recents.fetch(key, { context: { userId, limit, filter } }))!;
     },
+    memoriesAsOf,
     space() {
       const space = ports.spaces.serving();
       return space
@@ -68,7 +75,7 @@ export function createEngineRetrieval(
         : null;
     },
     text: textSearcher,
-  } satisfies SearchDeps & Pick<StrategyDeps, 'recentIds'>;
+  } satisfies SearchDeps & Pick<StrategyDeps, 'recentIds'> & Pick<ContextServiceDeps, 'memoriesAsOf'>; // prettier-ignore
   return {
     deps,
     stats: () => ({
@@ -123,6 +130,41 @@ function recentRankings(store: EnginePorts['store']) {
     fetchMethod: async (_key, _stale, { context: { userId, limit, filter } }) =>
       (await recentMemories(store, userId, limit, filter)).map((m) => m.id),
   });
+}
+
+/**
+ * The memories a context shows, as of a data version (any save, edit, delete
+ * or index change bumps it, so a version's memories never change): most
+ * messages of a conversation meet the same version and show some of the same
+ * memories, and reading them was one statement of each. Expiry needs no
+ * version: it is checked on every read. Unknown and deleted ids are not
+ * remembered, so they are asked again.
+ */
+function memoryRows(store: EnginePorts['store']) {
+  const rows = new LRUCache<string, Memory>({
+    maxSize: MEMORY_ROWS_MAX_CHARS,
+    sizeCalculation: (m) =>
+      m.content.length + JSON.stringify(m.metadata).length + MEMORY_ROW_OVERHEAD_CHARS,
+    ttl: PER_VERSION_TTL_MS,
+  });
+  return async (userId: string, ids: readonly string[], dataVersion: number) => {
+    const keyOf = (id: string) => `${userId}\u0000${dataVersion}\u0000${id}`;
+    const found: Memory[] = [];
+    const missing: string[] = [];
+    for (const id of new Set(ids)) {
+      const memory = rows.get(keyOf(id));
+      if (memory) found.push(memory);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      for (const memory of await store.getMemories(userId, missing)) {
+        rows.set(keyOf(memory.id), memory);
+        found.push(memory);
+      }
+    }
+    const now = Date.now();
+    return found.filter((m) => m.expiresAt === null || m.expiresAt.getTime() > now);
+  };
 }
 
 function sumStats(stats: BatchStats[]): BatchStats {

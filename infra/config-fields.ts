@@ -10,22 +10,21 @@ export const port = (fallback: number) =>
     .max(65535, 'expected a port between 0 and 65535')
     .default(fallback);
 
-export const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+/** A whole number of at least `min`, at most `max`, `fallback` when unset. */
+const intAtLeast = (min: number, fallback: number, max: number) =>
   z.coerce
     .number({ error: 'expected a whole number' })
     .int('expected a whole number')
-    .min(1, 'expected a number of at least 1')
+    .min(min, `expected a number of at least ${min}`)
     .max(max, `expected a number of at most ${max}`)
     .default(fallback);
 
+export const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  intAtLeast(1, fallback, max);
+
 /** A whole number from 0 (0 usually meaning "none" or "off"). */
 export const wholeNumber = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce
-    .number({ error: 'expected a whole number' })
-    .int('expected a whole number')
-    .min(0, 'expected a number of at least 0')
-    .max(max, `expected a number of at most ${max}`)
-    .default(fallback);
+  intAtLeast(0, fallback, max);
 
 export const bool = (fallback: boolean) =>
   z

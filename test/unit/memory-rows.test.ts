@@ -5,22 +5,9 @@ import { newConversation } from '../../core/context/new-conversation.ts';
 import { createEngineRetrieval } from '../../core/engine/engine-retrieval.ts';
 import type { EnginePorts } from '../../core/engine/engine-types.ts';
 import type { Memory, RelationalStore } from '../../core/ports/relational-store.ts';
+import { memoryFixture } from '../support/memory-fixture.ts';
 
-const memory = (id: string, extra: Partial<Memory> = {}): Memory => ({
-  id,
-  userId: 'u1',
-  content: `memory ${id}`,
-  tags: [],
-  metadata: {},
-  state: 'active',
-  indexState: 'indexed',
-  revision: 1,
-  createdAt: new Date(0),
-  updatedAt: new Date(0),
-  occurredAt: new Date(0),
-  expiresAt: null,
-  ...extra,
-});
+const memory = (id: string, extra: Partial<Memory> = {}) => memoryFixture(id, 'u1', extra);
 
 /** A store over `rows` that counts its reads of memories by id and of recent memories. */
 function countingStore(rows: Memory[]) {

@@ -11,23 +11,11 @@ import {
   type SearchDeps,
 } from '../../core/retrieval/search-service.ts';
 import { createHashingEmbedder } from '../../infra/local/hashing-embedder.ts';
+import { memoryFixture } from '../support/memory-fixture.ts';
 
 const USER = '00000000-0000-4000-8000-000000000001';
 
-const memory = (id: string): Memory => ({
-  id,
-  userId: USER,
-  content: `memory ${id}`,
-  tags: [],
-  metadata: {},
-  state: 'active',
-  indexState: 'indexed',
-  revision: 1,
-  createdAt: new Date(0),
-  updatedAt: new Date(0),
-  occurredAt: new Date(0),
-  expiresAt: null,
-});
+const memory = (id: string): Memory => memoryFixture(id, USER);
 
 type Behaviour = 'answers' | 'fails' | 'hangs';
 

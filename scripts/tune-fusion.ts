@@ -54,6 +54,10 @@ async function main() {
   console.log('\n' + fs.readFileSync(report.files.markdown, 'utf8'));
   const cv = report.crossValidated.withTime.overall;
   log(`held-out recall@10 ${cv.at10} (@5 ${cv.at5}) over ${cv.questions} questions`);
+  if (report.context) {
+    const context = report.context.crossValidated.chosen.overall;
+    log(`context: held-out recall@10 ${context.at10} (@5 ${context.at5}); recent weight to ship ${report.context.chosen.toShip}`); // prettier-ignore
+  }
   log(`report: ${report.files.markdown} (and .json)`);
 }
 

@@ -58,6 +58,14 @@ const MAX_INCOMPLETE = 3;
 /** How long a call that found the database unavailable waits before it is made again. */
 const UNAVAILABLE_WAIT_MS = 2000;
 
+/**
+ * Errors of a machine that stopped answering for a while and is waited for:
+ * the database (its connections timed out), or the whole product, paused
+ * under someone else's load, so the client's own deadline passed or the
+ * connection was dropped.
+ */
+const UNAVAILABLE = ['dependency_unavailable', 'client_timeout', 'network_error'] as const;
+
 export type Tally = { rateLimited: number; incomplete: number };
 
 /**
@@ -68,7 +76,8 @@ export type Tally = { rateLimited: number; incomplete: number };
  * partial (`degraded`: a retriever or strategy missed its deadline on a busy
  * machine), a search that timed out whole, or a database that stopped
  * answering for a while (a machine paused under load: its connections time
- * out) is counted and asked again a few times, so recall measures retrieval,
+ * out, or the client's deadline passes; see {@link UNAVAILABLE}) is counted
+ * and asked again a few times, so recall measures retrieval,
  * not the machine's load; the last answer stands. Any other error ends the run.
  */
 export async function timed<T extends { degraded: unknown[] }>(
@@ -85,7 +94,7 @@ export async function timed<T extends { degraded: unknown[] }>(
       incomplete++;
       tally.incomplete++;
     } catch (error) {
-      const unavailable = isMemoryEngineError(error, 'dependency_unavailable');
+      const unavailable = UNAVAILABLE.some((code) => isMemoryEngineError(error, code));
       if ((unavailable || isMemoryEngineError(error, 'timeout')) && incomplete < MAX_INCOMPLETE) {
         incomplete++;
         tally.incomplete++;

@@ -3,6 +3,7 @@
 // the Markdown summary of it.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { RECENT_WEIGHT } from '../../core/context/strategies.ts';
 import { FUSION_WEIGHTS, RRF_K, TIME_POOL, TIME_SPAN_POOL } from '../../core/retrieval/fusion.ts';
 import { machineInfo, PROJECT_ROOT, roundTo, type Json } from '../bench-kit.ts';
 import { CATEGORY_NAMES, isScored, type LocomoConversation } from '../locomo.ts';
@@ -41,7 +42,14 @@ export function buildReport(run: QualityRun) {
       },
       product: productVersion(),
       /** The fusion's constants in this checkout, which the product under test runs from. */
-      fusion: { k: RRF_K, weights: FUSION_WEIGHTS, timePool: TIME_POOL, spanPool: TIME_SPAN_POOL },
+      fusion: {
+        k: RRF_K,
+        weights: FUSION_WEIGHTS,
+        timePool: TIME_POOL,
+        spanPool: TIME_SPAN_POOL,
+        /** The weight of the user's latest memories in `/v1/context`'s fusion. */
+        recentWeight: RECENT_WEIGHT,
+      },
       pinned: run.pinned,
       machine: { cpus, cpuModel, memGb, node },
       seconds: 0,
@@ -121,7 +129,10 @@ export function markdown(report: Json): string {
   const f = m.fusion;
   out.push(
     `Fusion constants in use: RRF k ${f.k}; weights vector ${f.weights.vector}, lexical ${f.weights.lexical}, ` +
-      `graph ${f.weights.graph} (one hop at half), time ${f.weights.time} (candidates ${f.timePool} deep, and ${f.spanPool ?? 0} of a named time).`,
+      `graph ${f.weights.graph} (one hop at half), time ${f.weights.time} (candidates ${f.timePool} deep, and ${f.spanPool ?? 0} of a named time)` +
+      (f.recentWeight === undefined
+        ? '.'
+        : `; \`/v1/context\` adds the latest memories at ${f.recentWeight}.`),
     '',
   );
   out.push(...recallSection(report), ...pathSection(report), ...latencySections(report));

@@ -25,6 +25,31 @@ export interface StrategyDeps extends RetrievalDeps {
   ): Promise<readonly string[]>;
 }
 
+/**
+ * How many candidates each of a plan's retrievers returns for a context of
+ * `limit` memories: twice the limit, so fusion has more than it keeps.
+ */
+export const strategyPool = (limit: number) => Math.max(limit * 2, 10);
+
+/** How many of the user's latest memories the `recent` step ranks for a context of `limit`. */
+const recentCount = (limit: number) => Math.min(limit, 5);
+
+/**
+ * The weight of the `recent` step's list in the context's fusion (vector is
+ * 1). Chosen by `npm run tune:fusion -- --data ../shared/data/locomo/locomo-dev.json`
+ * (bench/quality/tune/context-sweep.ts): leave-one-conversation-out over
+ * {0, 0.05, 0.1, 0.2, 0.3, 0.5}, each fold scoring the context at depth 2
+ * (8 memories) with the search constants it chose. Five folds chose 0, one
+ * 0.1: held-out context recall@10 0.709 (temporal 0.858) against 0.707
+ * (0.852) with the 0.3 used before. On LoCoMo the latest memories, found
+ * by no search, took a searched one's place and seldom held evidence. At 0
+ * they still fill a context the searches leave short and are named in the
+ * `sources` of hits they share. Retrieved set: bench/reports/
+ * tune-fusion-2026-12-06T22-07-20-553Z; swept again (with --cache) in
+ * tune-fusion-2026-12-06T23-08-58-525Z.
+ */
+export const RECENT_WEIGHT = 0;
+
 /** One retrieval step of a plan: its name and the ranked lists it yields. */
 export interface Strategy {
   name: string;
@@ -47,7 +72,7 @@ export function planStrategies(
   dataVersion?: number,
   filter?: RetrievalFilter,
 ): Strategy[] {
-  const pool = Math.max(limit * 2, 10);
+  const pool = strategyPool(limit);
   const filtered = filter ? { filter } : {};
   // One query object per plan query: its vector and full-text searches serve the time signal too.
   const queries: RetrievalQuery[] = plan.queries.map((query) => ({
@@ -84,13 +109,12 @@ export function planStrategies(
   strategies.push({
     name: 'recent',
     async run() {
-      const n = Math.min(limit, 5);
+      const n = recentCount(limit);
       const ids =
         deps.recentIds && dataVersion !== undefined
           ? await deps.recentIds(userId, n, filter, dataVersion)
           : (await recentMemories(deps.store, userId, n, filter)).map((m) => m.id);
-      // Recency is a weak signal on its own: it tips the balance between similar candidates.
-      return { lists: [{ source: 'recent', weight: 0.3, items: ranked(ids) }] };
+      return { lists: [{ source: 'recent', weight: RECENT_WEIGHT, items: ranked(ids) }] };
     },
   });
   if (plan.includeNarrative) {

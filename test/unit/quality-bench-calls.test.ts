@@ -27,6 +27,14 @@ describe('quality bench: one call', () => {
     assert.deepEqual(tally, { rateLimited: 0, incomplete: 2 });
   });
 
+  it('asks again when the product was paused past the client’s deadline or dropped the connection', async () => {
+    const tally: Tally = { rateLimited: 0, incomplete: 0 };
+    const paused = failingFirst(['client_timeout', 'network_error']);
+    const { value } = await timed(paused.call, tally, 0);
+    assert.equal(value.calls, 3);
+    assert.deepEqual(tally, { rateLimited: 0, incomplete: 2 });
+  });
+
   it('gives up on a database that stays unavailable, and on any other error at once', async () => {
     const down = failingFirst(Array<string>(10).fill('dependency_unavailable'));
     await assert.rejects(timed(down.call, { rateLimited: 0, incomplete: 0 }, 0), /dependency_unavailable/); // prettier-ignore

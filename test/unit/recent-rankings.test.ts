@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TieredCache } from '../../core/cache/tiered-cache.ts';
 import { planStrategies } from '../../core/context/strategies.ts';
+import { FUSION_WEIGHTS, fuseRankings, ranked } from '../../core/retrieval/fusion.ts';
 import { createEngineRetrieval } from '../../core/engine/engine-retrieval.ts';
 import type { EnginePorts } from '../../core/engine/engine-types.ts';
 import type { ContextPlan } from '../../core/planning/context-plan.ts';
@@ -60,5 +61,23 @@ describe('recent-memory rankings on the query path', () => {
     assert.equal(reads.length, 0);
     assert.deepEqual((await recent(undefined).run()).lists[0]!.items[0]!.id, 'm2');
     assert.equal(reads.length, 1, 'without a version the store is read');
+  });
+
+  it('leaves a context of eight to what the searches found, the latest memories only sharing in it', async () => {
+    const { store } = countingStore(['latest', 'm2']);
+    const plan: ContextPlan = {
+      strategy: 'relevant_context',
+      queries: [],
+      includeNarrative: false,
+      saveWorthy: false,
+      source: 'classifier',
+    };
+    const recent = planStrategies({ ...retrievalOver(store).deps } as never, 'u1', plan, 8);
+    const { lists } = await recent.find((s) => s.name === 'recent')!.run();
+    const found = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9'];
+    const searched = { source: 'vector', weight: FUSION_WEIGHTS.vector, items: ranked(found) };
+    const context = fuseRankings([searched, ...lists]).slice(0, 8);
+    assert.deepEqual(context.map((hit) => hit.id), found.slice(0, 8), 'the latest memory, found by no search, stays out'); // prettier-ignore
+    assert.deepEqual(context[1]!.sources, ['recent', 'vector'], 'a found one that is recent says so'); // prettier-ignore
   });
 });

@@ -28,7 +28,7 @@ export interface TuneInput {
 const r3 = (v: number) => roundTo(v, 3);
 
 /** Recall over the questions `indexes` names, overall and per category. */
-function recallOf(set: RetrievedSet, at5: ArrayLike<number>, at10: ArrayLike<number>, indexes?: number[]) {
+export function recallOf(set: RetrievedSet, at5: ArrayLike<number>, at10: ArrayLike<number>, indexes?: number[]) {
   const which = indexes ?? set.questions.map((_, i) => i);
   return summarizeRecall(
     which.map((i, j) => ({
@@ -40,7 +40,7 @@ function recallOf(set: RetrievedSet, at5: ArrayLike<number>, at10: ArrayLike<num
 } // prettier-ignore
 
 /** The pooled held-out figures of a cross-validation: each question scored by its fold's choice. */
-function pooled(set: RetrievedSet, folds: Fold[]) {
+export function pooled(set: RetrievedSet, folds: Fold[]) {
   const held = folds.flatMap((f) => f.held);
   return recallOf(set, folds.flatMap((f) => f.heldOutAt5), folds.flatMap((f) => f.heldOutAt10), held); // prettier-ignore
 }
@@ -115,11 +115,11 @@ export function tuneReport(input: TuneInput) {
   };
 }
 
-const paramsText = (p: Json) =>
+export const paramsText = (p: Json) =>
   `k ${p.k}, lexical ${p.weights.lexical}, graph ${p.weights.graph}, time ${p.weights.time}` +
   (p.weights.time > 0 ? ` (pool ${p.timePool}, span pool ${p.spanPool ?? 0})` : '');
 
-function recallTable(rows: [string, Json][]): string[] {
+export function recallTable(rows: [string, Json][]): string[] {
   const cats = [1, 2, 3, 4].filter((c) => rows.some(([, r]) => r.byCategory[String(c)]));
   const out = [
     `| constants | ${cats.map((c) => `${c} ${CATEGORY_NAMES[c]} @10`).join(' | ')} | overall @5 | overall @10 |`,

@@ -1,6 +1,7 @@
 // Each retriever's answer to every scored question, computed once through the product's
-// retrieval functions (the search path: one query, a pool of 30) and kept, with what the
-// fusion sweep needs to score a fused list, so the sweep never touches a store again.
+// retrieval functions (the search path: one query, a pool of 30; and the context path's
+// strategies, context-retrieved.ts) and kept, with what the fusion sweep needs to score a
+// fused list, so the sweep never touches a store again.
 import fs from 'node:fs';
 import type { RankedList } from '../../../core/retrieval/fusion.ts';
 import {
@@ -18,6 +19,7 @@ import {
 } from '../../../core/retrieval/time-signal.ts';
 import { checkInterrupted, mapLimit } from '../../bench-kit.ts';
 import { isScored } from '../../locomo.ts';
+import { retrieveContext, type ContextRetrieved } from './context-retrieved.ts';
 import type { TuneStack } from './stack.ts';
 
 /** `/v1/search`'s pool for its default limit of 10: `max(limit * 3, 20)` candidates per retriever. */
@@ -45,6 +47,8 @@ export interface RetrievedQuestion {
   ofTheTime: string[];
   /** The graph's lists at weight 1 (hop-1 at ½): the sweep scales them. */
   graph: RankedList[];
+  /** What `/v1/context` retrieves for it (absent from sets saved before the context path was swept). */
+  context?: ContextRetrieved;
   asked: QueryTime;
 }
 
@@ -90,11 +94,12 @@ export async function retrieveAll(
     checkInterrupted();
     const query: RetrievalQuery = { userId: user.userId, query: q.question, pool: SEARCH_POOL };
     const deep = { ...query, pool: KEPT_POOL };
-    const [vector, lexical, ofTheTime, graph] = await Promise.all([
+    const [vector, lexical, ofTheTime, graph, context] = await Promise.all([
       vectorList(stack.deps, deep),
       lexicalList(stack.deps, deep),
       ofNamedTime(stack.deps, deep, KEPT_SPAN_POOL),
       entityGraphLists(stack.deps, query, 1),
+      retrieveContext(stack.deps, user.userId, q.question),
     ]);
     if (++done % 200 === 0) log(`retrieved ${done}/${jobs.length} questions`);
     questions[index] = {
@@ -106,6 +111,7 @@ export async function retrieveAll(
       lexical: lexical.items.map((i) => i.id),
       ofTheTime,
       graph,
+      context,
       asked: parseQueryTime(q.question, askedAt),
     };
   });

@@ -7,12 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { createEngineAdapters, type EngineAdapters } from '../../../app/engine-adapters.ts';
 import { ensureLocalModel } from '../../../app/model-adapters.ts';
+import type { StrategyDeps } from '../../../core/context/strategies.ts';
 import { createIndexer } from '../../../core/indexing/indexer.ts';
 import {
   createTextSearcher,
   createVectorSearcher,
 } from '../../../core/retrieval/batched-search.ts';
-import type { RetrievalDeps } from '../../../core/retrieval/hybrid.ts';
 import type { TimedMemory } from '../../../core/retrieval/time-signal.ts';
 import { loadConfig } from '../../../infra/config.ts';
 import { createLogger } from '../../../infra/logger.ts';
@@ -34,7 +34,8 @@ export interface StackUser {
 }
 
 export interface TuneStack {
-  deps: RetrievalDeps;
+  /** The retrievers, and the store the context path's strategies read recent memories from. */
+  deps: StrategyDeps;
   /** The serving embedding space's id (e.g. `local:e5-small-v2-q@384`). */
   embedder: string;
   users: StackUser[];
@@ -75,7 +76,7 @@ export async function openTuneStack(
     users.push(await saveAndIndex(adapters, conversation));
     log(`indexed ${conversation.id}: ${conversation.turns.length} turns in ${((Date.now() - started) / 1000).toFixed(1)} s`); // prettier-ignore
   }
-  const deps: RetrievalDeps = {
+  const deps: StrategyDeps = {
     store: adapters.store,
     graph: adapters.graph,
     text: createTextSearcher((queries) => adapters.store.searchText(queries), NO_BATCHING),

@@ -64,13 +64,19 @@ export function gridPoints(grid = GRID): FusionParams[] {
  */
 const timeLists = { key: '', byQuestion: new Map<RetrievedQuestion, RankedList>() };
 
-const list = (source: string, weight: number, ids: string[], pool: number): RankedList => ({
+/** A retriever's first `pool` ids as a list of `weight`. */
+export const list = (source: string, weight: number, ids: string[], pool: number): RankedList => ({
   source,
   weight,
   items: ranked(ids.slice(0, pool)),
 });
 
-function timeListOf(set: RetrievedSet, q: RetrievedQuestion, params: FusionParams): RankedList {
+/** The time signal's list at weight 1 for a question under `params` (see {@link timeLists}). */
+export function timeListOf(
+  set: RetrievedSet,
+  q: RetrievedQuestion,
+  params: FusionParams,
+): RankedList {
   const { weights, timePool, spanPool } = params;
   const key = `${params.k}|${weights.vector}|${weights.lexical}|${timePool}|${spanPool}`;
   if (timeLists.key !== key) {

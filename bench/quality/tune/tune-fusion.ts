@@ -8,19 +8,24 @@
  * every point of a grid (`sweep.ts`). For each conversation, the point best on the
  * other conversations is scored on it: the pooled held-out recall@10 is what the
  * procedure should give on conversations it has never seen. The constants to ship are
- * the point best on all conversations. Writes `<out>/tune-fusion-<timestamp>.{md,json}`
+ * the point best on all conversations. The context path (`/v1/context`'s strategies, its
+ * own `recent` list) is scored the same way, its recent weight chosen in each fold with that
+ * fold's constants (`context-sweep.ts`). Writes `<out>/tune-fusion-<timestamp>.{md,json}`
  * and the retrieved answers beside them (`--cache` reuses such a file).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { RECENT_WEIGHT } from '../../../core/context/strategies.ts';
 import { FUSION_WEIGHTS, RRF_K, TIME_POOL, TIME_SPAN_POOL } from '../../../core/retrieval/fusion.ts'; // prettier-ignore
 import { cleanup, log as kitLog, reportBase, REPORTS_DIR, roundTo, writeReport } from '../../bench-kit.ts'; // prettier-ignore
 import { loadLocomo } from '../../locomo.ts';
+import { contextMarkdown, contextReport } from './context-report.ts';
+import { contextScorer, hasContext, RECENT_GRID, scoreContext } from './context-sweep.ts';
 import { tuneMarkdown, tuneReport } from './report.ts';
 import { loadRetrieved, retrieveAll, saveRetrieved, type RetrievedSet } from './retrieved.ts';
 import { openTuneStack } from './stack.ts';
-import { crossValidate, gridPoints, scorePoint, type FusionParams } from './sweep.ts';
+import { bestPoint, crossValidate, gridPoints, scorePoint, type FusionParams } from './sweep.ts';
 
 export interface TuneFusionOptions {
   /** A LoCoMo-format JSON file, or a directory holding `locomo-dev.json`. */
@@ -69,6 +74,25 @@ async function retrieved(o: TuneFusionOptions, base: string, log: typeof kitLog)
   }
 }
 
+/** The context path's part of the report; null for a set saved before it was retrieved. */
+function contextPart(set: RetrievedSet, swept: ReturnType<typeof sweep>, log: typeof kitLog) {
+  if (!hasContext(set)) {
+    log('the retrieved set has no context-path lists (saved before they were kept): context not swept'); // prettier-ignore
+    return null;
+  }
+  const { points, scores, folds } = swept;
+  const context = contextReport({
+    set,
+    points,
+    folds,
+    final: bestPoint(scores, () => true),
+    scorer: contextScorer(set, points, RECENT_GRID),
+    inUse: { params: IN_USE, recentWeight: RECENT_WEIGHT, scores: scoreContext(set, IN_USE, RECENT_WEIGHT) }, // prettier-ignore
+  });
+  log(`context swept: held-out recall@10 ${context.crossValidated.chosen.overall.at10}`);
+  return context;
+}
+
 function sweep(set: RetrievedSet, log: typeof kitLog) {
   const points = gridPoints();
   const started = performance.now();
@@ -97,15 +121,18 @@ export async function runTuneFusion(o: TuneFusionOptions) {
     const set = await retrieved(o, base, log);
     log(`${set.questions.length} questions retrieved with ${set.embedder}; sweeping`);
     const swept = sweep(set, log);
-    const report = tuneReport({
+    const context = contextPart(set, swept, log);
+    const tuned = tuneReport({
       set,
       ...swept,
       inUse: { params: IN_USE, scores: scorePoint(set, IN_USE) },
       plain: { params: PLAIN_RRF, scores: scorePoint(set, PLAIN_RRF) },
       meta: { startedAt, command: o.command ?? null, data: o.data ? path.resolve(dataFile(o.data)) : null, cache: o.cache ?? null }, // prettier-ignore
     });
+    const report = { ...tuned, context };
     report.meta.seconds = roundTo((performance.now() - t0) / 1000);
-    writeReport(base, report, tuneMarkdown(report));
+    const markdown = [tuneMarkdown(report), ...(context ? contextMarkdown(context) : [])];
+    writeReport(base, report, markdown.join('\n'));
     return { ...report, files: { json: `${base}.json`, markdown: `${base}.md` } };
   } finally {
     await cleanup();

@@ -20,6 +20,15 @@ function countingStore(ids: string[]) {
   return { reads, store };
 }
 
+/** A classifier plan with no queries: only the strategies that need none run. */
+const plan: ContextPlan = {
+  strategy: 'relevant_context',
+  queries: [],
+  includeNarrative: false,
+  saveWorthy: false,
+  source: 'classifier',
+};
+
 function retrievalOver(store: object) {
   const ports = { store, graph: {}, spaces: { serving: () => null } } as unknown as EnginePorts;
   const settings = { vectorBatching: { enabled: false, windowMs: 0, maxBatch: 1 } };
@@ -44,13 +53,6 @@ describe('recent-memory rankings on the query path', () => {
 
   it('is what the recent strategy ranks by when a data version is known', async () => {
     const { reads, store } = countingStore(['m2', 'm1']);
-    const plan: ContextPlan = {
-      strategy: 'relevant_context',
-      queries: [],
-      includeNarrative: false,
-      saveWorthy: false,
-      source: 'classifier',
-    };
     const deps = {
       ...retrievalOver(store).deps,
       recentIds: async () => ['cached'],
@@ -65,13 +67,6 @@ describe('recent-memory rankings on the query path', () => {
 
   it('leaves a context of eight to what the searches found, the latest memories only sharing in it', async () => {
     const { store } = countingStore(['latest', 'm2']);
-    const plan: ContextPlan = {
-      strategy: 'relevant_context',
-      queries: [],
-      includeNarrative: false,
-      saveWorthy: false,
-      source: 'classifier',
-    };
     const recent = planStrategies({ ...retrievalOver(store).deps } as never, 'u1', plan, 8);
     const { lists } = await recent.find((s) => s.name === 'recent')!.run();
     const found = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9'];

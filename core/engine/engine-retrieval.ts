@@ -49,8 +49,8 @@ export function createEngineRetrieval(
     settings.vectorBatching,
   );
   const matchers = entityMatchers(ports.graph);
-  const recents = recentRankings(ports.store);
-  const memoriesAsOf = memoryRows(ports.store);
+  const rows = memoryRows(ports.store);
+  const recents = recentRankings(ports.store, rows.keep);
   const deps = {
     store: ports.store,
     graph: ports.graph,
@@ -65,9 +65,9 @@ export function createEngineRetrieval(
       dataVersion: number,
     ) {
       const key = [userId, dataVersion, limit, filter ? filterKey(filter) : ''].join('\u0000');
-      return (await recents.fetch(key, { context: { userId, limit, filter } }))!;
+      return (await recents.fetch(key, { context: { userId, limit, filter, dataVersion } }))!;
     },
-    memoriesAsOf,
+    memoriesAsOf: rows.asOf,
     space() {
       const space = ports.spaces.serving();
       return space
@@ -122,13 +122,22 @@ function entityMatchers(graph: EnginePorts['graph']) {
  * messages of a conversation meet the same version, and this was one
  * statement of each.
  */
-function recentRankings(store: EnginePorts['store']) {
-  type Asked = { userId: string; limit: number; filter: RetrievalFilter | undefined };
+function recentRankings(store: EnginePorts['store'], keep: MemoryRows['keep']) {
+  type Asked = {
+    userId: string;
+    limit: number;
+    filter: RetrievalFilter | undefined;
+    dataVersion: number;
+  };
   return new LRUCache<string, readonly string[], Asked>({
     max: RECENT_RANKINGS_MAX,
     ttl: PER_VERSION_TTL_MS,
-    fetchMethod: async (_key, _stale, { context: { userId, limit, filter } }) =>
-      (await recentMemories(store, userId, limit, filter)).map((m) => m.id),
+    fetchMethod: async (_key, _stale, { context: { userId, limit, filter, dataVersion } }) => {
+      const memories = await recentMemories(store, userId, limit, filter);
+      // The rows came with the ranking: a new conversation shows them without reading them again.
+      keep(userId, dataVersion, memories);
+      return memories.map((m) => m.id);
+    },
   });
 }
 
@@ -147,25 +156,32 @@ function memoryRows(store: EnginePorts['store']) {
       m.content.length + JSON.stringify(m.metadata).length + MEMORY_ROW_OVERHEAD_CHARS,
     ttl: PER_VERSION_TTL_MS,
   });
-  return async (userId: string, ids: readonly string[], dataVersion: number) => {
-    const keyOf = (id: string) => `${userId}\u0000${dataVersion}\u0000${id}`;
+  const keyOf = (userId: string, dataVersion: number, id: string) =>
+    `${userId}\u0000${dataVersion}\u0000${id}`;
+  /** Remembers memories read as of `dataVersion` by another step (the recent rankings). */
+  const keep = (userId: string, dataVersion: number, memories: readonly Memory[]) => {
+    for (const memory of memories) rows.set(keyOf(userId, dataVersion, memory.id), memory);
+  };
+  const asOf = async (userId: string, ids: readonly string[], dataVersion: number) => {
     const found: Memory[] = [];
     const missing: string[] = [];
     for (const id of new Set(ids)) {
-      const memory = rows.get(keyOf(id));
+      const memory = rows.get(keyOf(userId, dataVersion, id));
       if (memory) found.push(memory);
       else missing.push(id);
     }
     if (missing.length > 0) {
-      for (const memory of await store.getMemories(userId, missing)) {
-        rows.set(keyOf(memory.id), memory);
-        found.push(memory);
-      }
+      const read = await store.getMemories(userId, missing);
+      keep(userId, dataVersion, read);
+      found.push(...read);
     }
     const now = Date.now();
     return found.filter((m) => m.expiresAt === null || m.expiresAt.getTime() > now);
   };
+  return { asOf, keep };
 }
+
+type MemoryRows = ReturnType<typeof memoryRows>;
 
 function sumStats(stats: BatchStats[]): BatchStats {
   return stats.reduce(

@@ -6,7 +6,8 @@ import { FUSION_WEIGHTS, fuseRankings, ranked } from '../../core/retrieval/fusio
 import { createEngineRetrieval } from '../../core/engine/engine-retrieval.ts';
 import type { EnginePorts } from '../../core/engine/engine-types.ts';
 import type { ContextPlan } from '../../core/planning/context-plan.ts';
-import type { Memory, RetrievalFilter } from '../../core/ports/relational-store.ts';
+import type { RetrievalFilter } from '../../core/ports/relational-store.ts';
+import { memoryFixture } from '../support/memory-fixture.ts';
 
 /** A store that answers recent memories from a list and counts the reads. */
 function countingStore(ids: string[]) {
@@ -14,7 +15,7 @@ function countingStore(ids: string[]) {
   const store = {
     async recentMemories(userId: string, limit: number, filter?: RetrievalFilter) {
       reads.push({ userId, limit, ...(filter ? { filter } : {}) });
-      return ids.slice(0, limit).map((id) => ({ id }) as Memory);
+      return ids.slice(0, limit).map((id) => memoryFixture(id, userId));
     },
   };
   return { reads, store };

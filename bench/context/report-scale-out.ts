@@ -20,7 +20,7 @@ export function scaleOutSection(report: Json): string[] {
       `${o.store === 'postgres' ? "the bench's PostgreSQL and Temporal (on core 1) and this load generator (core 1)" : "the product's PostgreSQL and Temporal and this load generator"} ` +
       `are not pinned to their own cores and share them. Offered load: open loop, starting at ${o.startRate} messages/s (after ${Math.max(o.warmupS, SCALE_WARMUP_S)} s of warm-up at that rate, not counted), ×1.25 every ${o.stepS} s, ` +
       `the usual mix (${o.saveShare * 100} % saves); a step passes while the p95 over ${s.over} is ≤ ${s.targetMs} ms, errors ≤ 1 % and it serves ≥ 90 % of what it offers; a rate that fails is measured once more (marked "again") and fails only if both do. ` +
-      `Throughput at the target: the messages/s served by the busiest passing step.`,
+      `Throughput at the target: the messages/s served by the busiest passing step. Indexing is timed before the steps, with the emulated model answering ${o.seedWithLatency ? 'at its usual latency' : 'at once (as in seeding; entity extraction would otherwise bound it by the model latency)'}.`,
     '',
     '| API processes | pinned | msgs/s at p95 ≤ 50 ms | first failing step | indexing (workers) | saves exactly once / indexed | peak RSS tree |',
     '|---|---|---|---|---|---|---|',

@@ -13,7 +13,7 @@ import { LIMITER_OFF, processEnv, type Options } from './options.ts';
 import { saturationVerdict, watchSaturation, type Saturation } from './saturation.ts';
 import { askSave, SaveLedger, verifySaves } from './saves.ts';
 import type { SeededUser } from './seed.ts';
-import { startStackChild, type StackOptions } from './stack.ts';
+import { setEmulatorLatency, startStackChild, type StackOptions } from './stack.ts';
 
 /** The p95 the throughput is measured at, over simple and cached complex queries. */
 export const SCALE_TARGET_MS = 50;
@@ -78,7 +78,11 @@ async function scaleRun(ctx: ScaleContext, n: number) {
   try {
     const pinned = await pinApiProcesses(stack);
     const ledger = new SaveLedger();
+    // As in seeding: the emulated model answers at once while indexing is timed, so the
+    // figure is the workers' capacity, not the model's latency times its concurrency.
+    await setEmulatorLatency(ctx.emulator, o.seedWithLatency, o.embedMs);
     const indexing = await timeIndexing(stack.url, ctx.users, o, ledger, ctx.random);
+    await setEmulatorLatency(ctx.emulator, true, o.embedMs);
     log(`scale-out ${n}: indexed ${o.indexBatch} memories at ${indexing.perSecond}/s`);
     await ctx.emulator.resetStats();
     await offer(stack, ctx, ledger, o.startRate, Math.max(o.warmupS, SCALE_WARMUP_S)); // warm-up, not counted

@@ -39,14 +39,36 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
 }
 
-/** The product's p99 event-loop delay (ms) from `/metrics`; null when it does not say. */
-async function productLoopDelayMs(url: string): Promise<number | null> {
+/** What one API process's memory was at a `/metrics` read, MB: RSS, V8 heap used and reserved, external. */
+export interface ProductMemory {
+  rssMb: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+}
+
+/** The product's p99 event-loop delay (ms) and memory from `/metrics`; null when it does not say. */
+async function productMetrics(url: string) {
   const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) }).catch(
     () => null,
   );
   const text = res?.ok ? await res.text() : '';
-  const m = /^\S*event_loop_delay_p99_seconds\s+(\S+)$/m.exec(text);
-  return m ? roundTo(Number(m[1]) * 1000, 1) : null;
+  const value = (name: string) => {
+    const m = new RegExp(`^\\S*${name}\\s+(\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : null;
+  };
+  const loop = value('event_loop_delay_p99_seconds');
+  const mb = (name: string) => roundTo((value(name) ?? NaN) / 2 ** 20, 0);
+  const memory: ProductMemory | null =
+    value('memory_rss_bytes') == null
+      ? null
+      : {
+          rssMb: mb('memory_rss_bytes'),
+          heapUsedMb: mb('memory_heap_used_bytes'),
+          heapTotalMb: mb('memory_heap_total_bytes'),
+          externalMb: mb('memory_external_bytes'),
+        };
+  return { loopMs: loop == null ? null : roundTo(loop * 1000, 1), memory };
 }
 
 /**
@@ -63,12 +85,17 @@ export async function watchSaturation(stack: ProductChild, extraHelpers: Helper[
   const loop = watchLoopDelay();
   const lags: number[] = [];
   let unanswered = 0;
+  let largest: ProductMemory | null = null;
   let reading = false;
   const poll = setInterval(() => {
     if (reading) return;
     reading = true;
-    void productLoopDelayMs(stack.url)
-      .then((ms) => (ms != null ? lags.push(ms) : unanswered++))
+    void productMetrics(stack.url)
+      .then(({ loopMs, memory }) => {
+        if (loopMs != null) lags.push(loopMs);
+        else unanswered++;
+        if (memory && memory.rssMb > (largest?.rssMb ?? -1)) largest = memory;
+      })
       .finally(() => (reading = false));
   }, 2000);
   return {
@@ -101,6 +128,8 @@ export async function watchSaturation(stack: ProductChild, extraHelpers: Helper[
         productLoopP99MaxMs: lags.length > 0 ? Math.max(...lags) : null,
         productLoopSamples: lags.length,
         metricsUnanswered: unanswered,
+        /** The API process's memory at the read where its RSS was largest. */
+        productMemory: largest as ProductMemory | null,
       };
     },
   };
@@ -143,7 +172,18 @@ export function saturationLines(
     `Saturation: ${verdict} CPU over the run (% of one core): the product's tree ${sat.productCpuPct} % in all, busiest ${procs}; machine ${sat.machineCpuPct} % of ${sat.cores} cores (other processes ${sat.foreignCpuPct} % of one core); ` +
       `load generator ${sat.benchCpuPct} %, its helper processes ${helpers}; product event-loop p99 delay at most ${sat.productLoopP99MaxMs ?? 'n/a'} ms (${sat.productLoopSamples} reads of /metrics every 2 s, each from one API process; ${sat.metricsUnanswered} unanswered).`,
     '',
+    ...memoryLines(sat.productMemory),
     loopDelayLine(sat),
+    '',
+  ];
+}
+
+/** Where an API process's memory was at its largest read: the V8 heap, external buffers, the rest native. */
+export function memoryLines(m: ProductMemory | null | undefined): string[] {
+  if (!m) return [];
+  const native = m.rssMb - m.heapTotalMb - m.externalMb;
+  return [
+    `API process memory at its largest /metrics read: RSS ${m.rssMb} MB = V8 heap ${m.heapTotalMb} MB reserved (${m.heapUsedMb} MB used) + external ${m.externalMb} MB + ${native} MB native and other (model sessions, threads, Temporal's core, code).`, // prettier-ignore
     '',
   ];
 }

@@ -147,9 +147,6 @@ export async function runImportBench(
       { dataDir, stackLog },
       {
         DATABASE_URL: '',
-        // The V8 heap limit `npm start` gives the product (NODE_HEAP_MB): it also sets how far
-        // the heap may grow between collections.
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=1024`.trim(),
         ...options.env,
       },
       log,

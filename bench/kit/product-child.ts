@@ -69,6 +69,11 @@ export async function startProductChild(opts: {
     GEMINI_BASE_URL: '',
     ...opts.env,
   };
+  // The V8 heap limit `npm start` gives the product (scripts/bootstrap.mjs: NODE_HEAP_MB, else
+  // 1,024 MB): it also sets how far the heap grows between collections, so a product
+  // started without it would hold a different amount of memory than the one users run.
+  const heapMb = env.NODE_HEAP_MB?.trim() || '1024';
+  env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --max-old-space-size=${heapMb}`.trim();
   const extra = (process.env.BENCH_STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const nodeArgs = [...extra, '--import', 'tsx', 'scripts/start.ts'];
   const [command, args] = opts.pin

@@ -2,10 +2,10 @@
 // runs one Temporal worker per task queue with the tuning that keeps it inside
 // the 2 GB box. May import activities/ (to build them) and infra/; assembled by
 // app/, which decides which queues a process serves.
-import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { buildWorkflowBundle } from './workflow-bundle.ts';
 
 /** How much one worker may take on: what keeps it inside the 2 GB box. */
 export interface WorkerTuning {
@@ -35,21 +35,17 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 let bundle: Promise<{ code: string }> | undefined;
 
-/** Bundles the workflow code once per process; every worker shares the bundle. */
+/**
+ * Bundles the workflow code once per process (in a child process, see
+ * workflow-bundle.ts); every worker shares the bundle. A failed build is not
+ * kept: the next worker tries again.
+ */
 function workflowBundle(logger: Logger) {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath,
-    logger: {
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: (message, meta) => logger.debug(meta ?? {}, message),
-      warn: (message, meta) => logger.warn(meta ?? {}, message),
-      error: (message, meta) => logger.error(meta ?? {}, message),
-    },
+  bundle ??= buildWorkflowBundle(logger).catch((error: unknown) => {
+    bundle = undefined;
+    throw error;
   });
   return bundle;
 }

@@ -10,13 +10,23 @@ const B = 0.75;
 /** Distinct query terms kept: a pasted essay must not become a 500-way OR. */
 const MAX_TERMS = 32;
 const MAX_LIMIT = 1000;
+/**
+ * Users with at most this many memories are searched by reading their rows
+ * (found by user id) and matching each: the full-text index's lists hold every
+ * user's memories, so on a shared store a common word's list is the whole
+ * store's (5,240 rows for one query of a 100,000-memory store: 7 ms against
+ * 1.7 ms reading the user's 100). Larger users go through the index.
+ */
+export const SCAN_MAX = 1000;
 /** The filter of the request in hand: `$5` holds every query's, by index. */
 const FILTER = '($5::jsonb -> r.i)';
 
 /**
  * BM25 over the `search_tsv` column, for several queries in one statement.
  * Each query's terms are stemmed with the same English configuration as the
- * column and OR-ed into a tsquery (the GIN index finds the candidates). Every
+ * column and OR-ed into a tsquery (the GIN index finds the candidates of a
+ * user with more than {@link SCAN_MAX} memories; `|| ''::tsvector` keeps a
+ * smaller user's match off the index, see there). Every
  * memory of the user that contains a term and passes the query's filter
  * (its tags, metadata, event time and state, `active` unless it names one)
  * is a candidate, so the candidates alone give each term's document
@@ -33,9 +43,19 @@ SELECT r.i, h.id, h.score FROM req r CROSS JOIN LATERAL (
     SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('english', r.query)) u LIMIT ${MAX_TERMS}
   ), tq AS (
     SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS query FROM q
+  ), few AS (
+    SELECT count(*) <= ${SCAN_MAX} AS yes
+    FROM (SELECT 1 FROM memories WHERE user_id = r.user_id LIMIT ${SCAN_MAX + 1}) s
   ), cand AS (
     SELECT m.id, m.search_tsv FROM memories m CROSS JOIN tq
-    WHERE m.user_id = r.user_id AND m.state = ${filterStateSql(FILTER)} AND ${liveSql('m')}
+    WHERE (SELECT yes FROM few) AND m.user_id = r.user_id
+      AND m.state = ${filterStateSql(FILTER)} AND ${liveSql('m')}
+      AND (m.search_tsv || ''::tsvector) @@ tq.query
+      AND ${filterSql(FILTER)}
+    UNION ALL
+    SELECT m.id, m.search_tsv FROM memories m CROSS JOIN tq
+    WHERE NOT (SELECT yes FROM few) AND m.user_id = r.user_id
+      AND m.state = ${filterStateSql(FILTER)} AND ${liveSql('m')}
       AND m.search_tsv @@ tq.query
       AND ${filterSql(FILTER)}
   ), terms AS (

@@ -7,6 +7,7 @@ import { defineContract } from './define-contract.ts';
 import { crossUserCases } from './relational-store-cross-user.cases.ts';
 import { lifecycleCases } from './relational-store-lifecycle.cases.ts';
 import { revisionCases } from './relational-store-revisions.cases.ts';
+import { textSearchCases } from './relational-store-text-search.cases.ts';
 
 /**
  * The behaviour every relational-store adapter must show. Each adapter's
@@ -692,5 +693,6 @@ export const relationalStoreContract = defineContract(
     lifecycleCases(store);
     revisionCases(store);
     crossUserCases(store);
+    textSearchCases(store);
   },
 );

@@ -16,7 +16,11 @@ export interface IndexPassCounts {
   failed: number;
 }
 
-/** Memories per activity call: bounds how long a batch holds the embedder. */
+/**
+ * Memories per activity call of a per-user run (`indexUserWorkflow`, kept for
+ * runs recorded before shards), and of a shard run recorded before the
+ * `index-batch-256` patch: bounds how long a batch holds the embedder.
+ */
 export const INDEX_BATCH_MAX = 32;
 
 // A batch embeds and extracts up to 32 memories (extraction may wait on the model), so it

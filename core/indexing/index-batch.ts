@@ -1,8 +1,9 @@
 import { AppError } from '../errors.ts';
-import { indexGraphs } from './index-graph.ts';
-import { indexVectors } from './index-vectors.ts';
+import { writeGraphs } from './index-graph.ts';
+import { planVectors, writeVectors } from './index-vectors.ts';
 import type { IndexerDeps, IndexTarget } from './indexing-types.ts';
 import { markIndexedMany } from './mark-indexed.ts';
+import { goneAfterWriteOf } from './recheck-written.ts';
 
 /** A memory a batch is asked to index, with its user. */
 export interface BatchTarget extends IndexTarget {
@@ -64,7 +65,13 @@ export async function indexBatch(
   return outcome;
 }
 
-/** One pass; `outcome` is added to only once every step has succeeded. */
+/**
+ * One pass; `outcome` is added to only once every step has succeeded. The
+ * memories are read once: their vectors and graphs are written from that
+ * read (so both are of the revision then recorded as indexed), and one read
+ * after both writes finds those deleted meanwhile, which are forgotten (vectors,
+ * graph and tombstone) like those found gone at first (see {@link goneAfterWriteOf}).
+ */
 async function pass(
   deps: IndexerDeps,
   batch: readonly BatchTarget[],
@@ -73,27 +80,36 @@ async function pass(
 ): Promise<void> {
   const targets = batch.map(({ userId, memoryId }): IndexTarget => ({ userId, memoryId }));
   const force = batch.filter((m) => m.force).map((m) => m.memoryId);
-  const plans = await indexVectors(deps, targets, force);
+  const found = await deps.store.getMemoriesOf(targets);
+  const { plans, due } = planVectors(targets, found, force);
+  await writeVectors(deps, due);
   options.onProgress?.();
-  const due = targets.flatMap((target, i) => {
-    const plan = plans[i]!;
-    return plan.kind === 'index' ? [{ target, revision: plan.revision }] : [];
+  await writeGraphs(deps, due, {
+    concurrency: options.graphConcurrency,
+    ...(options.onProgress ? { onExtracted: options.onProgress } : {}),
   });
-  const deleted = targets.filter((_, i) => plans[i]!.kind === 'deleted');
-  if (due.length > 0) {
-    await indexGraphs(
-      deps,
-      due.map((d) => d.target),
-      {
-        concurrency: options.graphConcurrency,
-        ...(options.onProgress ? { onExtracted: options.onProgress } : {}),
-      },
-    );
-  }
-  const { stale } = due.length > 0 ? await markIndexedMany(deps.store, due) : { stale: [] };
+  // Deleted meanwhile: forgotten below like those already gone, vectors and graph alike.
+  const gone = new Set(
+    (
+      await goneAfterWriteOf(
+        deps.store,
+        due.map((m) => ({ userId: m.userId, memoryId: m.id })),
+      )
+    ).map((ref) => ref.memoryId),
+  );
+  const indexed = targets.flatMap((target, i) => {
+    const plan = plans[i]!;
+    return plan.kind === 'index' && !gone.has(target.memoryId)
+      ? [{ target, revision: plan.revision }]
+      : [];
+  });
+  const deleted = targets.filter(
+    (target, i) => plans[i]!.kind === 'deleted' || gone.has(target.memoryId),
+  );
+  const { stale } = indexed.length > 0 ? await markIndexedMany(deps.store, indexed) : { stale: [] };
   for (const target of deleted) await forgetDeleted(deps, target);
-  outcome.indexed += due.length - stale.length;
-  outcome.current += targets.length - due.length - deleted.length;
+  outcome.indexed += indexed.length - stale.length;
+  outcome.current += targets.length - indexed.length - deleted.length;
   outcome.deleted += deleted.length;
   outcome.stale.push(...stale);
 }

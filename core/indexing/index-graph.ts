@@ -1,5 +1,6 @@
 import { settleAll } from '../concurrency/limits.ts';
 import { EXTRACT_BATCH_MAX } from '../extraction/entity-extractor.ts';
+import type { MemoryGraph } from '../ports/graph-store.ts';
 import type { Memory } from '../ports/relational-store.ts';
 import { groupByUser, type IndexerDeps, type IndexTarget } from './indexing-types.ts';
 import { goneAfterWrite, goneAfterWriteOf } from './recheck-written.ts';
@@ -26,31 +27,54 @@ export async function indexGraph(
 }
 
 /**
- * {@link indexGraph} for many memories, of one user or of several: extracts
- * all their graphs together, in groups of up to 16 memories of one user
- * (one model call each), at most `concurrency` groups at once across users (extraction may
- * wait on a model, and a batch of 32 users' single memories must not wait for
- * them one after another; `onExtracted` after each group), then writes each
- * user's graphs in one graph transaction.
+ * {@link indexGraph} for many memories, of one user or of several: reads
+ * them, writes their graphs ({@link writeGraphs}), then removes the graphs of
+ * those deleted meanwhile.
  */
 export async function indexGraphs(
-  { store, graph, extractor }: Deps,
+  deps: Deps,
   targets: readonly IndexTarget[],
   options: { concurrency: number; onExtracted?: () => void },
 ): Promise<{ entities: number }> {
+  const { store, graph } = deps;
   const byUser = groupByUser(
     targets,
     (t) => t.userId,
     (t) => t.memoryId,
   );
-  // Groups of one user's memories, each one batched extraction (one model call), `concurrency`
-  // at once. Never two users' memories in one prompt: one user's text must not be able to
-  // steer what the model extracts from another's.
   const memories = await store.getMemoriesOf(
     [...byUser].flatMap(([userId, ids]) =>
       [...new Set(ids)].map((memoryId) => ({ userId, memoryId })),
     ),
   );
+  const extracted = await writeGraphs(deps, memories, options);
+  // One read for those deleted meanwhile.
+  const gone = await goneAfterWriteOf(store, extracted);
+  for (const { userId, memoryId } of gone) await graph.deleteMemory(userId, memoryId);
+  const goneIds = new Set(gone.map((item) => `${item.userId}/${item.memoryId}`));
+  const entities = extracted
+    .filter((item) => !goneIds.has(`${item.userId}/${item.memoryId}`))
+    .reduce((sum, item) => sum + item.graph.entities.length, 0);
+  return { entities };
+}
+
+/**
+ * Replaces the graphs of `memories` (as read, of one user or of several):
+ * extracts them together, in groups of up to 16 memories of one user (one
+ * model call each), at most `concurrency` groups at once across users
+ * (extraction may wait on a model, and a batch of 32 users' single memories
+ * must not wait for them one after another; `onExtracted` after each group),
+ * then writes all the graphs in one graph transaction. Returns what it wrote;
+ * the caller must then read which memories are gone ({@link goneAfterWriteOf})
+ * and delete their graphs.
+ */
+export async function writeGraphs(
+  { graph, extractor }: Pick<Deps, 'graph' | 'extractor'>,
+  memories: readonly Memory[],
+  options: { concurrency: number; onExtracted?: () => void },
+): Promise<{ userId: string; memoryId: string; graph: MemoryGraph }[]> {
+  // Never two users' memories in one prompt: one user's text must not be able to steer
+  // what the model extracts from another's.
   const groups: Memory[][] = [];
   for (const own of groupByUser(
     memories,
@@ -72,13 +96,7 @@ export async function indexGraphs(
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
   const extracted = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-  // All users' graphs in one transaction, then one read for those deleted meanwhile.
+  // All users' graphs in one transaction.
   await graph.upsertGraphsAcross(extracted);
-  const gone = await goneAfterWriteOf(store, extracted);
-  for (const { userId, memoryId } of gone) await graph.deleteMemory(userId, memoryId);
-  const goneIds = new Set(gone.map((item) => `${item.userId}/${item.memoryId}`));
-  const entities = extracted
-    .filter((item) => !goneIds.has(`${item.userId}/${item.memoryId}`))
-    .reduce((sum, item) => sum + item.graph.entities.length, 0);
-  return { entities };
+  return extracted;
 }

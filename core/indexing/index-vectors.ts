@@ -48,33 +48,69 @@ export async function indexVector(
  * the vectors just written (`deleted`).
  */
 export async function indexVectors(
-  { store, spaces }: Deps,
+  deps: Deps,
   targets: readonly IndexTarget[],
   force: readonly string[] = [],
 ): Promise<IndexPlan[]> {
+  const { store } = deps;
+  const found = await store.getMemoriesOf(targets);
+  const { plans, due } = planVectors(targets, found, force);
+  const written = await writeVectors(deps, due);
+  const gone = await removeGone(store, written, due);
+  return plans.map((plan, i) =>
+    gone.has(targets[i]!.memoryId) ? { kind: 'deleted' as const } : plan,
+  );
+}
+
+/**
+ * What each target needs, from its memory as just read (`found`): gone
+ * (`deleted`), already indexed (`current`, unless its id is in `force`) or
+ * to be indexed at the revision read; `due` holds those memories once each.
+ */
+export function planVectors(
+  targets: readonly IndexTarget[],
+  found: readonly Memory[],
+  force: readonly string[] = [],
+): { plans: IndexPlan[]; due: Memory[] } {
   const forced = new Set(force);
-  const found = new Map((await store.getMemoriesOf(targets)).map((m) => [m.id, m]));
+  const byId = new Map(found.map((m) => [m.id, m]));
   const due = [...new Set(targets.map((t) => t.memoryId))]
-    .map((id) => found.get(id))
+    .map((id) => byId.get(id))
     .filter(
       (m): m is Memory => m !== undefined && (m.indexState !== 'indexed' || forced.has(m.id)),
     );
+  const plans = targets.map(({ memoryId }): IndexPlan => {
+    const memory = byId.get(memoryId);
+    if (!memory) return { kind: 'deleted' };
+    return memory.indexState === 'indexed' && !forced.has(memoryId)
+      ? { kind: 'current', revision: memory.revision }
+      : { kind: 'index', revision: memory.revision };
+  });
+  return { plans, due };
+}
+
+/**
+ * Embeds `memories` (as read) into every kept space and upserts their
+ * vectors: one embedding call and one upsert per space. Returns the spaces
+ * written. The caller must then read which of them are gone
+ * ({@link goneAfterWriteOf}) and remove those vectors.
+ */
+export async function writeVectors(
+  { spaces }: Pick<Deps, 'spaces'>,
+  memories: readonly Memory[],
+): Promise<VectorSpace[]> {
   const written = spaces.writing();
+  if (memories.length === 0) return written;
+  // Shortest first: the embedder cuts a long call into calls of its own maximum and pads
+  // the texts of each model run to the longest, so neighbours of one length waste least.
+  const due = [...memories].sort((a, b) => a.content.length - b.content.length);
   for (const space of written) {
-    if (due.length === 0) break;
     const vectors = await space.embedder.embed(due.map((m) => m.content));
     await space.index.upsert(
       due.map((m, i) => ({ id: m.id, userId: m.userId, vector: vectors[i]!, ...filterPayload(m) })),
     );
   }
-  const gone = await removeGone(store, written, due);
-  return targets.map(({ memoryId }): IndexPlan => {
-    const memory = found.get(memoryId);
-    if (!memory || gone.has(memoryId)) return { kind: 'deleted' };
-    return memory.indexState === 'indexed' && !forced.has(memoryId)
-      ? { kind: 'current', revision: memory.revision }
-      : { kind: 'index', revision: memory.revision };
-  });
+  return written;
 }
 
 /**

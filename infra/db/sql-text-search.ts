@@ -22,6 +22,18 @@ export const SCAN_MAX = 1000;
 const FILTER = '($5::jsonb -> r.i)';
 
 /**
+ * The user's memories matching the query's terms and filter, when `when`
+ * holds (a one-time filter: the other branch is not run), matching `tsv`:
+ * the column itself can use the full-text index, an expression of it cannot.
+ */
+const candidates = (when: string, tsv: string) => `
+    SELECT m.id, m.search_tsv FROM memories m CROSS JOIN tq
+    WHERE ${when} AND m.user_id = r.user_id
+      AND m.state = ${filterStateSql(FILTER)} AND ${liveSql('m')}
+      AND ${tsv} @@ tq.query
+      AND ${filterSql(FILTER)}`;
+
+/**
  * BM25 over the `search_tsv` column, for several queries in one statement.
  * Each query's terms are stemmed with the same English configuration as the
  * column and OR-ed into a tsquery (the GIN index finds the candidates of a
@@ -47,17 +59,9 @@ SELECT r.i, h.id, h.score FROM req r CROSS JOIN LATERAL (
     SELECT count(*) <= ${SCAN_MAX} AS yes
     FROM (SELECT 1 FROM memories WHERE user_id = r.user_id LIMIT ${SCAN_MAX + 1}) s
   ), cand AS (
-    SELECT m.id, m.search_tsv FROM memories m CROSS JOIN tq
-    WHERE (SELECT yes FROM few) AND m.user_id = r.user_id
-      AND m.state = ${filterStateSql(FILTER)} AND ${liveSql('m')}
-      AND (m.search_tsv || ''::tsvector) @@ tq.query
-      AND ${filterSql(FILTER)}
+    ${candidates('(SELECT yes FROM few)', "(m.search_tsv || ''::tsvector)")}
     UNION ALL
-    SELECT m.id, m.search_tsv FROM memories m CROSS JOIN tq
-    WHERE NOT (SELECT yes FROM few) AND m.user_id = r.user_id
-      AND m.state = ${filterStateSql(FILTER)} AND ${liveSql('m')}
-      AND m.search_tsv @@ tq.query
-      AND ${filterSql(FILTER)}
+    ${candidates('NOT (SELECT yes FROM few)', 'm.search_tsv')}
   ), terms AS (
     SELECT c.id, u.lexeme, cardinality(u.positions) AS tf, length(c.search_tsv) AS dl
     FROM cand c CROSS JOIN unnest(c.search_tsv) u

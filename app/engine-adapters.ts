@@ -52,14 +52,25 @@ export interface EngineAdapters {
 }
 
 /**
+ * How much nicer the local PostgreSQL's processes serving background work are
+ * than the rest (as the background embedding lane): enough that on a shared
+ * machine queries come first, little enough that a background transaction
+ * holding a row lock a save waits for is not starved.
+ */
+const BACKGROUND_DB_NICENESS = 5;
+
+/**
  * Opens the relational store's driver: PGlite under the data directory when
  * `config.database` is `pglite`, else PostgreSQL at `databaseUrl`, which the
- * caller resolves with {@link databaseUrlFor}.
+ * caller resolves with {@link databaseUrlFor}. `localServer`: the server is
+ * the local PostgreSQL the product runs on this machine (its background
+ * connections' processes are then made nicer).
  */
 export function createSqlDriver(
   config: Config,
   logger: Logger,
   databaseUrl: string | null,
+  localServer = false,
 ): Promise<SqlDriver> {
   return databaseUrl
     ? createPgDriver({
@@ -68,6 +79,7 @@ export function createSqlDriver(
         statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
         connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS,
         onError: (error) => logger.warn({ err: error }, 'database connection error'),
+        ...(localServer ? { backgroundNiceness: BACKGROUND_DB_NICENESS } : {}),
       })
     : createPgliteDriver(path.join(config.dataDir, 'pglite'));
 }
@@ -95,11 +107,13 @@ export function databaseUrlFor(config: Config, embeddedUrl?: string): string | n
  * the vector index (Qdrant when `QDRANT_URL` is set, else pgvector in the
  * same database), the graph (Neo4j when `NEO4J_URL` is
  * set, else tables in the same database) and the model and embedder.
+ * `localServer`: see {@link createSqlDriver}.
  */
 export async function createEngineAdapters(
   config: Config,
   logger: Logger,
   databaseUrl: string | null = databaseUrlFor(config),
+  localServer = false,
 ): Promise<EngineAdapters> {
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
@@ -110,7 +124,7 @@ export async function createEngineAdapters(
     }
   };
   try {
-    const driver = await createSqlDriver(config, logger, databaseUrl);
+    const driver = await createSqlDriver(config, logger, databaseUrl, localServer);
     closers.push(() => driver.close());
     const store = await createSqlRelationalStore(driver);
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../infra/config.ts';
 import type { Metrics } from '../infra/metrics/metrics.ts';
 import { createEngineAdapters, databaseUrlFor, type EngineAdapters } from './engine-adapters.ts';
+import { isParentsLocalDatabase } from './layout-child.ts';
 import { ensureLocalModel } from './model-adapters.ts';
 import type { Shutdown } from './shutdown.ts';
 
@@ -22,7 +23,11 @@ export async function openEngine(
   // Before the model install, so a process without a database fails at once.
   const databaseUrl = databaseUrlFor(config, embeddedUrl);
   await ensureLocalModel(config, (msg) => logger.info({ component: 'local-model' }, msg));
-  const adapters = await createEngineAdapters(config, logger, databaseUrl);
+  // The local PostgreSQL run here, or by this process's layout parent, on this machine.
+  const localServer =
+    (embeddedUrl !== undefined && databaseUrl === embeddedUrl) ||
+    isParentsLocalDatabase(databaseUrl);
+  const adapters = await createEngineAdapters(config, logger, databaseUrl, localServer);
   shutdown.add('engine adapters', () => adapters.close());
   return metrics && adapters.model
     ? { ...adapters, model: metrics.instrumentModel(adapters.model) }

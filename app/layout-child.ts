@@ -7,6 +7,8 @@ import type { Config } from '../infra/config.ts';
 export const LAYOUT_CHILD_ENV = 'MEMENGINE_LAYOUT_CHILD';
 /** Set by the parent: `ipc` when it holds the shared buckets, `redis` when Redis does. */
 export const SHARED_LIMITS_ENV = 'MEMENGINE_SHARED_LIMITS';
+/** Set by the parent to DATABASE_URL when that is the local PostgreSQL it runs on this machine. */
+export const LOCAL_DATABASE_ENV = 'MEMENGINE_LOCAL_DATABASE';
 
 const READY = 'memengine:ready';
 
@@ -28,6 +30,11 @@ export function isReadyMessage(message: unknown): message is ReadyMessage {
 /** True in a process a layout parent started (and that still has its IPC channel to it). */
 export function hasLayoutParent(): boolean {
   return Boolean(process.env[LAYOUT_CHILD_ENV]) && typeof process.send === 'function';
+}
+
+/** True when `url` is the local PostgreSQL this process's layout parent runs. */
+export function isParentsLocalDatabase(url: string | null): boolean {
+  return url !== null && hasLayoutParent() && process.env[LOCAL_DATABASE_ENV] === url;
 }
 
 /** Tells the parent this process serves (nothing without a parent). */

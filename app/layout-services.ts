@@ -11,6 +11,8 @@ export interface SharedServices {
   databaseUrl: string;
   /** Where it is, for people: no credentials (`PostgreSQL 18 at 127.0.0.1:5433 (embedded)`). */
   databaseLabel: string;
+  /** True when the database is the local PostgreSQL this process runs. */
+  localDatabase: boolean;
   temporalUiUrl: string | null;
   /** The servers the parent started and restarts when they die. */
   supervisors: Supervisor[];
@@ -58,5 +60,6 @@ export async function startSharedServices(
     supervisors.push(devServer.supervisor);
     temporalUiUrl = devServer.uiUrl;
   }
-  return { databaseUrl, databaseLabel, temporalUiUrl, supervisors };
+  const localDatabase = config.database === 'embedded';
+  return { databaseUrl, databaseLabel, localDatabase, temporalUiUrl, supervisors };
 }

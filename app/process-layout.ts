@@ -3,7 +3,7 @@ import { createTokenBucketServer } from '../infra/cluster/ipc-token-buckets.ts';
 import type { Config } from '../infra/config.ts';
 import { errorMessage } from '../infra/process/process-tools.ts';
 import { superviseService, type Supervisor } from '../infra/process/supervisor.ts';
-import { SHARED_LIMITS_ENV } from './layout-child.ts';
+import { LOCAL_DATABASE_ENV, SHARED_LIMITS_ENV } from './layout-child.ts';
 import { startChild, type ChildKind, type ChildOptions } from './layout-children.ts';
 import { startSharedServices } from './layout-services.ts';
 import { bucketPolicies } from './shared-limits.ts';
@@ -78,6 +78,7 @@ export async function startProcessLayout(config: Config, logger: Logger): Promis
       DATABASE_URL: services.databaseUrl,
       TEMPORAL_ADDRESS: config.temporalAddress,
       [SHARED_LIMITS_ENV]: buckets ? 'ipc' : 'redis',
+      ...(services.localDatabase ? { [LOCAL_DATABASE_ENV]: services.databaseUrl } : {}),
     };
     const workers = await superviseChildren('worker', config.WORKER_PROCESSES, logger, {
       env,

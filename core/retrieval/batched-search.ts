@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createMicroBatcher } from '../batching/micro-batcher.ts';
+import { createMicroBatcher, type MicroBatcher } from '../batching/micro-batcher.ts';
+import { currentPriority, withPriority, type WorkPriority } from '../concurrency/work-priority.ts';
 import type { TextHit, TextQuery } from '../ports/relational-store.ts';
 import type { RetrievalFilter } from '../ports/retrieval-filter.ts';
 import type { VectorHit, VectorIndex, VectorQuery } from '../ports/vector-index.ts';
@@ -54,7 +55,9 @@ export function queryKey(
  * A batch request that fails is retried query by query, so a query the
  * backend rejects fails alone and every other query of the batch is answered
  * (those retries count as round trips). With `enabled` false every query is
- * its own round trip.
+ * its own round trip. Queries of each priority ({@link currentPriority}) are
+ * batched apart and run at their priority: a query never waits in a batch that
+ * background work started, on a connection that yields to queries.
  */
 function createBatchedSearcher<Q, H>(
   options: BatchingOptions,
@@ -66,29 +69,38 @@ function createBatchedSearcher<Q, H>(
 ): BatchedSearcher<Q, H> {
   let direct = 0;
   let retried = 0;
-  const batcher = createMicroBatcher<Q, H[]>({
-    windowMs: options.windowMs,
-    ...(options.windowMs === 0 ? { maxInFlight: SEARCH_IN_FLIGHT } : {}),
-    maxBatch: options.maxBatch,
-    key: backend.key,
-    run: (queries) => backend.batch(queries),
-    runOne: (query) => {
-      retried++;
-      return backend.one(query);
-    },
-  });
+  const batcherAt = (priority: WorkPriority) =>
+    createMicroBatcher<Q, H[]>({
+      windowMs: options.windowMs,
+      ...(options.windowMs === 0 ? { maxInFlight: SEARCH_IN_FLIGHT } : {}),
+      maxBatch: options.maxBatch,
+      key: backend.key,
+      run: (queries) => withPriority(priority, () => backend.batch(queries)),
+      runOne: (query) => {
+        retried++;
+        return withPriority(priority, () => backend.one(query));
+      },
+    });
+  const batchers = new Map<WorkPriority, MicroBatcher<Q, H[]>>();
+  const batcher = (priority: WorkPriority) => {
+    let found = batchers.get(priority);
+    if (!found) batchers.set(priority, (found = batcherAt(priority)));
+    return found;
+  };
   return {
     async search(query) {
-      if (options.enabled) return batcher.submit(query);
+      if (options.enabled) return batcher(currentPriority()).submit(query);
       direct++;
       return backend.one(query);
     },
     stats() {
-      const s = batcher.stats();
+      const all = [...batchers.values()].map((b) => b.stats());
+      const sum = (pick: (s: (typeof all)[number]) => number) =>
+        all.reduce((n, s) => n + pick(s), 0);
       return {
-        queries: s.items + direct,
-        roundTrips: s.batches + retried + direct,
-        deduplicated: s.deduplicated,
+        queries: sum((s) => s.items) + direct,
+        roundTrips: sum((s) => s.batches) + retried + direct,
+        deduplicated: sum((s) => s.deduplicated),
       };
     },
   };

@@ -1,4 +1,6 @@
+import os from 'node:os';
 import pg from 'pg';
+import { currentPriority } from '../../core/concurrency/work-priority.ts';
 import { AppError } from '../../core/errors.ts';
 import { listenPg } from './pg-listener.ts';
 import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
@@ -9,6 +11,14 @@ export interface PgDriverOptions {
   statementTimeoutMs: number;
   connectTimeoutMs: number;
   onError?: (error: Error) => void;
+  /**
+   * How much nicer (Linux) the server processes behind the background
+   * connections are made, so that on a shared machine the database work of
+   * indexing and narratives yields the CPU to queries. Only for a server on
+   * this machine whose processes this one may renice (the local PostgreSQL
+   * the product runs): a backend's pid means nothing on another machine.
+   */
+  backgroundNiceness?: number;
 }
 
 const unavailableCodes = new Set([
@@ -70,19 +80,44 @@ export function mapPgError(error: unknown): unknown {
 /** Connections kept for the writes a client waits on, beside `poolSize` for everything else. */
 export const writeConnections = (poolSize: number) => Math.max(2, Math.ceil(poolSize / 5));
 
+/** Connections for background work (indexing, narratives, consolidation), beside the others. */
+export const backgroundConnections = (poolSize: number) => Math.max(2, Math.ceil(poolSize / 2));
+
+/**
+ * Background work waits for one of its connections at least this long: the
+ * pool's turn is its queue (its activities are bounded and heartbeat while
+ * they wait), not a failure to report after the interactive timeout.
+ */
+const BACKGROUND_CONNECT_WAIT_MS = 60_000;
+
+/** Makes a connection's server process `niceness` nicer; refused or not Linux: left as is. */
+async function lowerBackend(client: pg.PoolClient | pg.Client, niceness: number): Promise<void> {
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const pid = rows[0]?.pid;
+    if (pid) os.setPriority(pid, Math.min(19, os.getPriority(pid) + niceness));
+  } catch {
+    // Not permitted (another user's server), or the connection already failed.
+  }
+}
+
 /**
  * A PostgreSQL driver over `pg` pools: bounded connections, a statement
  * timeout on every connection, and connection failures surfaced as
  * `dependency_unavailable` instead of crashing the process. Saves get a few
  * connections of their own ({@link writeConnections}), so reads holding every
- * connection of the main pool under a flood cannot make them wait.
+ * connection of the main pool under a flood cannot make them wait. Work at
+ * `background` priority ({@link currentPriority}: every Temporal activity)
+ * takes connections of its own ({@link backgroundConnections}), for reads and
+ * writes alike: indexing batches never hold the connections queries wait
+ * for, and with `backgroundNiceness` their server processes yield the CPU.
  */
 export async function createPgDriver(options: PgDriverOptions): Promise<SqlDriver> {
-  const openPool = (max: number, name: string) => {
+  const openPool = (max: number, name: string, waitMs = options.connectTimeoutMs) => {
     const pool = new pg.Pool({
       connectionString: options.url,
       max,
-      connectionTimeoutMillis: options.connectTimeoutMs,
+      connectionTimeoutMillis: waitMs,
       idleTimeoutMillis: 30_000,
       statement_timeout: options.statementTimeoutMs,
       application_name: name,
@@ -93,6 +128,16 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
   };
   const pool = openPool(options.poolSize, 'memory-engine');
   const writePool = openPool(writeConnections(options.poolSize), 'memory-engine-writes');
+  const backgroundPool = openPool(
+    backgroundConnections(options.poolSize),
+    'memory-engine-background',
+    Math.max(options.connectTimeoutMs, BACKGROUND_CONNECT_WAIT_MS),
+  );
+  const niceness = options.backgroundNiceness ?? 0;
+  // Queued on the new client before any statement of its first user, so none runs un-niced.
+  if (niceness > 0) backgroundPool.on('connect', (client) => void lowerBackend(client, niceness));
+  const lane = (interactive: pg.Pool) =>
+    currentPriority() === 'background' ? backgroundPool : interactive;
 
   const run = async <T extends object>(
     target: pg.Pool | pg.PoolClient,
@@ -148,14 +193,14 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
   const listeners = new Set<() => Promise<void>>();
   return {
     kind: 'postgres',
-    query: (sql, params) => run(pool, sql, params),
-    transaction: transactionOn(pool),
+    query: (sql, params) => run(lane(pool), sql, params),
+    transaction: (fn) => transactionOn(lane(pool))(fn),
     writes: {
-      query: (sql, params) => run(writePool, sql, params),
-      transaction: transactionOn(writePool),
+      query: (sql, params) => run(lane(writePool), sql, params),
+      transaction: (fn) => transactionOn(lane(writePool))(fn),
     },
     async exec(sql) {
-      await run(pool, sql);
+      await run(lane(pool), sql);
     },
     listen(channel, handlers) {
       const stop = listenPg(
@@ -174,7 +219,7 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
       if (closed) return;
       closed = true;
       await Promise.all([...listeners].map((close) => close()));
-      await Promise.all([pool.end(), writePool.end()]);
+      await Promise.all([pool.end(), writePool.end(), backgroundPool.end()]);
     },
   };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
@@ -107,6 +108,35 @@ describe('npm start without DATABASE_URL runs and supervises a local PostgreSQL 
     const ready = await call(apiUrl, 'GET', '/readyz');
     assert.equal(ready.status, 200, JSON.stringify(ready.body));
     assert.equal(ready.body.checks.postgres.ok, true);
+  });
+
+  it('runs background work on connections whose server processes yield the CPU to queries', async () => {
+    const apiUrl = stack!.apiUrl!;
+    // Indexing runs as activities, at background priority, on connections kept 30 s after.
+    await saveIndexed(apiUrl, user.api_key, 'indexed on a background connection');
+    await call(apiUrl, 'GET', `/v1/memories/${savedId}`, { key: user.api_key });
+    const port = (await fs.readFile(path.join(dataDir.path, 'postgres', 'port'), 'utf8')).trim();
+    const password = (
+      await fs.readFile(path.join(cluster(), 'memengine-admin-password'), 'utf8')
+    ).trim();
+    const url = `postgres://memengine:${encodeURIComponent(password)}@127.0.0.1:${port}/memory_engine`;
+    const backends = await withClient(url, async (c) =>
+      (
+        await c.query<{ pid: number; app: string }>(
+          `SELECT pid, application_name AS app FROM pg_stat_activity
+           WHERE application_name LIKE 'memory-engine%'`,
+        )
+      ).rows.map((row) => ({ app: row.app, nice: os.getPriority(row.pid) })),
+    );
+    const base = os.getPriority(postgres()!.pid!);
+    const niceOf = (app: string) => backends.filter((b) => b.app === app).map((b) => b.nice);
+    assert.ok(niceOf('memory-engine-background').length > 0, JSON.stringify(backends));
+    assert.ok(niceOf('memory-engine').length > 0, JSON.stringify(backends));
+    for (const nice of niceOf('memory-engine-background'))
+      assert.equal(nice, Math.min(19, base + 5));
+    for (const app of ['memory-engine', 'memory-engine-writes']) {
+      for (const nice of niceOf(app)) assert.equal(nice, base, app);
+    }
   });
 
   it('leaves no server process behind on stop, and a second start reuses the cluster and port', async () => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import {
+  currentPriority,
+  withPriority,
+  type WorkPriority,
+} from '../../core/concurrency/work-priority.ts';
 import type { VectorIndex, VectorQuery } from '../../core/ports/vector-index.ts';
 import { createTextSearcher, createVectorSearcher } from '../../core/retrieval/batched-search.ts';
 import type { RelationalStore, TextQuery } from '../../core/ports/relational-store.ts';
@@ -90,6 +95,29 @@ describe('batched vector queries against pgvector in PGlite', () => {
     );
     assert.equal(calls.search, 3);
     assert.equal(calls.searchBatch, 0);
+  });
+
+  it('batches queries of each priority apart and runs each batch at its priority', async () => {
+    const seen: WorkPriority[][] = [];
+    const { index: counted, calls } = counting({
+      ...index,
+      kind: index.kind,
+      dimension: index.dimension,
+      searchBatch: (qs) => {
+        seen.push(qs.map(() => currentPriority()));
+        return index.searchBatch(qs);
+      },
+    });
+    const searcher = createVectorSearcher(counted, { enabled: true, windowMs: 20, maxBatch: 10 });
+    const [mine, theirs] = await queries(['morning run', 'evening swim']);
+    const [a, b] = await Promise.all([
+      withPriority('background', () => searcher.search(mine!)),
+      searcher.search(theirs!),
+    ]);
+    assert.ok(a.length > 0 && b.length > 0);
+    assert.equal(calls.searchBatch, 2, 'a query never joins a batch of the other priority');
+    assert.deepEqual(seen.map((batch) => batch[0]).sort(), ['background', 'interactive']);
+    assert.deepEqual(searcher.stats(), { queries: 2, roundTrips: 2, deduplicated: 0 });
   });
 });
 

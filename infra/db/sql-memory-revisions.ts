@@ -5,7 +5,7 @@ import type {
   RelationalStore,
 } from '../../core/ports/relational-store.ts';
 import { bumpVersion } from './sql-data-version.ts';
-import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
+import { writeLane, type SqlDriver, type SqlExecutor } from './sql-driver.ts';
 import { dropExpiredContents, insertBatch, lockUser } from './sql-memory-writes.ts';
 import {
   contentHash,
@@ -89,8 +89,9 @@ async function reviseOne(
 /** Revising memories while keeping what they said, in SQL shared by PGlite and PostgreSQL. */
 export function revisionQueries(driver: SqlDriver): RevisionQueries {
   return {
+    // A client waits on it (a conversation's facts): the write lane, which a flood of reads cannot hold.
     applyMemoryChanges: (userId, { inserts, updates }) =>
-      driver.transaction(async (tx) => {
+      writeLane(driver).transaction(async (tx) => {
         await lockUser(tx, userId);
         const updated: MemoryUpdateOutcome[] = [];
         // One at a time: a second update of the same memory sees the first one's revision.

@@ -48,12 +48,21 @@ it('saves, edits and deletes while reads hold every connection of the main pool'
   const other = await store.insertMemories(user.id, [{ content: 'Deleted past a busy pool' }]);
   assert.equal(await store.deleteMemory(user.id, other[0]!.memory.id), true);
   assert.equal(held, 2, 'no write waited for a read to give its connection back');
+  // A conversation's facts: added and revised together, as POST /v1/conversations does.
+  const kept = saved[0]!.memory;
+  const changes = await store.applyMemoryChanges(user.id, {
+    inserts: [{ content: 'Learnt from a conversation past a busy pool' }],
+    updates: [{ memoryId: id, revision: kept.revision + 1, content: 'Revised past a busy pool' }],
+  });
+  assert.equal(changes.inserted[0]?.created, true);
+  assert.equal(changes.updated[0]?.kind, 'updated');
+  assert.equal(held, 2, "a conversation's changes did not wait for a read either");
 
   await admin.query(
     `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'`,
   );
   await Promise.all(holds);
   // Reads take the main pool, free again now.
-  assert.equal((await store.getMemory(user.id, id))?.content, 'Edited past a busy pool');
+  assert.equal((await store.getMemory(user.id, id))?.content, 'Revised past a busy pool');
   assert.equal(await store.getMemory(user.id, other[0]!.memory.id), null);
 });

@@ -42,6 +42,8 @@ export async function startApi(
   // Closed after the API server (shutdown runs last-added first; the server is added later).
   const shared = await openSharedLimits(config, logger, shutdown);
   const apiEngine = createApiEngine(config, logger, parts, shared);
+  // After the server (added later, so closed first): no request can queue a plan once it runs.
+  shutdown.add('engine background planning', async () => apiEngine.close());
   // Least valuable first: search results before plans, which each cost a model call.
   observed.setReliefCaches([
     apiEngine.caches.embedding,

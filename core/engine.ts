@@ -85,6 +85,11 @@ export function createEngine(
     stats: () => ({ ...retrieval.stats(), sharedPlanCalls: plans.sharedCalls() }),
     /** The background planning of messages whose plan fell back (null: off, or no model). */
     planBackfill: () => plans.backfillStats(),
+    /**
+     * Stops the engine's own background work: the plan backfill drops what waits and
+     * starts no more model calls (those in flight finish). The ports are the caller's.
+     */
+    close: () => plans.close(),
   };
 }
 

@@ -140,6 +140,7 @@ export async function startTestApi(
     async stop() {
       await v1.mcp.close();
       await server.stop();
+      built.close();
       await narrativeQueue?.close();
       await narrativeWorker?.stop();
       await api.stopWorker();

@@ -77,6 +77,26 @@ export function mapPgError(error: unknown): unknown {
   return error;
 }
 
+const CONNECT_WAIT_TIMEOUT = /timeout exceeded when trying to connect/i;
+
+/**
+ * A wait for one of a pool's connections that timed out while all `max` of
+ * them were checked out (`inUse`): the database is overloaded, not gone (a
+ * server that is down refuses connections, or leaves them connecting, never
+ * checked out), so it is `overloaded`, a 503 to retry later, rather than
+ * "the database is unavailable", which would send an operator looking for an
+ * outage. Null for any other failure.
+ */
+export function busyPool(error: unknown, inUse: number, max: number): AppError | null {
+  if (!(error instanceof Error) || !CONNECT_WAIT_TIMEOUT.test(error.message)) return null;
+  if (inUse < max) return null;
+  return new AppError(
+    'overloaded',
+    `all ${max} database connections stayed busy for the whole wait: the server is overloaded; retry later`,
+    { cause: error, details: { connections: max } },
+  );
+}
+
 /** Connections kept for the writes a client waits on, beside `poolSize` for everything else. */
 export const writeConnections = (poolSize: number) => Math.max(2, Math.ceil(poolSize / 5));
 
@@ -124,8 +144,18 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
     });
     // An idle client losing its connection must not take the process down.
     pool.on('error', (error) => options.onError?.(error));
+    // Connections checked out now, to tell a busy pool from a database that is gone.
+    let inUse = 0;
+    pool.on('acquire', () => inUse++);
+    pool.on('release', () => inUse--);
+    checkedOut.set(pool, () => inUse);
     return pool;
   };
+  const checkedOut = new Map<pg.Pool, () => number>();
+  /** A failure to reach the database, told apart from a pool every caller is busy with. */
+  const failure = (error: unknown, pool: pg.Pool | null) =>
+    (pool && busyPool(error, checkedOut.get(pool)?.() ?? 0, pool.options.max ?? 0)) ??
+    mapPgError(error);
   const pool = openPool(options.poolSize, 'memory-engine');
   const writePool = openPool(writeConnections(options.poolSize), 'memory-engine-writes');
   const backgroundPool = openPool(
@@ -148,7 +178,7 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
       const result = await target.query(sql, params as unknown[]);
       return result.rows as T[];
     } catch (error) {
-      throw mapPgError(error);
+      throw failure(error, target instanceof pg.Pool ? target : null);
     }
   };
 
@@ -159,7 +189,7 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
       try {
         client = await target.connect();
       } catch (error) {
-        throw mapPgError(error);
+        throw failure(error, target);
       }
       // A checked-out client is not the pool's to watch: a server terminating it between two
       // statements of this transaction emits 'error' here, which must not crash the process

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { it } from 'node:test';
 import { AppError } from '../../core/errors.ts';
 import { createPgDriver } from '../../infra/db/pg-driver.ts';
@@ -43,4 +44,48 @@ it('cuts a statement that runs past the statement timeout', async () => {
     (error: unknown) => error instanceof AppError && error.code === 'dependency_unavailable',
   );
   await driver.close();
+});
+
+it('reports a pool whose every connection stayed busy as overloaded, not as an outage', async () => {
+  const driver = await createPgDriver({ ...driverOptions, poolSize: 1, connectTimeoutMs: 300 });
+  try {
+    const holding = driver.query('SELECT pg_sleep(1.5)');
+    const overloaded = (error: unknown) =>
+      error instanceof AppError &&
+      error.code === 'overloaded' &&
+      /all 1 database connections stayed busy/.test(error.message);
+    await assert.rejects(driver.query('SELECT 1'), overloaded);
+    await assert.rejects(
+      driver.transaction((tx) => tx.query('SELECT 1')),
+      overloaded,
+    );
+    await holding;
+    assert.deepEqual(await driver.query('SELECT 1 AS one'), [{ one: 1 }]);
+  } finally {
+    await driver.close();
+  }
+});
+
+it('reports a server that never answers the connection as dependency_unavailable', async () => {
+  // Accepts the connection and says nothing: the pool's one connection is connecting, not busy.
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as net.AddressInfo;
+  const driver = await createPgDriver({
+    ...driverOptions,
+    url: `postgres://nobody:nothing@127.0.0.1:${port}/none`,
+    poolSize: 1,
+    connectTimeoutMs: 300,
+  });
+  try {
+    await assert.rejects(
+      driver.query('SELECT 1'),
+      (error: unknown) => error instanceof AppError && error.code === 'dependency_unavailable',
+    );
+  } finally {
+    await driver.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
 });

@@ -62,7 +62,7 @@ export async function indexGraphs(
  * Replaces the graphs of `memories` (as read, of one user or of several):
  * extracts them together, in groups of up to 16 memories of one user (one
  * model call each), at most `concurrency` groups at once across users
- * (extraction may wait on a model, and a batch of 32 users' single memories
+ * (extraction may wait on a model, and a batch of 256 users' single memories
  * must not wait for them one after another; `onExtracted` after each group),
  * then writes all the graphs in one graph transaction. Returns what it wrote;
  * the caller must then read which memories are gone ({@link goneAfterWriteOf})

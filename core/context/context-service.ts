@@ -22,7 +22,14 @@ export type {
   SearchCache,
 } from './context-types.ts';
 
-const LIMITS = { 0: 0, 1: 5, 2: 8, 3: 15 } as const;
+/**
+ * The most memories a context holds at each depth. The default (2) holds as
+ * many as a search returns by default (10), so whatever `/v1/search` ranks in
+ * its first ten reaches the assistant too; at 8 (before 2026-12-07) the context
+ * lost evidence a search had at ranks 9 and 10 (LoCoMo development split,
+ * `npm run bench:quality`: recall@10 0.711 at 8 memories, 0.736 at 10).
+ */
+export const CONTEXT_LIMITS = { 0: 0, 1: 5, 2: 10, 3: 15 } as const;
 
 /** Reads memories as of `dataVersion`, through the engine's cache when it has one. */
 function memoriesAt(deps: ContextServiceDeps, dataVersion: number) {
@@ -52,7 +59,7 @@ export function createContextService(deps: ContextServiceDeps) {
         classify(request.message, deps.options.classifierEnabled),
       );
       const result = resultFor(classified.reason, clock.timings);
-      const limit = LIMITS[request.depth];
+      const limit = CONTEXT_LIMITS[request.depth];
 
       if (opensConversation(request)) {
         const opening = await clock.measureAsync('retrieve', () =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RECENT_WEIGHT, type StrategyDeps } from '../../core/context/strategies.ts';
+import { RECENT_WEIGHT, strategyPool, type StrategyDeps } from '../../core/context/strategies.ts';
 import { FUSION_WEIGHTS, RRF_K } from '../../core/retrieval/fusion.ts';
 import {
   CONTEXT_LIMIT,
@@ -25,7 +25,10 @@ const PARAMS: FusionParams = {
   timePool: 75,
   spanPool: 0,
 };
-const found = ['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9'];
+/** What the searches find, best first: one more than a context holds. */
+const found = Array.from({ length: CONTEXT_LIMIT + 1 }, (_, i) => `s${i + 1}`);
+/** The last found memory a context holds. */
+const lastKept = `s${CONTEXT_LIMIT}`;
 
 /**
  * A conversation's question whose searches find `found` (best first) and
@@ -70,14 +73,14 @@ function setOf(questions: RetrievedQuestion[]): RetrievedSet {
 }
 
 describe("the tuning's model of /v1/context", () => {
-  it('returns the eight best of the fused lists, a latest memory among them only when its weight lets it in', () => {
+  it('returns the CONTEXT_LIMIT best of the fused lists, a latest memory among them only when its weight lets it in', () => {
     const q = question('a', 's1');
     const set = setOf([q]);
-    assert.deepEqual(contextTop(set, q, PARAMS, 0), found.slice(0, 8));
+    assert.deepEqual(contextTop(set, q, PARAMS, 0), found.slice(0, CONTEXT_LIMIT));
     const weighted = contextTop(set, q, PARAMS, 0.3);
-    assert.equal(weighted.length, 8);
-    assert.ok(weighted.includes('latest'), 'at 0.3 the latest memory outranks the eighth found');
-    assert.ok(!weighted.includes('s8'));
+    assert.equal(weighted.length, CONTEXT_LIMIT);
+    assert.ok(weighted.includes('latest'), 'at 0.3 the latest memory outranks the last found kept');
+    assert.ok(!weighted.includes(lastKept));
   });
 
   it('says which sets carry the context lists, so sets saved before are not swept for it', () => {
@@ -88,8 +91,8 @@ describe("the tuning's model of /v1/context", () => {
   });
 
   it('chooses the recent weight in each fold on the other conversations only, and scores it on the held-out one', () => {
-    // In a, the answer is the latest memory (recent helps); in b, the eighth found (recent hurts).
-    const questions = [question('a', 'latest'), question('b', 's8')];
+    // In a, the answer is the latest memory (recent helps); in b, the last found kept (recent hurts).
+    const questions = [question('a', 'latest'), question('b', lastKept)];
     const set = setOf(questions);
     const grid = [0, 0.3];
     const scorer = contextScorer(set, [PARAMS], grid);
@@ -103,7 +106,7 @@ describe("the tuning's model of /v1/context", () => {
   });
 
   it('ships the weight in use unless choosing one per fold recalled more on held-out conversations', () => {
-    const set = setOf([question('a', 'latest'), question('b', 's8')]);
+    const set = setOf([question('a', 'latest'), question('b', lastKept)]);
     const scorer = contextScorer(set, [PARAMS], RECENT_GRID);
     const folds = crossValidate(set, [scorer(0)[0]!], [0]);
     const report = (recentWeight: number) =>
@@ -138,7 +141,7 @@ describe('what the tuning keeps of /v1/context', () => {
     const context = await retrieveContext(fakeDeps(), 'u1', question);
     assert.equal(context.vector.length, 2, 'the message, then its content words');
     assert.ok(
-      context.vector.every((list) => list.length === 16),
+      context.vector.every((list) => list.length === strategyPool(CONTEXT_LIMIT)),
       'a pool of twice the limit',
     );
     assert.deepEqual(context.recent, ['latest']);

@@ -7,17 +7,17 @@ import {
   strategyPool,
   type StrategyDeps,
 } from '../../../core/context/strategies.ts';
+import { CONTEXT_LIMITS } from '../../../core/context/context-service.ts';
 import { heuristicPlan } from '../../../core/planning/heuristic-planner.ts';
 import { DEFAULT_STATE } from '../../../core/retrieval/filters.ts';
 import { fuseRankings, type RankedList } from '../../../core/retrieval/fusion.ts';
 import { entityGraphLists } from '../../../core/retrieval/hybrid.ts';
 
 /**
- * How many memories `/v1/context` returns at its default depth (2): the
- * `LIMITS` of core/context/context-service.ts. Its hits are the first this
- * many of the fused lists that still pass the filter (all do here).
+ * How many memories `/v1/context` returns at its default depth (2). Its hits
+ * are the first this many of the fused lists that still pass the filter (all do here).
  */
-export const CONTEXT_LIMIT = 8;
+export const CONTEXT_LIMIT = CONTEXT_LIMITS[2];
 
 /** One question's context-path lists (ids best first, as the strategies returned them). */
 export interface ContextRetrieved {

@@ -78,6 +78,7 @@ export function createSqlDriver(
         poolSize: config.PG_POOL_SIZE,
         statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
         connectTimeoutMs: config.PG_CONNECT_TIMEOUT_MS,
+        preparedStatements: config.PG_PREPARED_STATEMENTS,
         onError: (error) => logger.warn({ err: error }, 'database connection error'),
         ...(localServer ? { backgroundNiceness: BACKGROUND_DB_NICENESS } : {}),
       })

@@ -103,3 +103,11 @@ export class ConfigError extends Error {
     this.problems = problems;
   }
 }
+
+/** The PostgreSQL driver's settings (see `createPgDriver`). */
+export const pgFields = {
+  PG_POOL_SIZE: positiveInt(20, 500),
+  PG_STATEMENT_TIMEOUT_MS: positiveInt(5000, 600_000),
+  PG_CONNECT_TIMEOUT_MS: positiveInt(3000, 60_000),
+  PG_PREPARED_STATEMENTS: bool(true),
+};

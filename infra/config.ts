@@ -17,6 +17,7 @@ import {
   isSecretVariable,
   optionalString,
   optionalUrl,
+  pgFields,
   port,
   positiveInt,
   taskQueue,
@@ -46,9 +47,7 @@ export const configSchema = z.object({
 
   DATABASE_URL: optionalUrl('a postgres:// connection URL'),
   ...layoutFields,
-  PG_POOL_SIZE: positiveInt(20, 500),
-  PG_STATEMENT_TIMEOUT_MS: positiveInt(5000, 600_000),
-  PG_CONNECT_TIMEOUT_MS: positiveInt(3000, 60_000),
+  ...pgFields,
 
   TEMPORAL_ADDRESS: optionalString.refine(
     (v) => v === undefined || /^[^\s:]+:\d+$/.test(v),

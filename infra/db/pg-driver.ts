@@ -3,6 +3,7 @@ import pg from 'pg';
 import { currentPriority } from '../../core/concurrency/work-priority.ts';
 import { AppError } from '../../core/errors.ts';
 import { listenPg } from './pg-listener.ts';
+import { createStatementNamer } from './pg-statements.ts';
 import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
 
 export interface PgDriverOptions {
@@ -19,6 +20,13 @@ export interface PgDriverOptions {
    * the product runs): a backend's pid means nothing on another machine.
    */
   backgroundNiceness?: number;
+  /**
+   * Whether statements the process runs again and again are prepared on each
+   * connection (default true; see {@link createStatementNamer}). Off for a
+   * pooler that hands one session's statements to several servers (PgBouncer
+   * in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
 }
 
 const unavailableCodes = new Set([
@@ -169,13 +177,14 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
   const lane = (interactive: pg.Pool) =>
     currentPriority() === 'background' ? backgroundPool : interactive;
 
+  const statements = createStatementNamer({ enabled: options.preparedStatements ?? true });
   const run = async <T extends object>(
     target: pg.Pool | pg.PoolClient,
     sql: string,
     params: readonly unknown[] = [],
   ): Promise<T[]> => {
     try {
-      const result = await target.query(sql, params as unknown[]);
+      const result = await target.query(statements.config(sql, params));
       return result.rows as T[];
     } catch (error) {
       throw failure(error, target instanceof pg.Pool ? target : null);

@@ -22,6 +22,14 @@ export interface TemporalNarrativeQueueOptions {
   /** Low-priority requests within this window go out as one signal (default 1000 ms; 0 sends at once). */
   coalesceMs?: number;
   /**
+   * Normal- and high-priority requests within this window go out as one
+   * signal (default the smaller of `coalesceMs` and
+   * {@link URGENT_COALESCE_MS}; 0 sends each at once). Under load every new
+   * conversation of a user with a stale portrait asks at high priority: sent
+   * one by one, they were most of the dev server's signals and workflow tasks.
+   */
+  urgentCoalesceMs?: number;
+  /**
    * A user delivered at a priority is not sent again at that priority or a
    * lower one for this long (default 30 000 ms; 0 sends every request): the
    * scheduler has them queued already, and every new conversation of a user
@@ -40,7 +48,7 @@ export interface TemporalNarrativeQueue extends NarrativeQueue {
   resume(): Promise<NarrativeSchedulerStatus>;
   /** The scheduler's state, or null when it is not running. */
   status(): Promise<NarrativeSchedulerStatus | null>;
-  /** Delivers coalesced low-priority requests now. */
+  /** Delivers coalesced requests (urgent and low-priority) now. */
   flush(): Promise<void>;
   /** Flushes and stops the coalescing timer. */
   close(): Promise<void>;
@@ -48,6 +56,12 @@ export interface TemporalNarrativeQueue extends NarrativeQueue {
 
 // Keeps each signal's payload small however many users a feed or a batch carries.
 const SIGNAL_BATCH = 500;
+/**
+ * The default window for urgent requests: a portrait takes a model call of a
+ * second or more to write, so waiting this long to share a signal costs the
+ * user nothing they could notice.
+ */
+export const URGENT_COALESCE_MS = 200;
 const RANK: Record<NarrativePriority, number> = { high: 0, normal: 1, low: 2 };
 
 /** Drops repeats of a user, keeping their most urgent priority. */
@@ -78,8 +92,12 @@ export function createTemporalNarrativeQueue(
     'Priority queue of narrative generations (high, normal, low). ' +
     'Query `status`; updates `pause` and `resume`; signal `enqueueNarratives`.';
   const repeatWindowMs = options.repeatWindowMs ?? 30_000;
+  const urgentMs = options.urgentCoalesceMs ?? Math.min(coalesceMs, URGENT_COALESCE_MS);
   let pending = new Map<string, NarrativePriority>();
   let timer: NodeJS.Timeout | undefined;
+  /** Urgent requests gathered for the next urgent send, and that send once scheduled. */
+  let urgent: NarrativeRequest[] = [];
+  let urgentSend: { timer: NodeJS.Timeout; done: Promise<void>; go: () => void } | undefined;
   /** Users delivered lately: when, and at which priority. */
   const delivered = new Map<string, { at: number; priority: NarrativePriority }>();
 
@@ -129,7 +147,36 @@ export function createTemporalNarrativeQueue(
     }
   }
 
+  /** Sends `requests` with the urgent ones gathered in the window; resolves once they went out. */
+  function sendUrgent(requests: readonly NarrativeRequest[]): Promise<void> {
+    if (urgentMs <= 0) return send(requests);
+    urgent.push(...requests);
+    if (!urgentSend) {
+      let go!: () => void;
+      const due = new Promise<void>((resolve) => (go = resolve));
+      const done = due.then(() => {
+        const batch = urgent;
+        urgent = [];
+        urgentSend = undefined;
+        return send(batch);
+      });
+      urgentSend = { timer: setTimeout(go, urgentMs), done, go };
+      // Nobody may be awaiting (requesters do not wait): a failure is theirs to catch.
+      done.catch(() => undefined);
+    }
+    return urgentSend.done;
+  }
+
+  /** Sends the gathered urgent requests now, if any. */
+  async function flushUrgent(): Promise<void> {
+    if (!urgentSend) return;
+    clearTimeout(urgentSend.timer);
+    urgentSend.go();
+    await urgentSend.done;
+  }
+
   async function flush(): Promise<void> {
+    await flushUrgent().catch(() => undefined); // its requesters were told
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (pending.size === 0) return;
@@ -171,7 +218,7 @@ export function createTemporalNarrativeQueue(
         // A pending refresh must not keep a finished process alive; the feeder catches up.
         timer.unref();
       }
-      if (now.length > 0) await send(now);
+      if (now.length > 0) await sendUrgent(now);
     },
 
     pause: (reason) =>

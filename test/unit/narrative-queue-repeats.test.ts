@@ -70,3 +70,47 @@ describe('narrative queue: repeated requests', () => {
     assert.deepEqual(signals, [[{ userId: 'u1', priority: 'high' }]]);
   });
 });
+
+describe('narrative queue: urgent requests', () => {
+  it('gathers normal and high requests made within the urgent window into one signal', async () => {
+    const { client, signals } = recordingClient();
+    const queue = createTemporalNarrativeQueue(client, 'q', { urgentCoalesceMs: 30 });
+    const asked = [
+      queue.enqueue([{ userId: 'u1', priority: 'high' }]),
+      queue.enqueue([{ userId: 'u2', priority: 'normal' }]),
+      queue.enqueue([{ userId: 'u1', priority: 'normal' }]),
+    ];
+    assert.equal(signals.length, 0, 'nothing is sent before the window ends');
+    await Promise.all(asked);
+    assert.deepEqual(signals, [
+      [
+        { userId: 'u1', priority: 'high' },
+        { userId: 'u2', priority: 'normal' },
+      ],
+    ]);
+    await queue.close();
+  });
+
+  it('flush sends gathered urgent requests at once, and a window of 0 sends each as it comes', async () => {
+    const { client, signals } = recordingClient();
+    const queue = createTemporalNarrativeQueue(client, 'q', { urgentCoalesceMs: 60_000 });
+    const asked = queue.enqueue([{ userId: 'u1', priority: 'high' }]);
+    await queue.flush();
+    await asked;
+    assert.deepEqual(signals, [[{ userId: 'u1', priority: 'high' }]]);
+
+    const every = recordingClient();
+    const direct = createTemporalNarrativeQueue(every.client, 'q', { urgentCoalesceMs: 0 });
+    await direct.enqueue([{ userId: 'u1', priority: 'high' }]);
+    assert.equal(every.signals.length, 1);
+  });
+
+  it('a failed urgent delivery rejects its requesters, and the next request sends the user again', async () => {
+    const { client, signals, failOnce } = recordingClient();
+    const queue = createTemporalNarrativeQueue(client, 'q', { urgentCoalesceMs: 10 });
+    failOnce();
+    await assert.rejects(queue.enqueue([{ userId: 'u1', priority: 'high' }]), /temporal is down/);
+    await queue.enqueue([{ userId: 'u1', priority: 'high' }]);
+    assert.deepEqual(signals, [[{ userId: 'u1', priority: 'high' }]]);
+  });
+});

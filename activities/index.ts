@@ -21,7 +21,7 @@ import type { Narrator } from '../core/narrative/narrator.ts';
 import type { RelationalStore, SelfCheck } from '../core/ports/relational-store.ts';
 import type { VectorSpaces } from '../core/ports/vector-space.ts';
 import { createConsolidationActivities } from './consolidation-activities.ts';
-import { heartbeating } from './heartbeat.ts';
+import { heartbeating, progressBeat } from './heartbeat.ts';
 import { createImportActivities } from './import-activities.ts';
 import { createLoadTestActivities, type LoadTestDeps } from './loadtest-activities.ts';
 import { createReembedActivities } from './reembed-activities.ts';
@@ -112,7 +112,7 @@ export function createActivities(deps: ActivityDeps) {
       return heartbeating(() =>
         indexer.indexBatch(batch, {
           graphConcurrency: GRAPH_CONCURRENCY,
-          onProgress: () => context.heartbeat(),
+          onProgress: progressBeat(() => context.heartbeat()),
         }),
       );
     },
@@ -126,7 +126,7 @@ export function createActivities(deps: ActivityDeps) {
       nonRetryableOnBadInput(() =>
         indexer.indexGraphs(targets, {
           concurrency: GRAPH_CONCURRENCY,
-          onExtracted: () => Context.current().heartbeat(),
+          onExtracted: progressBeat(),
         }),
       ),
     markIndexedBatch: (items: { target: IndexTarget; revision: number }[]) =>

@@ -127,7 +127,11 @@ describe('Temporal dev server', () => {
       '--address',
       first.server.address,
     ]);
+    // Its history commits through a write-ahead log (DEV_SERVER_SQLITE_PRAGMAS), not a journal per commit.
+    await fs.access(`${dbFile}-wal`); // a write-ahead log beside the database
     await first.server.stop();
+    const header = (await fs.readFile(dbFile)).subarray(18, 20);
+    assert.deepEqual([...header], [2, 2], 'the file format of a database in WAL mode');
 
     const second = await start(t, { dbFile });
     const described = await describeNamespace(second.server.address, 'survives-restart');

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { freePort } from '../../infra/temporal/temporal-dev-server.ts';
 import { apiClient } from './http.ts';
-import { checkInterrupted, cleanups, forceKill, sleep } from './lifecycle.ts';
+import { checkInterrupted, cleanups, forceKill, log, sleep } from './lifecycle.ts';
 import type { PeakFigures } from './process-tree.ts';
 import { PROJECT_ROOT } from './run-setup.ts';
 import { startTreeSampler, type TreeSampler } from './tree-sampler.ts';
@@ -34,9 +34,26 @@ const LAYOUT_ENV = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'STORE', 'PROCESSES', 'A
  * (tree-sampler.ts), so /proc is never read on this process's event loop.
  * `BENCH_STACK_NODE_ARGS` adds Node options (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`;
  * Node refuses those in NODE_OPTIONS). Resolves once `/readyz` answers 200; rejects if
- * the child exits first.
+ * the child exits first. A start that failed because a port it was given was taken
+ * before it listened is tried again on new ports (twice at most).
  */
-export async function startProductChild(opts: {
+export async function startProductChild(opts: ProductChildOptions): Promise<ProductChild> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (error) {
+      // Ports come free from the range the product's own outgoing connections also draw their
+      // local ports from, so one can be taken between choosing it and listening on it.
+      if (!(error instanceof PortTaken) || attempt >= 3) throw error;
+      log(`a port given to the product was taken before it listened; starting it again`);
+    }
+  }
+}
+
+/** A start-up that failed on a port in use (EADDRINUSE in the product's log). */
+class PortTaken extends Error {}
+
+interface ProductChildOptions {
   dataDir: string;
   temporalAddress: string | undefined;
   /** The ports of the product's own Temporal dev server when `temporalAddress` is unset. */
@@ -45,7 +62,9 @@ export async function startProductChild(opts: {
   logFile: string;
   pin: boolean;
   env?: Record<string, string>;
-}): Promise<ProductChild> {
+}
+
+async function startOnce(opts: ProductChildOptions): Promise<ProductChild> {
   checkInterrupted();
   const port = await freePort();
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !LAYOUT_ENV.includes(k))); // prettier-ignore
@@ -113,7 +132,15 @@ export async function startProductChild(opts: {
   watch.tree = sampler;
 
   const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, opts.logFile, () => exited);
+  try {
+    await waitReady(url, opts.logFile, () => exited);
+  } catch (error) {
+    if (error instanceof PortTaken) {
+      cleanups.splice(cleanups.indexOf(cleanupEntry), 1);
+      await terminate();
+    }
+    throw error;
+  }
   return {
     url,
     pid,
@@ -156,7 +183,8 @@ async function waitReady(url: string, logFile: string, exited: () => boolean) {
     checkInterrupted();
     if (exited()) {
       const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
-      throw new Error(`the product exited during start-up; log tail:\n${tail}`);
+      const message = `the product exited during start-up; log tail:\n${tail}`;
+      throw /EADDRINUSE/.test(tail) ? new PortTaken(message) : new Error(message);
     }
     const ready = await apiClient(url, {})
       .ready({ timeoutMs: 3000 })

@@ -77,7 +77,9 @@ const HNSW_MIN_SHARE = 0.25;
  *
  * The filter (`p_filter`, see `CheckedFilter`) becomes literal conditions in
  * statements planned per call (EXECUTE), so the planner sees each filter's
- * real selectivity. The user's eligible vectors (passing the filter) are
+ * real selectivity; a search with no filter but the state (the default one)
+ * counts and scans exactly through static statements instead, which the
+ * server plans once per connection. The user's eligible vectors (passing the filter) are
  * counted up to a bound: up to it they are scanned exactly, which never
  * misses however selective the filter; above it the HNSW index is read with
  * iterative scan, which keeps reading the graph until `p_limit` vectors
@@ -140,9 +142,24 @@ BEGIN
     exact_max := least(p_exact_max,
       greatest(${HNSW_MIN_ELIGIBLE}, ceil(table_rows * ${HNSW_MIN_SHARE})::int));
   END IF;
-  EXECUTE format('SELECT count(*)::int FROM (
-      SELECT 1 FROM ${table} v WHERE v.user_id = $1%s LIMIT $2) AS s', cond)
-    INTO eligible USING p_user, exact_max + 1;
+  -- No filter but the default state: static statements, planned once per connection,
+  -- where EXECUTE would parse and plan two statements on every search.
+  IF cond = '' AND coalesce(p_filter->>'state', 'active') = 'active' THEN
+    SELECT count(*)::int INTO eligible FROM (
+      SELECT 1 FROM ${table} v WHERE v.user_id = p_user LIMIT exact_max + 1) AS s;
+    IF eligible BETWEEN 1 AND exact_max THEN
+      RETURN QUERY WITH mine AS MATERIALIZED (
+          SELECT v.id, v.embedding <=> p_query AS distance FROM ${table} v
+          WHERE v.user_id = p_user AND (p_filter->>'state' IS NULL OR v.state = 'active')
+        )
+        SELECT m.id, m.distance FROM mine m ORDER BY m.distance, m.id LIMIT p_limit;
+      RETURN;
+    END IF;
+  ELSE
+    EXECUTE format('SELECT count(*)::int FROM (
+        SELECT 1 FROM ${table} v WHERE v.user_id = $1%s LIMIT $2) AS s', cond)
+      INTO eligible USING p_user, exact_max + 1;
+  END IF;
   IF p_filter->>'state' = 'active' THEN
     cond := cond || ' AND v.state = ''active''';
   END IF;

@@ -26,7 +26,7 @@ const PROBE_DEADLINE_MS = 2_000;
  * database, and every signal, workflow task and activity is a commit or more.
  * With a write-ahead log and `synchronous=NORMAL` a commit is one append to
  * the log. Under the default layout's benchmark (100 sessions, 200 users) the
- * dev server took 14 % of a core instead of 23–25 %, and the machine 65 %
+ * dev server took 14 % of a core instead of 23–28 %, and the machine 65 %
  * instead of 78–87 %. What it gives up: a power loss or an operating-system
  * crash (not a crash of the server or of the product) may lose the last
  * commits, never the database. Nothing acknowledged lives only there: memories

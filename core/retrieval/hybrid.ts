@@ -19,7 +19,7 @@ import {
   eventWords,
   filterWithin,
   hasTimeIntent,
-  memoryTime,
+  timeOfMemory,
   namedSpan,
   parseQueryTime,
   timeListFrom,
@@ -264,7 +264,7 @@ export async function timeRanked(
   const ids = [...new Set(found.flatMap((list) => list.items.map((item) => item.id)))];
   const times = new Map<string, MemoryTime>();
   for (const memory of await memoriesFor(store, q, ids)) {
-    if (!q.filter || matchesFilter(memory, q.filter)) times.set(memory.id, memoryTime(memory));
+    if (!q.filter || matchesFilter(memory, q.filter)) times.set(memory.id, timeOfMemory(memory));
   }
   return [timeListFrom(asked, found, (id) => times.get(id), constants)];
 }

@@ -168,6 +168,41 @@ export function memoryTime(memory: TimedMemory): MemoryTime {
   return { at, mentions };
 }
 
+/** How many stored memories' times {@link timeOfMemory} keeps (a few MB). */
+const KEPT_TIMES = 20_000;
+const keptTimes = new Map<string, { digest: number; time: MemoryTime }>();
+
+/**
+ * {@link memoryTime} of a stored memory, kept by its id while its content and
+ * dates stay the same: a time question reads the times of up to 150 candidates
+ * (every date expression of each content matched), and the user's next time
+ * question mostly the same ones. Oldest first out past {@link KEPT_TIMES}.
+ */
+export function timeOfMemory(memory: TimedMemory & { id: string }): MemoryTime {
+  const digest = timedDigest(memory);
+  const kept = keptTimes.get(memory.id);
+  if (kept?.digest === digest) return kept.time;
+  const time = memoryTime(memory);
+  if (!kept && keptTimes.size >= KEPT_TIMES) keptTimes.delete(keptTimes.keys().next().value!);
+  keptTimes.set(memory.id, { digest, time });
+  return time;
+}
+
+/** FNV-1a over what {@link memoryTime} reads: the content and both dates. */
+function timedDigest(memory: TimedMemory): number {
+  let h = 0x811c9dc5;
+  const mix = (code: number) => {
+    h = Math.imul(h ^ code, 0x01000193);
+  };
+  for (const ms of [memory.createdAt.getTime(), memory.occurredAt?.getTime() ?? -1]) {
+    mix(ms % 0x10000);
+    mix(Math.floor(ms / 0x10000) % 0x10000);
+    mix(Math.floor(ms / 0x100000000) % 0x10000);
+  }
+  for (let i = 0; i < memory.content.length; i++) mix(memory.content.charCodeAt(i));
+  return h >>> 0;
+}
+
 /** Whether one of the memory's times is one the query names. */
 function namesSameTime(q: QueryTime, m: MemoryTime): boolean {
   const times = [m.at, ...m.mentions].filter((s) => s.to - s.from <= DATE_MATCH_MAX_MS);

@@ -7,6 +7,7 @@ import {
   memoryTime,
   parseQueryTime,
   timeList,
+  timeOfMemory,
   timeScore,
 } from '../../core/retrieval/time-signal.ts';
 
@@ -100,6 +101,20 @@ describe("a memory's time", () => {
     const time = memoryTime({ content: 'On 3 June 2023 we adopted Max.', createdAt: saved });
     assert.equal(days(time.at), '2026-12-06..2026-12-06');
     assert.deepEqual(time.mentions.map(days), ['2023-06-03..2023-06-03']);
+  });
+
+  it("keeps a stored memory's time by id until its content or dates change", () => {
+    const id = '00000000-0000-4000-8000-000000007123';
+    const memory = { id, content: 'Adopted Max yesterday.', createdAt: saved, occurredAt: null };
+    const first = timeOfMemory(memory);
+    assert.deepEqual(first, memoryTime(memory));
+    assert.equal(timeOfMemory({ ...memory }), first, 'read again, not recomputed');
+    const edited = timeOfMemory({ ...memory, content: 'Adopted Max last week.' });
+    assert.notEqual(edited, first);
+    assert.deepEqual(edited, memoryTime({ ...memory, content: 'Adopted Max last week.' }));
+    const dated = { ...memory, content: 'Adopted Max last week.', occurredAt: new Date('2023-07-03T13:36:00Z') }; // prettier-ignore
+    assert.deepEqual(timeOfMemory(dated), memoryTime(dated));
+    assert.equal(days(timeOfMemory(dated).at), '2023-07-03..2023-07-03');
   });
 
   it('takes occurredAt over the save time, and a stamp in the content over both', () => {

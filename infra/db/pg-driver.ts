@@ -118,14 +118,29 @@ export const backgroundConnections = (poolSize: number) => Math.max(2, Math.ceil
  */
 const BACKGROUND_CONNECT_WAIT_MS = 60_000;
 
-/** Makes a connection's server process `niceness` nicer; refused or not Linux: left as is. */
-async function lowerBackend(client: pg.PoolClient | pg.Client, niceness: number): Promise<void> {
+/**
+ * Background statements may run at least this long before they are cancelled. They are
+ * bounded by what they carry (an indexing batch of at most 256 memories, a consolidation
+ * page), and their server processes run niced, so on a saturated machine one takes longer
+ * than a query's limit: cancelled at that limit, the batch fails and its activity redoes
+ * all of its work (seen under a profiler at 1,000 users × 100 memories: 78 batches lost
+ * after 7 to 12 s each), which adds to the load that slowed it.
+ */
+export const BACKGROUND_STATEMENT_TIMEOUT_MS = 60_000;
+
+/**
+ * Makes a connection's server process `niceness` nicer; refused or not Linux: left as is.
+ * The process id came with the connection (its BackendKeyData), so no statement is sent:
+ * one sent here would queue ahead of the first caller's on the same client, which `pg`
+ * warns is deprecated.
+ */
+function lowerBackend(client: pg.PoolClient | pg.Client, niceness: number): void {
+  const pid = (client as { processID?: number | null }).processID;
+  if (!pid) return;
   try {
-    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    const pid = rows[0]?.pid;
-    if (pid) os.setPriority(pid, Math.min(19, os.getPriority(pid) + niceness));
+    os.setPriority(pid, Math.min(19, os.getPriority(pid) + niceness));
   } catch {
-    // Not permitted (another user's server), or the connection already failed.
+    // Not permitted (another user's server), or the process is gone.
   }
 }
 
@@ -138,16 +153,22 @@ async function lowerBackend(client: pg.PoolClient | pg.Client, niceness: number)
  * `background` priority ({@link currentPriority}: every Temporal activity)
  * takes connections of its own ({@link backgroundConnections}), for reads and
  * writes alike: indexing batches never hold the connections queries wait
- * for, and with `backgroundNiceness` their server processes yield the CPU.
+ * for, with `backgroundNiceness` their server processes yield the CPU, and
+ * their statements have {@link BACKGROUND_STATEMENT_TIMEOUT_MS} at least.
  */
 export async function createPgDriver(options: PgDriverOptions): Promise<SqlDriver> {
-  const openPool = (max: number, name: string, waitMs = options.connectTimeoutMs) => {
+  const openPool = (
+    max: number,
+    name: string,
+    waitMs = options.connectTimeoutMs,
+    statementMs = options.statementTimeoutMs,
+  ) => {
     const pool = new pg.Pool({
       connectionString: options.url,
       max,
       connectionTimeoutMillis: waitMs,
       idleTimeoutMillis: 30_000,
-      statement_timeout: options.statementTimeoutMs,
+      statement_timeout: statementMs,
       application_name: name,
     });
     // An idle client losing its connection must not take the process down.
@@ -170,10 +191,11 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
     backgroundConnections(options.poolSize),
     'memory-engine-background',
     Math.max(options.connectTimeoutMs, BACKGROUND_CONNECT_WAIT_MS),
+    Math.max(options.statementTimeoutMs, BACKGROUND_STATEMENT_TIMEOUT_MS),
   );
   const niceness = options.backgroundNiceness ?? 0;
   // Queued on the new client before any statement of its first user, so none runs un-niced.
-  if (niceness > 0) backgroundPool.on('connect', (client) => void lowerBackend(client, niceness));
+  if (niceness > 0) backgroundPool.on('connect', (client) => lowerBackend(client, niceness));
   const lane = (interactive: pg.Pool) =>
     currentPriority() === 'background' ? backgroundPool : interactive;
 

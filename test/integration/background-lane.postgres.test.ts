@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, it } from 'node:test';
 import { withPriority } from '../../core/concurrency/work-priority.ts';
-import { createPgDriver } from '../../infra/db/pg-driver.ts';
+import { BACKGROUND_STATEMENT_TIMEOUT_MS, createPgDriver } from '../../infra/db/pg-driver.ts';
 import { writeLane, type SqlDriver, type SqlExecutor } from '../../infra/db/sql-driver.ts';
 import { requireTestEnv } from '../support/test-env.ts';
 
@@ -53,6 +53,11 @@ it('work at background priority reads and writes on connections of its own', asy
 });
 
 it('the server processes behind background connections are made nicer, the others are not', async () => {
+  // Nicing a new connection sends no statement of its own ahead of its first caller's,
+  // which pg warns it will stop queueing.
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning.message);
+  process.on('warning', onWarning);
   const driver = await open(5);
   const interactive = await whoAnswers(driver);
   const base = os.getPriority(interactive.pid);
@@ -77,4 +82,26 @@ it('the server processes behind background connections are made nicer, the other
   const plain = await open();
   const unniced = await background(() => whoAnswers(plain));
   assert.equal(os.getPriority(unniced.pid), base, 'no niceness asked, none given');
+  await new Promise((resolve) => setImmediate(resolve));
+  process.off('warning', onWarning);
+  assert.deepEqual(
+    warnings.filter((w) => /already executing/.test(w)),
+    [],
+  );
+});
+
+it("background statements outlast a query's statement timeout; interactive ones do not", async () => {
+  const driver = await createPgDriver({ ...options, statementTimeoutMs: 300 });
+  closers.push(() => driver.close());
+  const limit = async (executor: SqlExecutor) =>
+    (await executor.query<{ ms: string }>(`SELECT current_setting('statement_timeout') AS ms`))[0]!
+      .ms;
+  assert.equal(await limit(driver), '300ms');
+  assert.equal(await limit(writeLane(driver)), '300ms');
+  assert.equal(
+    await background(() => limit(driver)),
+    `${BACKGROUND_STATEMENT_TIMEOUT_MS / 60_000}min`,
+  );
+  await assert.rejects(driver.query('SELECT pg_sleep(0.6)'), { code: 'dependency_unavailable' });
+  await background(() => driver.query('SELECT pg_sleep(0.6)'));
 });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { GoogleGenAI } from '@google/genai';
 import { AppError } from '../../core/errors.ts';
 import { toGeminiAppError } from './gemini-errors.ts';
@@ -62,6 +63,9 @@ export interface GeminiCallRunner {
 /** Creates the runner one adapter uses for all its calls to `model`. */
 export function createCallRunner(model: string): GeminiCallRunner {
   const closed = new AbortController();
+  // Every call in flight listens on it until it ends (removed in \`finally\`), and dozens run
+  // at once under load: past Node's default of 10 it warned of a leak that is not one.
+  setMaxListeners(0, closed.signal);
   return {
     async run(operation, timeoutMs, call) {
       if (closed.signal.aborted) {

@@ -11,6 +11,7 @@ import { memoryRoutes } from './memory.routes.ts';
 import { portabilityRoutes, type PortabilityDeps } from './portability.routes.ts';
 import { rateLimitedAuthenticator, type RateLimitOptions } from './rate-limit.ts';
 import type { Authenticator, RouteSpec } from './route-registry.ts';
+import { concurrencyLimitedAuthenticator } from './user-slots.ts';
 import { apiSchemas, type Limits } from './schemas.ts';
 
 export interface V1Deps {
@@ -29,6 +30,11 @@ export interface V1Deps {
    * `/mcp`; default: on, in this process, 20/s with a burst of 60 per user.
    */
   rateLimit?: RateLimitOptions;
+  /**
+   * Requests of one user run at once in this process (more wait their turn, see
+   * user-slots.ts); default 4.
+   */
+  userConcurrency?: number;
   /** `/mcp` session bounds and its `Origin`/`Host` checks; default: loopback only, 20 sessions a user. */
   mcp?: Pick<
     McpRoutesOptions,
@@ -46,6 +52,7 @@ export function createV1({
   loadTests,
   portability,
   rateLimit,
+  userConcurrency,
   mcp,
 }: V1Deps): {
   routes: RouteSpec[];
@@ -54,7 +61,10 @@ export function createV1({
   mcp: McpRouter;
 } {
   const schemas = apiSchemas(limits);
-  const auth = rateLimitedAuthenticator(createAuthenticator(store, adminApiKey), rateLimit);
+  const auth = concurrencyLimitedAuthenticator(
+    rateLimitedAuthenticator(createAuthenticator(store, adminApiKey), rateLimit),
+    userConcurrency ? { slots: userConcurrency } : {},
+  );
   return {
     routes: [
       ...contextRoutes(schemas, engine.context, engine.narratives),

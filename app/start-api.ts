@@ -59,6 +59,7 @@ export async function startApi(
   let selfUrl: string | null = null;
   const v1 = createV1({
     rateLimit: limits,
+    userConcurrency: config.USER_CONCURRENCY,
     mcp: {
       maxSessions: config.MCP_MAX_SESSIONS,
       maxSessionsPerUser: config.MCP_MAX_SESSIONS_PER_USER,

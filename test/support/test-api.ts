@@ -55,6 +55,8 @@ export async function startTestApi(
     loadTestsQueue?: string;
     /** The rate limits of `/v1` and `/mcp` (default: the product's, 20/s and a burst of 60 per user). */
     rateLimit?: V1Deps['rateLimit'];
+    /** Requests of one user run at once (default: the product's 4). */
+    userConcurrency?: number;
     /** How imports read and commit (`POST /v1/import`; default: the product's). */
     importSettings?: NonNullable<V1Deps['portability']>['settings'];
   } = {},
@@ -97,6 +99,7 @@ export async function startTestApi(
       ...(options.importSettings ? { settings: options.importSettings } : {}),
     },
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    ...(options.userConcurrency ? { userConcurrency: options.userConcurrency } : {}),
     ...(options.loadTestsQueue
       ? {
           loadTests: {

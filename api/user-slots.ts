@@ -8,11 +8,14 @@ import type { Authenticator } from './route-registry.ts';
  * bounds how many a user sends, not what they cost: a user with a few
  * hundred thousand memories whose every search takes 100 ms or more, sent at
  * the 20/s the rate limit allows, asks more of the database than two cores
- * hold, and every other user's statements wait behind them. Four at once
- * serve a chat client (a context query and a save) and an agent's parallel
- * tool calls; more wait their turn.
+ * hold, and every other user's statements wait behind them. Measured on two
+ * cores (one user with 200,000 memories searching at 20/s, another searching
+ * every 100 ms): no limit, the other user got 3 answers and 8 errors in 30 s;
+ * 4 at once, p95 794 ms; 2 at once, p95 343 ms, and the heavy user was served
+ * as many searches as with 4. Two serve a chat client (a context query and a
+ * save at once); an agent's third parallel call waits its turn.
  */
-export const DEFAULT_USER_CONCURRENCY = 4;
+export const DEFAULT_USER_CONCURRENCY = 2;
 /** Requests of one user waiting for a turn: the rate limit's burst. Past it, 429. */
 export const USER_QUEUE = 60;
 /** How long a request waits for its turn before it is refused with a 429. */

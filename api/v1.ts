@@ -32,7 +32,7 @@ export interface V1Deps {
   rateLimit?: RateLimitOptions;
   /**
    * Requests of one user run at once in this process (more wait their turn, see
-   * user-slots.ts); default 4.
+   * user-slots.ts); default 2.
    */
   userConcurrency?: number;
   /** `/mcp` session bounds and its `Origin`/`Host` checks; default: loopback only, 20 sessions a user. */

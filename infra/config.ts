@@ -136,7 +136,7 @@ export const configSchema = z.object({
   RATE_LIMIT_BURST: positiveInt(60, 1_000_000),
   RATE_LIMIT_ADMIN_PER_S: positiveInt(100, 100_000),
   RATE_LIMIT_ADMIN_BURST: positiveInt(500, 1_000_000),
-  USER_CONCURRENCY: positiveInt(4, 10_000),
+  USER_CONCURRENCY: positiveInt(2, 10_000),
   MCP_MAX_SESSIONS: positiveInt(1000, 1_000_000),
   MCP_MAX_SESSIONS_PER_USER: positiveInt(20, 10_000),
   MCP_ALLOWED_ORIGINS: commaList('http(s) origins such as https://chat.example.com', isOrigin),

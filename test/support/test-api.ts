@@ -55,7 +55,7 @@ export async function startTestApi(
     loadTestsQueue?: string;
     /** The rate limits of `/v1` and `/mcp` (default: the product's, 20/s and a burst of 60 per user). */
     rateLimit?: V1Deps['rateLimit'];
-    /** Requests of one user run at once (default: the product's 4). */
+    /** Requests of one user run at once (default: the product's 2). */
     userConcurrency?: number;
     /** How imports read and commit (`POST /v1/import`; default: the product's). */
     importSettings?: NonNullable<V1Deps['portability']>['settings'];

@@ -16,12 +16,10 @@ import type { Authenticator } from './route-registry.ts';
  * save at once); an agent's third parallel call waits its turn.
  */
 export const DEFAULT_USER_CONCURRENCY = 2;
-/** Requests of one user waiting for a turn: the rate limit's burst. Past it, 429. */
+/** Requests of one user waiting for a turn (the default rate limit's burst). Past it, 429. */
 export const USER_QUEUE = 60;
 /** How long a request waits for its turn before it is refused with a 429. */
 export const USER_QUEUE_WAIT_MS = 5_000;
-
-const HELD = Symbol('user slot held');
 
 /**
  * `/mcp`'s `GET` is a session's event stream, open as long as the session:
@@ -50,8 +48,7 @@ export function concurrencyLimitedAuthenticator(
     async user(req) {
       const userId = await auth.user(req);
       const res = req.res;
-      const held = req as Request & { [HELD]?: true };
-      if (!res || held[HELD] || longLived(req)) return userId;
+      if (!res || longLived(req)) return userId;
       let gone = false;
       const onClose = () => (gone = true);
       res.once('close', onClose);
@@ -70,7 +67,6 @@ export function concurrencyLimitedAuthenticator(
         release();
         throw new AppError('bad_request', 'the client closed the request while it waited');
       }
-      held[HELD] = true;
       res.once('close', release);
       return userId;
     },

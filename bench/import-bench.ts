@@ -53,7 +53,7 @@ export interface ImportBenchOptions {
 const streamingClient = (url: string, apiKey: string) =>
   new MemoryEngineClient({ baseUrl: url, apiKey, retry: { maxAttempts: 1 } });
 
-async function* fileChunks(file: string): AsyncGenerator<Uint8Array> {
+export async function* fileChunks(file: string): AsyncGenerator<Uint8Array> {
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 18 }))
     yield chunk as Buffer;
 }

@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MemoryEngineClient } from '../client/src/index.ts';
 import { cleanup, createUser, log as kitLog, prepareRun, sleep } from './bench-kit.ts';
+import { fileChunks } from './import-bench.ts';
 import { writeCorpus } from './import/corpus.ts';
 import { startOwnStackProduct } from './kit/own-stack-product.ts';
 import { machineInfo, reportBase, REPORTS_DIR, summarizeMs, writeReport } from './kit/report-files.ts'; // prettier-ignore
@@ -105,7 +106,7 @@ export async function runIsolationBench(options: IsolationBenchOptions) {
       await lightClient.memories.save({ content: `Note ${i}: she likes to cook pasta and hike on weekends` }); // prettier-ignore
     }
     const importStarted = performance.now();
-    let status = await heavyClient.importMemories(fs.createReadStream(file) as unknown as AsyncIterable<Uint8Array>); // prettier-ignore
+    let status = await heavyClient.importMemories(fileChunks(file));
     log(`heavy user: ${status.created} memories imported; indexing`);
     while (status.indexing.state !== 'done') {
       await sleep(2000);

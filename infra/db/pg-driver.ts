@@ -194,7 +194,7 @@ export async function createPgDriver(options: PgDriverOptions): Promise<SqlDrive
     Math.max(options.statementTimeoutMs, BACKGROUND_STATEMENT_TIMEOUT_MS),
   );
   const niceness = options.backgroundNiceness ?? 0;
-  // Queued on the new client before any statement of its first user, so none runs un-niced.
+  // Niced on 'connect', before the client reaches its first user, so none of its statements runs un-niced.
   if (niceness > 0) backgroundPool.on('connect', (client) => lowerBackend(client, niceness));
   const lane = (interactive: pg.Pool) =>
     currentPriority() === 'background' ? backgroundPool : interactive;

@@ -63,7 +63,7 @@ export interface GeminiCallRunner {
 /** Creates the runner one adapter uses for all its calls to `model`. */
 export function createCallRunner(model: string): GeminiCallRunner {
   const closed = new AbortController();
-  // Every call in flight listens on it until it ends (removed in \`finally\`), and dozens run
+  // Every call in flight listens on it until it ends (removed in `finally`), and dozens run
   // at once under load: past Node's default of 10 it warned of a leak that is not one.
   setMaxListeners(0, closed.signal);
   return {

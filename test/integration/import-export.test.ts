@@ -238,6 +238,15 @@ describe('export and import of a user’s memories', () => {
     );
     const imported = await importBody(api.url, a.api_key, `${lines.join('\n')}\n`);
     await waitIndexingDone(api.url, a.api_key, imported.body.import_id);
+    // The saved memories are indexed by their shard's run, not the import's: the searches
+    // compared below must not race their graph writes.
+    await eventually('the saved memories indexed', async () => {
+      for (const id of saved.body.ids.slice(0, 3)) {
+        const got = await call(api.url, 'GET', `/v1/memories/${id}`, { key: a.api_key });
+        if (got.body.index_state !== 'indexed') return false;
+      }
+      return true;
+    });
 
     const mine = await exportText(api.url, a.api_key);
     assert.equal(mine.status, 200);
